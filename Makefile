@@ -1,0 +1,58 @@
+# Two commands matter: `make run` and `make test`. Both set up everything they need (idempotent).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+EXTRAS ?= dev,preview,train
+SYSTEM_TOOLS := mcs mono nunit-console oscdump oscsend
+APT_PACKAGES := mono-mcs nunit-console libnunit-cil-dev liblo-tools
+
+.PHONY: run test setup sysdeps lint pytest test-cs bench eval train sheet clean
+
+run: setup
+	$(VENV)/bin/facebridge run
+
+test: setup sysdeps lint pytest test-cs
+
+setup: $(STAMP)
+
+# Reinstall only when the project's dependencies change.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+# Mono + NUnit (C# package tests) and liblo (independent OSC peer) from Debian.
+sysdeps:
+	@missing=0; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		echo "installing $(APT_PACKAGES)"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	fi
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+pytest: setup sysdeps
+	$(PY) -m pytest -q
+
+test-cs: sysdeps setup
+	bash tests/csharp/run.sh
+
+bench: setup
+	$(VENV)/bin/facebridge bench --seconds 10
+
+eval: setup
+	$(VENV)/bin/facebridge eval --out reports/eval
+
+train: setup
+	$(VENV)/bin/facebridge train --out runs/train
+
+sheet: setup
+	$(VENV)/bin/facebridge synth sheet --out reports/contact_sheet.png
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache tests/csharp/build

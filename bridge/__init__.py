@@ -1,0 +1,3 @@
+"""FaceBridge: headset face cameras -> expression models -> retargeted rigs over OSC."""
+
+__version__ = "0.1.0"

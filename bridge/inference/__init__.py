@@ -1,0 +1,1 @@
+"""Runtime inference: ONNX models on onnxruntime behind the FaceModels protocol."""
