@@ -8,7 +8,7 @@ EXTRAS ?= dev,preview,train
 SYSTEM_TOOLS := mcs mono nunit-console oscdump oscsend
 APT_PACKAGES := mono-mcs nunit-console libnunit-cil-dev liblo-tools
 
-.PHONY: run test setup sysdeps lint pytest test-cs bench eval train sheet clean
+.PHONY: run test setup sysdeps lint pytest test-cs bench eval train sheet clean dist
 
 run: setup
 	$(VENV)/bin/facebridge run
@@ -56,3 +56,15 @@ sheet: setup
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache tests/csharp/build
+
+# One-file download for streamers. Built in its own venv WITHOUT torch: onnxruntime's PyInstaller hook
+# would otherwise drag torch (hundreds of MB) into the binary.
+DIST_VENV := .venv-dist
+dist:
+	@test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install -q -e ".[dist]"
+	$(DIST_VENV)/bin/pyinstaller --noconfirm --clean --onefile --name facebridge \
+		--collect-data bridge --collect-data presets --collect-submodules bridge --collect-submodules retarget \
+		--exclude-module torch --exclude-module PySide6 --exclude-module pyqtgraph \
+		packaging/facebridge_entry.py
+	@echo "built dist/facebridge"
