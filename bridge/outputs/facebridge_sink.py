@@ -1,0 +1,54 @@
+"""Sink for our Unity package: the facebridge wire protocol (encoder in facebridge_protocol.py) over UDP."""
+
+from __future__ import annotations
+
+from bridge.outputs.base import OutputFrame
+from bridge.outputs.facebridge_protocol import DEFAULT_PORT, FacebridgeEncoder, ProtocolFrame
+from bridge.outputs.udp import UdpDestination
+
+__all__ = ["DEFAULT_PORT", "FacebridgeSink", "protocol_frame"]
+
+
+def protocol_frame(frame: OutputFrame, rig_key: str) -> ProtocolFrame:
+    """Assemble the wire-level frame from the FaceState and this sink's retargeted rig."""
+    state = frame.state
+    rig = frame.rigs[rig_key]
+    light = rig.light
+    light_tuple = None if light is None else (light.r, light.g, light.b, light.intensity, light.transition_s)
+    return ProtocolFrame(
+        sequence=state.sequence,
+        capture_time=state.timestamp,
+        rig=rig.rig,
+        names=tuple(rig.names),
+        values=rig.values,
+        emotion_probs=state.emotion8,
+        emotion_label=state.emotion_label,
+        valence=state.valence,
+        arousal=state.arousal,
+        light=light_tuple,
+        flags=int(state.flags),
+        confidence=state.confidence,
+    )
+
+
+class FacebridgeSink:
+    """Sends every frame to the Unity package (default 127.0.0.1:DEFAULT_PORT)."""
+
+    def __init__(self, host: str, port: int, rig_key: str, names_interval_s: float = 2.0) -> None:
+        self.name = f"facebridge:{host}:{port}"
+        self.rig_key = rig_key
+        self.encoder = FacebridgeEncoder(names_interval_s=names_interval_s)
+        self._dest = UdpDestination(host, port, self.name)
+
+    def encode(self, frame: OutputFrame) -> list[bytes]:
+        return self.encoder.encode(protocol_frame(frame, self.rig_key))
+
+    def send(self, frame: OutputFrame) -> None:
+        self._dest.send(self.encode(frame))
+
+    def stats(self) -> dict[str, int]:
+        c = self._dest.counters
+        return {"sent": c.sent, "bytes": c.bytes_sent, "refused": c.refused, "failed": c.failed}
+
+    def close(self) -> None:
+        self._dest.close()

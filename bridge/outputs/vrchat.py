@@ -1,0 +1,191 @@
+"""VRChat sink: native OSC eye tracking + VRCFaceTracking-compatible face parameters.
+
+- /tracking/eye/LeftRightPitchYaw (left pitch, left yaw, right pitch, right yaw; degrees, Unity convention:
+  +pitch looks DOWN, +yaw looks to the subject's right) and /tracking/eye/EyesClosedAmount, every frame
+  (VRChat reverts to its own eye animation after ~10 s without them).
+- /avatar/parameters/<prefix><Name> for each rig shape, float or binary-bit encoding per name, only when the
+  value changed (VRCFaceTracking semantics), plus the status bools EyeTrackingActive, ExpressionTrackingActive
+  and LipTrackingActive. Everything is re-sent when VRChat reports /avatar/change on the listen port (9001) and
+  every ``resend_s`` seconds, so a newly loaded avatar or a restarted VRChat catches up.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import socket
+import threading
+import time
+from collections.abc import Mapping
+
+import numpy as np
+from pythonosc.osc_packet import OscPacket, ParseError
+
+from bridge.outputs import osc
+from bridge.outputs.base import OutputFrame
+from bridge.outputs.udp import UdpDestination
+from bridge.schema import REGIONS, TrackingFlags
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 9000
+DEFAULT_LISTEN_PORT = 9001
+DEFAULT_PREFIX = "FT/v2/"
+_EYES = "/tracking/eye/LeftRightPitchYaw"
+_CLOSED = "/tracking/eye/EyesClosedAmount"
+_EYE_PREFIX = osc.float_message_prefix(_EYES, n_floats=4)
+_CLOSED_PREFIX = osc.float_message_prefix(_CLOSED)
+_LOST = TrackingFlags.CAMERA_LOST | TrackingFlags.PAUSED
+
+
+def binary_bits(value: float, bits: int) -> tuple[list[bool], bool]:
+    """VRCFaceTracking binary encoding: (bit k for k < bits, negative flag).
+
+    int = (int)(|value| * 2^bits), bit k = (int >> k) & 1; |value| >= 0.99999 sets every bit.
+    """
+    magnitude = abs(float(value))
+    top = (1 << bits) - 1
+    as_int = top if magnitude >= 0.99999 else min(int(magnitude * (1 << bits)), top)
+    return [bool((as_int >> k) & 1) for k in range(bits)], value < 0
+
+
+class AvatarChangeListener:
+    """Listens (default 127.0.0.1:9001) for VRChat's /avatar/change; a bind failure only disables it."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.changed = threading.Event()
+        self.avatar_id = ""
+        self.malformed = 0
+        self._stop = threading.Event()
+        self._sock: socket.socket | None = None
+        try:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind((host, port))
+            sock.settimeout(0.2)
+            self._sock = sock
+        except OSError as exc:
+            log.warning("vrchat output: cannot listen on %s:%d for /avatar/change (%s); avatar changes will only "
+                        "be caught by the periodic full resend", host, port, exc)
+            return
+        self.port = sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._loop, name="vrchat-listen", daemon=True)
+        self._thread.start()
+
+    @property
+    def listening(self) -> bool:
+        return self._sock is not None
+
+    def _loop(self) -> None:
+        assert self._sock is not None
+        while not self._stop.is_set():
+            try:
+                data = self._sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                packet = OscPacket(data)
+            except ParseError:
+                self.malformed += 1
+                continue
+            for timed in packet.messages:
+                if timed.message.address == "/avatar/change":
+                    params = timed.message.params
+                    self.avatar_id = str(params[0]) if params else ""
+                    self.changed.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._sock is not None:
+            self._sock.close()
+            self._thread.join(timeout=1.0)
+
+
+class VrchatSink:
+    """Sends eye tracking and face parameters to VRChat (default 127.0.0.1:9000)."""
+
+    def __init__(self, host: str, port: int, rig_key: str, prefix: str = DEFAULT_PREFIX,
+                 binary: Mapping[str, int] | None = None, min_delta: float = 0.001, resend_s: float = 5.0,
+                 listen_host: str = "127.0.0.1", listen_port: int | None = DEFAULT_LISTEN_PORT) -> None:
+        for name, bits in (binary or {}).items():
+            if not isinstance(bits, int) or not 1 <= bits <= 8:
+                raise ValueError(f"vrchat output: binary.{name} must be an integer number of bits 1..8, got {bits!r}")
+        self.name = f"vrchat:{host}:{port}"
+        self.rig_key = rig_key
+        self._dest = UdpDestination(host, port, self.name)
+        self._prefix = "/avatar/parameters/" + prefix.strip("/") + "/" if prefix.strip("/") else "/avatar/parameters/"
+        self._binary = dict(binary or {})
+        self._min_delta = float(min_delta)
+        self._resend_s = float(resend_s)
+        self._last: dict[str, float | bool] = {}  # address -> last value sent
+        self._last_full = -math.inf
+        self.listener = AvatarChangeListener(listen_host, listen_port) if listen_port is not None else None
+
+    def _parameters(self, frame: OutputFrame) -> dict[str, float | bool]:
+        """Every parameter address this frame defines, with its value."""
+        params: dict[str, float | bool] = {}
+        rig = frame.rigs[self.rig_key]
+        for name, value in zip(rig.names, np.asarray(rig.values, dtype=np.float32).tolist(), strict=True):
+            bits = self._binary.get(name)
+            if bits is None:
+                params[self._prefix + name] = value
+                continue
+            bit_values, negative = binary_bits(value, bits)
+            for k, bit in enumerate(bit_values):
+                params[f"{self._prefix}{name}{1 << k}"] = bit
+            params[f"{self._prefix}{name}Negative"] = negative
+        state = frame.state
+        conf = dict(zip(REGIONS, state.confidence.tolist(), strict=True))
+        live = not (state.flags & _LOST)
+        params[self._prefix + "EyeTrackingActive"] = live and max(conf["left_eye"], conf["right_eye"]) > 0.0
+        params[self._prefix + "ExpressionTrackingActive"] = live
+        params[self._prefix + "LipTrackingActive"] = live and max(conf["mouth"], conf["lower_face"]) > 0.0
+        return params
+
+    def _changed(self, params: dict[str, float | bool], full: bool) -> list[bytes]:
+        out = []
+        for address, value in params.items():
+            last = self._last.get(address)
+            if not full and last is not None:
+                if isinstance(value, bool):
+                    if value == last:
+                        continue
+                elif abs(value - last) < self._min_delta:
+                    continue
+            self._last[address] = value
+            out.append(osc.message(address, value))
+        return out
+
+    def encode(self, frame: OutputFrame, now: float | None = None) -> list[bytes]:
+        """The datagrams for one frame (eye messages always; parameters only when changed or due)."""
+        now = time.monotonic() if now is None else now
+        full = now - self._last_full >= self._resend_s
+        if self.listener is not None and self.listener.changed.is_set():
+            self.listener.changed.clear()
+            full = True
+        if full:
+            self._last_full = now
+        s = frame.state
+        left, right = s.left_eye, s.right_eye
+        eyes = osc.pack_floats([-left.gaze_pitch, left.gaze_yaw, -right.gaze_pitch, right.gaze_yaw])
+        closed = 1.0 - 0.5 * (left.openness + right.openness)
+        elements = [_EYE_PREFIX + eyes, _CLOSED_PREFIX + osc.pack_floats([min(max(closed, 0.0), 1.0)])]
+        elements += self._changed(self._parameters(frame), full)
+        # Timetag "immediately": VRChat applies bundles on arrival; a past capture time gains nothing.
+        return osc.bundles(elements)
+
+    def send(self, frame: OutputFrame) -> None:
+        self._dest.send(self.encode(frame))
+
+    def stats(self) -> dict[str, int]:
+        c = self._dest.counters
+        out = {"sent": c.sent, "bytes": c.bytes_sent, "refused": c.refused, "failed": c.failed}
+        if self.listener is not None:
+            out["listen_malformed"] = self.listener.malformed
+        return out
+
+    def close(self) -> None:
+        self._dest.close()
+        if self.listener is not None:
+            self.listener.close()
