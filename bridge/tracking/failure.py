@@ -17,6 +17,13 @@ from bridge.schema import REGIONS, TrackingFlags
 from bridge.tracking.quality import FrameQuality, ViewQuality
 
 _EYE_REGIONS = frozenset({"left_eye", "right_eye"})
+_LOST = int(TrackingFlags.CAMERA_LOST)
+_FROZEN = int(TrackingFlags.CAMERA_FROZEN)
+_DARK = int(TrackingFlags.TOO_DARK)
+_BRIGHT = int(TrackingFlags.TOO_BRIGHT)
+_OUT_OF_VIEW = int(TrackingFlags.EYE_OUT_OF_VIEW)
+_LOW_CONF = int(TrackingFlags.LOW_CONFIDENCE)
+_EASING = int(TrackingFlags.EASING_TO_NEUTRAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +89,6 @@ class FailureStatus:
         return float(self.weight[REGIONS.index(region)])
 
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    # zero slope at both ends: the avatar glides to neutral instead of starting/stopping abruptly
-    return x * x * (3.0 - 2.0 * x)
-
-
 class FailureDetector:
     """Stateful per-region health tracking; call ``update`` once per frame (or per idle tick)."""
 
@@ -97,17 +99,19 @@ class FailureDetector:
 
     def reset(self) -> None:
         """Forget all history (cameras count as never seen, weights start at 1)."""
+        # Plain Python lists of 4 floats/ints: for arrays this small, numpy's per-call overhead costs more than the
+        # arithmetic (this runs every frame). Flags are ints here and become TrackingFlags once at the end.
         n = len(REGIONS)
-        self._last_seen = np.full(n, np.nan)  # time of the last image per view
-        self._expected = np.array([r in self.config.expected_views for r in REGIONS])
+        self._last_seen: list[float | None] = [None] * n  # time of the last image per view
+        self._expected = [r in self.config.expected_views for r in REGIONS]
         self._fingerprint: list[int | None] = [None] * n
-        self._same_count = np.zeros(n, np.int64)
-        self._fail_since = np.full(n, np.nan)
-        self._ok_since = np.full(n, np.nan)
-        self._level = np.ones(n)  # linear ease level; the weight is its smoothstep
+        self._same_count = [0] * n
+        self._fail_since: list[float | None] = [None] * n
+        self._ok_since: list[float | None] = [None] * n
+        self._level = [0.0] * n  # linear ease level; the weight is its smoothstep
         self._start: float | None = None
         self._t: float | None = None
-        self._prev_flags = [TrackingFlags.OK] * n
+        self._prev_flags = [0] * n
 
     def update(self, quality: FrameQuality, model_confidence: dict[str, float], timestamp: float) -> FailureStatus:
         """Judge every region at ``timestamp`` from this frame's image statistics and model confidences."""
@@ -116,53 +120,58 @@ class FailureDetector:
             self._start = timestamp
         dt = 0.0 if self._t is None else min(max(timestamp - self._t, 0.0), 0.25)  # cap: a stall is not a fade
         self._t = timestamp
-        region_flags = [TrackingFlags.OK] * len(REGIONS)
+        n = len(REGIONS)
+        region_flags = [0] * n
+        healthy = [False] * n
+        seen = [False] * n
+        confidence = [0.0] * n
         for i, region in enumerate(REGIONS):
             view = quality.views.get(region)
-            f = TrackingFlags.OK
+            last = self._last_seen[i]
+            f = 0
             if view is None:
-                since = self._last_seen[i] if not np.isnan(self._last_seen[i]) else (
-                    self._start if self._expected[i] else np.nan)
-                if not np.isnan(since) and timestamp - since > cfg.lost_after_s:
-                    f |= TrackingFlags.CAMERA_LOST
-                elif not np.isnan(self._last_seen[i]):
+                since = last if last is not None else (self._start if self._expected[i] else None)
+                if since is not None and timestamp - since > cfg.lost_after_s:
+                    f = _LOST
+                elif last is not None:
                     f = self._prev_flags[i]  # brief gap (camera slower than the others): keep the last verdict
             else:
-                self._last_seen[i] = timestamp
-                f |= self._judge_image(i, view, region)
+                last = self._last_seen[i] = timestamp
+                f = self._judge_image(i, view, region)
             conf = model_confidence.get(region)
             if conf is not None and view is not None and conf < cfg.low_confidence:
-                f |= TrackingFlags.LOW_CONFIDENCE
+                f |= _LOW_CONF
             region_flags[i] = f
+            seen[i] = last is not None or self._expected[i]
+            healthy[i] = f == 0 and last is not None
+            if healthy[i]:
+                confidence[i] = 1.0 if conf is None else min(max(float(conf), 0.0), 1.0)
+            self._advance_ease(i, healthy[i], seen[i], last is not None, timestamp, dt)
         self._prev_flags = region_flags
-        seen = ~np.isnan(self._last_seen) | self._expected
-        healthy = np.array([f == TrackingFlags.OK for f in region_flags]) & ~np.isnan(self._last_seen)
-        self._advance_ease(healthy, seen, timestamp, dt)
-        conf = np.array([model_confidence.get(r, 1.0) for r in REGIONS], np.float64)
-        confidence = np.where(healthy, np.clip(conf, 0.0, 1.0), 0.0)
-        flags = TrackingFlags.OK
+        flags = 0
         reasons: dict[str, tuple[str, ...]] = {}
-        for region, f, s in zip(REGIONS, region_flags, seen, strict=True):
-            if s and f:
+        weight = [lv * lv * (3.0 - 2.0 * lv) for lv in self._level]  # smoothstep: glide out and in, no jolt
+        for i, region in enumerate(REGIONS):
+            f = region_flags[i]
+            if seen[i] and f:
                 flags |= f
-                reasons[region] = tuple(m.name for m in TrackingFlags if m and m in f)
-        weight = _smoothstep(self._level)
-        if np.any(seen & (weight < 1.0) & ~healthy):
-            flags |= TrackingFlags.EASING_TO_NEUTRAL
-        return FailureStatus(flags=flags, healthy=healthy, seen=seen, confidence=confidence, weight=weight,
-                             reasons=reasons)
+                reasons[region] = tuple(m.name for m in TrackingFlags if m and m & f)
+            if seen[i] and not healthy[i] and weight[i] < 1.0:
+                flags |= _EASING
+        return FailureStatus(flags=TrackingFlags(flags), healthy=np.array(healthy), seen=np.array(seen),
+                             confidence=np.array(confidence), weight=np.array(weight), reasons=reasons)
 
-    def _judge_image(self, i: int, v: ViewQuality, region: str) -> TrackingFlags:
+    def _judge_image(self, i: int, v: ViewQuality, region: str) -> int:
         cfg = self.config
-        f = TrackingFlags.OK
+        f = 0
         if v.mean < cfg.dark_mean or v.p95 < cfg.dark_p95:
-            f |= TrackingFlags.TOO_DARK
+            f = _DARK
         elif v.mean > cfg.bright_mean or v.saturated > cfg.bright_saturated:
-            f |= TrackingFlags.TOO_BRIGHT
-        flat = v.contrast < cfg.min_contrast or v.texture < cfg.min_texture
+            f = _BRIGHT
+        flat = v.p95 - v.p05 < cfg.min_contrast or v.texture < cfg.min_texture
         if flat and not f:
             # a well-exposed but featureless image: the camera sees no eye/mouth (slipped headset, covered lens)
-            f |= TrackingFlags.EYE_OUT_OF_VIEW if region in _EYE_REGIONS else TrackingFlags.LOW_CONFIDENCE
+            f = _OUT_OF_VIEW if region in _EYE_REGIONS else _LOW_CONF
         # frozen: a flat image (black, white, covered) repeats naturally, so only textured images count
         if self._fingerprint[i] == v.fingerprint and not flat:
             self._same_count[i] += 1
@@ -170,17 +179,25 @@ class FailureDetector:
             self._same_count[i] = 0
         self._fingerprint[i] = v.fingerprint
         if self._same_count[i] + 1 >= cfg.frozen_frames:
-            f |= TrackingFlags.CAMERA_FROZEN
+            f |= _FROZEN
         return f
 
-    def _advance_ease(self, healthy: np.ndarray, seen: np.ndarray, t: float, dt: float) -> None:
+    def _advance_ease(self, i: int, healthy: bool, seen: bool, delivered: bool, t: float, dt: float) -> None:
         cfg = self.config
-        failing = seen & ~healthy
-        self._fail_since = np.where(failing, np.where(np.isnan(self._fail_since), t, self._fail_since), np.nan)
-        self._ok_since = np.where(healthy, np.where(np.isnan(self._ok_since), t, self._ok_since), np.nan)
-        easing = failing & (t - np.nan_to_num(self._fail_since, nan=t) >= cfg.ease_after_s)
-        recovering = healthy & (t - np.nan_to_num(self._ok_since, nan=t) >= cfg.recover_after_s)
-        step = np.where(easing, -dt / cfg.ease_duration_s, 0.0) + np.where(recovering, dt / cfg.recover_duration_s, 0.0)
-        self._level = np.clip(self._level + step, 0.0, 1.0)
-        # a region that has never delivered has nothing to show: fully neutral; it fades in on its first frames
-        self._level[np.isnan(self._last_seen)] = 0.0
+        if not delivered:
+            # a region that has never delivered has nothing to show: fully neutral; it fades in on its first frames
+            self._level[i] = 0.0
+            self._fail_since[i] = t if seen and self._fail_since[i] is None else self._fail_since[i]
+            return
+        if healthy:
+            self._fail_since[i] = None
+            if self._ok_since[i] is None:
+                self._ok_since[i] = t
+            if t - self._ok_since[i] >= cfg.recover_after_s:
+                self._level[i] = min(1.0, self._level[i] + dt / cfg.recover_duration_s)
+        else:
+            self._ok_since[i] = None
+            if self._fail_since[i] is None:
+                self._fail_since[i] = t
+            if t - self._fail_since[i] >= cfg.ease_after_s:
+                self._level[i] = max(0.0, self._level[i] - dt / cfg.ease_duration_s)

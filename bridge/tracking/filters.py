@@ -157,7 +157,7 @@ class ExponentialDecay:
         if x is None:
             return self._y
         x = np.asarray(x, np.float64)
-        if not np.all(np.isfinite(x)):
+        if not np.isfinite(x).all():
             return self._y  # a NaN from a model must not poison the state forever
         if self._t is None or self._tau == 0.0:
             self._y = x.copy()

@@ -262,10 +262,11 @@ class Tracker:
     def _eyes_open(self, x: np.ndarray) -> bool:
         """Both eyes open in this frame's raw outputs (openness, else 1 - eyeBlink); True when unknown."""
         closed_below = self.config.neutral.closed_below
-        openness = x[OPENNESS]
-        blink = x[[EYE_SHAPES_LEFT[0], EYE_SHAPES_RIGHT[0]]]
-        open_est = np.where(np.isfinite(openness), openness, 1.0 - blink)
-        return not bool(np.any(open_est < closed_below))  # NaN compares False: unknown counts as open
+        for open_ch, blink_ch in ((OPENNESS.start, EYE_SHAPES_LEFT[0]), (OPENNESS.start + 1, EYE_SHAPES_RIGHT[0])):
+            est = x[open_ch] if np.isfinite(x[open_ch]) else 1.0 - x[blink_ch]
+            if est < closed_below:  # NaN compares False: unknown counts as open
+                return False
+        return True
 
 
 def _vector(values: np.ndarray, n: int) -> np.ndarray:
