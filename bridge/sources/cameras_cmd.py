@@ -1,0 +1,88 @@
+"""`facebridge cameras`: list the V4L2 devices and USB serial ports this machine has, or test one source."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-probe", action="store_true",
+                        help="do not open video devices with OpenCV (faster; no resolution/fps shown)")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
+    parser.add_argument("--test", metavar="SPEC",
+                        help="open a source spec (device index, URL, serial:PORT, file, folder) and show its frame "
+                             "rate, drops and errors")
+    parser.add_argument("--seconds", type=float, default=3.0, help="how long --test reads (default 3)")
+    parser.add_argument("--layout", default="single",
+                        help="layout for --test: single, eyes_side_by_side, combined_eyes_mouth, lower_face_external")
+
+
+def _list(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from bridge.sources.discovery import list_serial_ports, list_video_devices
+
+    videos = list_video_devices(probe=not args.no_probe)
+    ports = list_serial_ports()
+    if args.json:
+        print(json.dumps({"video_devices": [dataclasses.asdict(v) for v in videos],
+                          "serial_ports": [dataclasses.asdict(p) for p in ports]}, indent=2))
+        return 0
+    print("Video devices (V4L2, use the number or path as --source):")
+    if not videos:
+        print("  none found (no /dev/video* nodes; is the camera plugged in and the uvcvideo driver loaded?)")
+    for v in videos:
+        line = f"  {v.index:<3} {v.path:<13} {v.name or '(no name)'}"
+        if v.opened:
+            line += f"  OpenCV: {v.width}x{v.height} @ {v.fps:.0f} fps via {v.backend or '?'}"
+        elif v.opened is False:
+            line += "  OpenCV: cannot open"
+        if v.error:
+            line += f"  ({v.error})"
+        print(line)
+    print("Serial ports (use serial:PORT as --source, e.g. serial:/dev/ttyACM0):")
+    if not ports:
+        print("  none found (no /dev/ttyUSB* or /dev/ttyACM*; on some systems you must be in the 'dialout' group)")
+    for p in ports:
+        print(f"  {p.path:<16} {p.description}")
+    print("Network cameras are not discovered: pass http://HOST/ (MJPEG, e.g. http://openiristracker.local/) or "
+          "rtsp://... ; 'synthetic' always works.")
+    return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    import time
+
+    from bridge.sources import SourceError, open_frameset_source
+    from bridge.sources.layouts import LAYOUT_VIEWS
+
+    views = ("mouth",) if args.layout == "single" else LAYOUT_VIEWS.get(args.layout, ())
+    try:
+        source = open_frameset_source(args.test, layout=args.layout, views=views)
+        source.start()
+    except SourceError as exc:
+        print(f"error: {exc}")
+        return 2
+    sets = 0
+    shapes: dict[str, tuple[int, ...]] = {}
+    try:
+        end = time.monotonic() + args.seconds
+        while time.monotonic() < end and not source.finished:
+            frames = source.read(timeout=0.2)
+            if frames is not None:
+                sets += 1
+                shapes = {k: v.shape for k, v in frames.images.items()}
+        stats = source.stats()
+    finally:
+        source.close()
+    print(f"{args.test}: {sets} frame sets in {args.seconds:.1f} s; views {shapes or 'none'}")
+    for name, s in stats.items():
+        print(f"  {name}: {s.fps:.1f} fps, {s.frames} frames, {s.dropped} dropped ({s.corrupt} corrupt), "
+              f"{s.errors} errors, connected={s.connected}" + (f", last error: {s.last_error}" if s.last_error else ""))
+    return 0 if sets else 1
+
+
+def main(args: argparse.Namespace) -> int:
+    """List cameras, or test one source with --test."""
+    return _test(args) if args.test else _list(args)

@@ -1,0 +1,241 @@
+"""FrameSetSource: what the pipeline reads. Real cameras (one capture thread each + the assembler), the synthetic
+headset, or a replay - all behind the same start/read/stats/close."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from bridge.frames import FrameSet
+from bridge.sources.assembler import FrameSetAssembler
+from bridge.sources.base import Backoff, CameraSource, CapturedFrame, FrameCounters, SourceError, SourceStats
+from bridge.sources.spec import CameraSpec, parse_source_spec
+
+
+class FrameSetSource(Protocol):
+    """The pipeline's view of its input."""
+
+    def start(self) -> None:
+        """Open every camera (SourceError listing what is available when one is missing) and start capturing."""
+        ...
+
+    def read(self, timeout: float = 0.5) -> FrameSet | None:
+        """The newest complete frame set, waiting at most ``timeout`` seconds; None when nothing new arrived."""
+        ...
+
+    def stats(self) -> dict[str, SourceStats]:
+        """Per-camera health, keyed by camera name."""
+        ...
+
+    def close(self) -> None:
+        """Stop all threads and release devices. Idempotent."""
+        ...
+
+    @property
+    def finished(self) -> bool:
+        """True once a finite source (file, folder, recording) has nothing more to deliver."""
+        ...
+
+
+class CameraFrameSetSource:
+    """Several CameraSources feeding one FrameSetAssembler; ``read`` returns a set as soon as one is ready."""
+
+    def __init__(self, cameras: Sequence[CameraSource], lockstep: Sequence[str] = (), max_wait: float = 0.025,
+                 stale_after: float = 0.5) -> None:
+        names = [c.name for c in cameras]
+        if len(set(names)) != len(names):
+            raise SourceError(f"camera names must be unique, got {names}")
+        self.cameras = list(cameras)
+        self._lockstep = set(lockstep)
+        self._assembler = FrameSetAssembler(names, max_wait=max_wait, stale_after=stale_after)
+        self._cond = threading.Condition()
+        self._by_name = {c.name: c for c in cameras}
+        self._started = False
+        self._closed = False
+
+    def _on_frame(self, camera: str, frame: CapturedFrame) -> None:
+        """Called from a capture thread: newest frame wins (a replaced unread frame counts as dropped)."""
+        source = self._by_name[camera]
+        with self._cond:
+            if self._assembler.offer(camera, frame):
+                source.counters.drop()
+            self._cond.notify_all()
+            if camera in self._lockstep:  # offline mode: hold the producer until the frame was used
+                while self._assembler.is_fresh(camera) and not self._closed and not source.stop_requested():
+                    self._cond.wait(0.1)
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        try:
+            for camera in self.cameras:
+                camera.start(self._on_frame)
+        except BaseException:
+            self.close()
+            raise
+
+    def read(self, timeout: float = 0.5) -> FrameSet | None:
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                frames = self._assembler.assemble(now)
+                if frames is not None:
+                    self._cond.notify_all()  # wake lockstep producers
+                    return frames
+                if now >= deadline or self._closed or self.finished:
+                    return None
+                wake = deadline
+                pending = self._assembler.next_deadline()
+                if pending is not None:
+                    wake = min(wake, pending)
+                self._cond.wait(max(0.0005, wake - now))
+
+    def stats(self) -> dict[str, SourceStats]:
+        return {c.name: c.stats() for c in self.cameras}
+
+    @property
+    def finished(self) -> bool:
+        with self._cond:
+            nothing_waiting = self._assembler.next_deadline() is None
+        return nothing_waiting and all(c.finished for c in self.cameras)
+
+    def close(self) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify_all()
+        for camera in self.cameras:
+            camera.close()
+
+    def __enter__(self) -> CameraFrameSetSource:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SyntheticFrameSetSource:
+    """Adapts ``bridge.synth.source.SyntheticSource`` (rendered headset with exact labels) to FrameSetSource."""
+
+    name = "synthetic"
+
+    def __init__(self, **options: object) -> None:
+        self._options = options
+        self._inner = None
+        self.counters = FrameCounters()
+        self._closed = False
+
+    def start(self) -> None:
+        if self._inner is not None:
+            return
+        try:
+            from bridge.synth.source import SyntheticSource
+        except ImportError as exc:
+            raise SourceError(f"synthetic source unavailable: {exc}") from exc
+        try:
+            self._inner = SyntheticSource(**self._options)
+        except TypeError as exc:
+            raise SourceError(f"synthetic source: bad option ({exc}); allowed: fps, seed, sizes, realtime") from exc
+        if hasattr(self._inner, "start"):
+            self._inner.start()
+        self.counters.connected = True
+
+    def read(self, timeout: float = 0.5) -> FrameSet | None:
+        if self._inner is None or self._closed:
+            return None
+        frames = self._inner.read(timeout)
+        if frames is not None:
+            self.counters.frame(frames.capture_time, frames.sequence)
+        return frames
+
+    def stats(self) -> dict[str, SourceStats]:
+        return {self.name: self.counters.snapshot()}
+
+    @property
+    def finished(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.counters.connected = False
+        if self._inner is not None:
+            self._inner.close()
+
+
+_SYNTH_OPTION_TYPES = {"fps": float, "seed": int, "realtime": lambda v: v.lower() in ("1", "true", "yes", "on")}
+
+
+def _synthetic_options(options: dict[str, str], spec: str) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in options.items():
+        convert = _SYNTH_OPTION_TYPES.get(key)
+        if convert is None:
+            raise SourceError(f"source {spec!r}: unknown synthetic option {key!r}; "
+                              f"allowed: {sorted(_SYNTH_OPTION_TYPES)}")
+        try:
+            out[key] = convert(value)
+        except ValueError:
+            raise SourceError(f"source {spec!r}: option {key}={value!r} is not a valid {key}") from None
+    return out
+
+
+def _open_replay(path: str) -> FrameSetSource:
+    try:
+        from bridge.sources import replay
+    except ImportError as exc:
+        raise SourceError(f"replay:{path}: the replay source is not available in this build ({exc})") from exc
+    opener = getattr(replay, "open_replay", None) or getattr(replay, "ReplaySource", None)
+    if opener is None:
+        raise SourceError(f"replay:{path}: bridge.sources.replay has no open_replay()/ReplaySource")
+    return opener(path)
+
+
+def open_frameset_source(specs: str | CameraSpec | Sequence[CameraSpec] = "synthetic", *, layout: str | None = None,
+                         views: Sequence[str] = (), max_wait: float = 0.025, stale_after: float = 0.5,
+                         backoff: Backoff | None = None) -> FrameSetSource:
+    """Build (not start) the FrameSetSource for a spec string or camera specs.
+
+    A bare spec string of a real camera becomes one CameraSpec with ``layout`` (default ``combined_eyes_mouth``,
+    a Vive-Facial-Tracker-like frame) and ``views`` (default: all the layout produces). ``synthetic[:opts]`` and
+    ``replay:PATH`` deliver whole frame sets and must be used alone.
+    """
+    if isinstance(specs, str):
+        target = parse_source_spec(specs)
+        if target.kind == "synthetic":
+            return SyntheticFrameSetSource(**_synthetic_options(dict(target.options), specs))
+        if target.kind == "replay":
+            return _open_replay(str(target.location))
+        specs = [CameraSpec(source=specs, layout=layout or "combined_eyes_mouth", views=tuple(views))]
+    elif isinstance(specs, CameraSpec):
+        specs = [specs]
+    specs = list(specs)
+    if not specs:
+        raise SourceError("no cameras configured; give at least one camera or the 'synthetic' source")
+    if len(specs) == 1 and specs[0].target.kind in ("synthetic", "replay"):
+        return open_frameset_source(specs[0].source)
+    seen: dict[str, str] = {}
+    for spec in specs:
+        for view in spec.views:
+            if view in seen:
+                raise SourceError(f"view {view!r} is fed by two cameras ({seen[view]!r} and {spec.name!r}); "
+                                  "each view needs exactly one camera")
+            seen[view] = spec.name
+    from bridge.sources.factory import open_camera
+
+    # Each camera gets its own Backoff: one camera's failures must not slow another's reconnects.
+    cameras = [open_camera(spec, backoff=None if backoff is None else Backoff(backoff.initial, backoff.factor,
+                                                                              backoff.maximum)) for spec in specs]
+    lockstep = [spec.name for spec in specs if spec.lockstep]
+    return CameraFrameSetSource(cameras, lockstep=lockstep, max_wait=max_wait, stale_after=stale_after)
+
+
+# `open_source(spec)` is the same thing under the name the CLI's --source option suggests.
+open_source = open_frameset_source

@@ -1,0 +1,72 @@
+"""OpenCV VideoCapture sources: a device index or path (/dev/video0), a video file, an RTSP/HTTP stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from bridge.sources.base import Backoff, CameraSource, ConnectionLost, EndOfStream, Pacer, SourceError
+
+
+class VideoCaptureSource(CameraSource):
+    """Frames from ``cv2.VideoCapture``. ``is_file`` switches to file behaviour: pacing at the file's frame rate
+    (or ``fps``), stopping at the end (or looping) instead of reconnecting."""
+
+    def __init__(self, name: str, target: int | str, processor: Callable[[np.ndarray], dict[str, np.ndarray]], *,
+                 is_file: bool = False, fps: float | None = None, loop: bool = False, paced: bool = True,
+                 backoff: Backoff | None = None) -> None:
+        super().__init__(name, processor, backoff)
+        self.target = target
+        self.is_file = is_file
+        self.kind = "video file" if is_file else ("device" if isinstance(target, int) else "stream")
+        self.loop = loop
+        self._fps = fps
+        self._paced = paced
+        self._pacer = Pacer(None)
+        self._cap: cv2.VideoCapture | None = None
+
+    def describe(self) -> str:
+        return f"{self.kind} camera {self.name!r} ({self.target})"
+
+    def availability_hint(self) -> str:
+        if self.is_file:
+            return ""
+        from bridge.sources.discovery import available_summary
+
+        return available_summary()
+
+    def _connect(self) -> None:
+        cap = cv2.VideoCapture(self.target)
+        if not cap.isOpened():
+            cap.release()
+            what = "file" if self.is_file else "device/stream"
+            raise SourceError(f"OpenCV could not open {what} {self.target!r}")
+        if not self.is_file:
+            cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # keep the driver queue short: newest frame wins
+        native = cap.get(cv2.CAP_PROP_FPS)
+        fps = self._fps or (native if 0 < native < 1000 else 30.0)
+        self._pacer = Pacer(fps if (self.is_file and self._paced) else None)
+        self._cap = cap
+
+    def _grab(self) -> np.ndarray | None:
+        cap = self._cap
+        assert cap is not None
+        self._pacer.wait(self._stop)
+        ok, frame = cap.read()
+        if ok and frame is not None:
+            return frame
+        if not self.is_file:
+            raise ConnectionLost(f"no frame from {self.target!r} (unplugged or stream ended)")
+        if self.loop and cap.get(cv2.CAP_PROP_FRAME_COUNT) > 0:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = cap.read()
+            if ok and frame is not None:
+                return frame
+        raise EndOfStream
+
+    def _disconnect(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
