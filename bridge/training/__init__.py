@@ -1,0 +1,1 @@
+"""Training (torch only here; the runtime never imports this package)."""

@@ -1,0 +1,152 @@
+"""The network architectures (torch). Small on purpose: all models together must run in < 1 ms on one core.
+
+Every network ends in the activation the runtime wants (softmax / sigmoid / clip / tanh) only in ``export_forward``
+mode, so training can use numerically stable losses on logits while the ONNX files emit ready probabilities.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from bridge.inference.spec import EYE_HEAD_SIZE, GAZE_SCALE_DEG, REST_SHAPES
+
+
+def conv_bn(cin: int, cout: int, stride: int) -> nn.Sequential:
+    """3x3 conv + batch norm + ReLU (the BN folds into the conv at ONNX export)."""
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class Encoder(nn.Module):
+    """VGG-like image encoder: 4 stride-2 stages (two convs in the middle ones), flattened -> ``feat`` features.
+
+    Flatten instead of global pooling keeps *where* things are (lid height, pupil position), which gaze,
+    openness and winks depend on.
+    """
+
+    def __init__(self, in_ch: int, height: int, width_px: int, width: int = 12, feat: int = 128) -> None:
+        super().__init__()
+        w = width
+        self.body = nn.Sequential(
+            conv_bn(in_ch, w, 2),
+            conv_bn(w, 2 * w, 2), conv_bn(2 * w, 2 * w, 1),
+            conv_bn(2 * w, 4 * w, 2), conv_bn(4 * w, 4 * w, 1),
+            conv_bn(4 * w, 6 * w, 2),
+        )
+        fh, fw = _down(height, 4), _down(width_px, 4)
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(6 * w * fh * fw, feat),
+                                  nn.ReLU(inplace=True))
+        self.out_features = feat
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+def _down(n: int, times: int) -> int:
+    for _ in range(times):
+        n = (n + 1) // 2  # conv 3x3, stride 2, pad 1
+    return n
+
+
+def mlp(cin: int, hidden: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(cin, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, cout))
+
+
+class BlendshapeNet(nn.Module):
+    """REFA sec. 7.1 multi-branch regressor.
+
+    One eye encoder shared by both eyes (the left crop is mirrored so it looks like a right eye), one mouth encoder.
+    A shared per-eye MLP maps each eye's features to that eye's 7 shapes + gaze + openness (so a wink in one eye
+    cannot leak into the other), and the concatenated features drive the other 38 shapes.
+    Outputs (training mode): raw (B, 52) shapes, (B, 2, 2) gaze in degrees [left, right] x [yaw, pitch], (B, 2)
+    openness. ``export`` mode clips shapes and openness to 0..1.
+    """
+
+    def __init__(self, size: int, width: int = 12, feat: int = 128) -> None:
+        super().__init__()
+        self.eye_encoder = Encoder(1, size, size, width, feat)
+        self.mouth_encoder = Encoder(1, size, size, width, feat)
+        self.eye_head = mlp(feat, 96, EYE_HEAD_SIZE)
+        self.rest_head = mlp(3 * feat, 192, len(REST_SHAPES))
+        self.export = False
+
+    def forward(self, left_eye: torch.Tensor, right_eye: torch.Tensor, mouth: torch.Tensor):
+        lf = self.eye_encoder(torch.flip(left_eye, dims=[3]))  # mirror: the left eye now looks like a right eye
+        rf = self.eye_encoder(right_eye)
+        mf = self.mouth_encoder(mouth)
+        le, re = self.eye_head(lf), self.eye_head(rf)
+        rest = self.rest_head(torch.cat([lf, rf, mf], dim=1))
+        # Canonical order is [7 left-eye shapes, 7 right-eye shapes, 38 others] (schema), so a concat suffices.
+        shapes = torch.cat([le[:, :7], re[:, :7], rest], dim=1)
+        # A mirrored left eye looking toward its nose reads as a right eye looking to the subject's left: negate yaw.
+        gaze = torch.stack([torch.stack([-le[:, 7], le[:, 8]], 1), torch.stack([re[:, 7], re[:, 8]], 1)], 1)
+        gaze = gaze * GAZE_SCALE_DEG
+        openness = torch.stack([le[:, 9], re[:, 9]], 1)
+        if self.export:
+            shapes = shapes.clamp(0.0, 1.0)
+            openness = openness.clamp(0.0, 1.0)
+        return shapes, gaze, openness
+
+
+class EyemotionNet(nn.Module):
+    """Eyemotion: both eye crops concatenated side by side into one image, one CNN.
+
+    Channel 0 = raw pair, channel 1 = pair minus the session's neutral mean (zeros without a reference). Heads:
+    5 emotive classes (softmax), 10 AUs (independent sigmoids, multi-label), 8 FER+ emotions (for the fusion).
+    """
+
+    def __init__(self, size: int, width: int = 12, feat: int = 128) -> None:
+        super().__init__()
+        self.encoder = Encoder(2, size, 2 * size, width, feat)
+        self.emotive5 = nn.Linear(feat, 5)
+        self.au10 = nn.Linear(feat, 10)
+        self.emotion8 = nn.Linear(feat, 8)
+        self.export = False
+
+    def forward(self, eye_pair: torch.Tensor):
+        f = self.encoder(eye_pair)
+        e5, au, e8 = self.emotive5(f), self.au10(f), self.emotion8(f)
+        if self.export:
+            return torch.softmax(e5, 1), torch.sigmoid(au), torch.softmax(e8, 1)
+        return e5, au, e8
+
+
+class AffectNet(nn.Module):
+    """Eyes-only valence/arousal regressor (VGG-like CNN, tanh outputs in [-1, 1])."""
+
+    def __init__(self, size: int, width: int = 8, feat: int = 64) -> None:
+        super().__init__()
+        self.encoder = Encoder(1, size, 2 * size, width, feat)
+        self.out = nn.Linear(feat, 2)
+        self.export = False
+
+    def forward(self, eye_pair: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.out(self.encoder(eye_pair)))
+
+
+class Emotion8Net(nn.Module):
+    """8-class FER+ classifier on one square crop (mouth camera or lower-face crop)."""
+
+    def __init__(self, size: int, width: int = 12, feat: int = 128) -> None:
+        super().__init__()
+        self.encoder = Encoder(1, size, size, width, feat)
+        self.out = nn.Linear(feat, 8)
+        self.export = False
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        logits = self.out(self.encoder(image))
+        return torch.softmax(logits, 1) if self.export else logits
+
+
+class ExpressionVectorNet(nn.Module):
+    """DeepExp3D's light classifier on the identity-free expression vector (here: the 52 blendshapes)."""
+
+    def __init__(self, hidden: int = 64) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(52, hidden), nn.ReLU(inplace=True), nn.Dropout(0.1),
+                                 nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 8))
+        self.export = False
+
+    def forward(self, shapes: torch.Tensor) -> torch.Tensor:
+        logits = self.net(shapes)
+        return torch.softmax(logits, 1) if self.export else logits

@@ -1,0 +1,218 @@
+"""Per-model training recipes: batch construction (with augmentation), loss and validation score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bridge.evaluation.data import SplitData
+from bridge.evaluation.metrics import ccc
+from bridge.inference.spec import GAZE_SCALE_DEG
+from bridge.training.augment import AugmentConfig, augment_images, augment_with_reference
+
+AUG = AugmentConfig()
+EVAL_BATCH = 512
+
+
+def to_float(u8: np.ndarray) -> torch.Tensor:
+    """(N, H, W) uint8 -> (N, 1, H, W) float 0..1."""
+    return torch.from_numpy(u8).float().unsqueeze(1).div_(255.0)
+
+
+def hide_upper(x: torch.Tensor) -> torch.Tensor:
+    """Black out the upper half (occluded-lower-face protocol; the runtime crop policy does the same)."""
+    x = x.clone()
+    x[:, :, : x.shape[2] // 2] = 0
+    return x
+
+
+@dataclass
+class Recipe:
+    """Everything ``loop.fit`` needs for one model."""
+
+    make_batch: object
+    loss_fn: object
+    validate: object
+    n_train: int
+
+
+def _batched(n: int):
+    for s in range(0, n, EVAL_BATCH):
+        yield np.arange(s, min(n, s + EVAL_BATCH))
+
+
+# ---------------------------------------------------------------- blendshapes (REFA)
+def blendshape_recipe(train: SplitData, val: SplitData) -> Recipe:
+    lab = train.labels
+
+    def make_batch(idx, augment, g):
+        xs = [to_float(train.views[v][idx]) for v in ("left_eye", "right_eye", "mouth")]
+        keep = torch.ones(len(idx), 3)
+        if augment:
+            xs = [augment_images(x, AUG, g) for x in xs]  # each camera has its own exposure and slippage
+            # Camera dropout: headsets without a mouth camera (or a lost eye camera) still get the other regions.
+            keep = (torch.rand(len(idx), 3, generator=g) > torch.tensor([0.04, 0.04, 0.1])).float()
+            xs = [x * keep[:, i].view(-1, 1, 1, 1) for i, x in enumerate(xs)]
+        t = (torch.from_numpy(lab["blendshapes"][idx]).float(), torch.from_numpy(lab["gaze"][idx]).float(),
+             torch.from_numpy(lab["openness"][idx]).float(), keep)
+        return tuple(xs), t
+
+    def loss_fn(out, t):
+        shapes, gaze, openness = out
+        ts, tg, to, keep = t
+        w = torch.ones_like(ts)
+        w[:, 0:7] *= keep[:, 0:1]  # a dropped eye camera: its eye's outputs are unknowable, do not train them
+        w[:, 7:14] *= keep[:, 1:2]
+        l_shapes = (w * (shapes - ts).abs()).sum() / w.sum().clamp(min=1)
+        we = keep[:, :2]
+        l_gaze = (we.unsqueeze(2) * (gaze - tg).abs()).sum() / (2 * we.sum().clamp(min=1)) / GAZE_SCALE_DEG
+        l_open = (we * (openness - to).abs()).sum() / we.sum().clamp(min=1)
+        return l_shapes * 4.0 + l_gaze + l_open  # L1 throughout (REFA); shapes weighted up, they are the product
+
+    def validate(model):
+        err = []
+        for idx in _batched(len(val)):
+            xs = [to_float(val.views[v][idx]) for v in ("left_eye", "right_eye", "mouth")]
+            err.append((model(*xs)[0].clamp(0, 1) - torch.from_numpy(val.labels["blendshapes"][idx])).abs().mean(1))
+        return -float(torch.cat(err).mean())  # higher is better: negative MAE
+
+    return Recipe(make_batch, loss_fn, validate, len(train))
+
+
+# ---------------------------------------------------------------- eyemotion
+def eye_pair(split: SplitData, idx: np.ndarray) -> torch.Tensor:
+    return torch.cat([to_float(split.views["left_eye"][idx]), to_float(split.views["right_eye"][idx])], dim=3)
+
+
+def neutral_pair(split: SplitData, idx: np.ndarray) -> torch.Tensor:
+    s = split.session_index[idx]
+    left = torch.from_numpy(split.neutral["left_eye"][s]).unsqueeze(1)
+    right = torch.from_numpy(split.neutral["right_eye"][s]).unsqueeze(1)
+    return torch.cat([left, right], dim=3)
+
+
+def eyemotion_input(x: torch.Tensor, ref: torch.Tensor | None) -> torch.Tensor:
+    """2-channel Eyemotion input: raw pair and pair minus neutral mean (zeros when un-personalized)."""
+    return torch.cat([x, x - ref if ref is not None else torch.zeros_like(x)], dim=1)
+
+
+def eyemotion_recipe(train: SplitData, val: SplitData, p_personalized: float = 0.7) -> Recipe:
+    lab = train.labels
+
+    def make_batch(idx, augment, g):
+        x, ref = eye_pair(train, idx), neutral_pair(train, idx)
+        if augment:
+            x, ref = augment_with_reference(x, ref, AUG, g)
+            use = (torch.rand(len(idx), generator=g) < p_personalized).float().view(-1, 1, 1, 1)
+        else:
+            use = torch.ones(len(idx), 1, 1, 1)
+        inp = torch.cat([x, (x - ref) * use], dim=1)
+        t = (torch.from_numpy(lab["emotive5"][idx].astype(np.int64)), torch.from_numpy(lab["au10"][idx]).float(),
+             torch.from_numpy(lab["fer8"][idx].astype(np.int64)))
+        return (inp,), t
+
+    def loss_fn(out, t):
+        e5, au, e8 = out
+        t5, tau, t8 = t
+        loss = F.binary_cross_entropy_with_logits(au, tau)
+        if bool((t5 >= 0).any()):
+            loss = loss + F.cross_entropy(e5, t5, ignore_index=-1, label_smoothing=0.05)
+        if bool((t8 >= 0).any()):
+            loss = loss + 0.5 * F.cross_entropy(e8, t8, ignore_index=-1, label_smoothing=0.05)
+        return loss
+
+    def validate(model):
+        hits, n = 0, 0
+        for idx in _batched(len(val)):
+            t5 = val.labels["emotive5"][idx]
+            inp = eyemotion_input(eye_pair(val, idx), neutral_pair(val, idx))
+            pred = model(inp)[0].argmax(1).numpy()
+            hits += int((pred == t5)[t5 >= 0].sum())
+            n += int((t5 >= 0).sum())
+        return hits / max(n, 1)
+
+    return Recipe(make_batch, loss_fn, validate, len(train))
+
+
+# ---------------------------------------------------------------- eyes-only affect
+def affect_recipe(train: SplitData, val: SplitData) -> Recipe:
+    lab = train.labels
+
+    def make_batch(idx, augment, g):
+        x = eye_pair(train, idx)
+        if augment:
+            x = augment_images(x, AUG, g)
+        t = torch.from_numpy(np.stack([lab["valence"][idx], lab["arousal"][idx]], 1)).float()
+        return (x,), t
+
+    def loss_fn(out, t):
+        return F.mse_loss(out, t)
+
+    def validate(model):
+        preds = [model(eye_pair(val, idx)).numpy() for idx in _batched(len(val))]
+        p = np.concatenate(preds)
+        return 0.5 * (ccc(val.labels["valence"], p[:, 0]) + ccc(val.labels["arousal"], p[:, 1]))
+
+    return Recipe(make_batch, loss_fn, validate, len(train))
+
+
+# ---------------------------------------------------------------- 8-class from one image (mouth / lower face)
+def emotion8_recipe(train: SplitData, val: SplitData, view: str, hide: bool) -> Recipe:
+    """``hide`` blacks out the upper half (lower-face stage 2); the mouth camera never needs it."""
+    has = np.flatnonzero(train.labels["fer8"] >= 0)
+    val_has = np.flatnonzero(val.labels["fer8"] >= 0)
+
+    def make_batch(idx, augment, g):
+        real = has[idx]
+        x = to_float(train.views[view][real])
+        if augment:
+            x = augment_images(x, AUG, g)
+        if hide:
+            x = hide_upper(x)
+        return (x,), torch.from_numpy(train.labels["fer8"][real].astype(np.int64))
+
+    def loss_fn(out, t):
+        return F.cross_entropy(out, t, label_smoothing=0.05)
+
+    def validate(model):
+        hits = 0
+        for chunk in _batched(len(val_has)):
+            real = val_has[chunk]
+            x = to_float(val.views[view][real])
+            x = hide_upper(x) if hide else x
+            hits += int((model(x).argmax(1).numpy() == val.labels["fer8"][real]).sum())
+        return hits / max(len(val_has), 1)
+
+    return Recipe(make_batch, loss_fn, validate, len(has))
+
+
+# ---------------------------------------------------------------- expression vector (DeepExp3D)
+def expression_vector_recipe(train_shapes: np.ndarray, train_gt: np.ndarray, train_fer8: np.ndarray,
+                             val_shapes: np.ndarray, val_fer8: np.ndarray) -> Recipe:
+    """Train on a 50/50 mix of the blendshape model's predictions and noisy ground truth, validate on predictions."""
+    has = np.flatnonzero(train_fer8 >= 0)
+    val_has = np.flatnonzero(val_fer8 >= 0)
+    pred_t = torch.from_numpy(train_shapes[has]).float()
+    gt_t = torch.from_numpy(train_gt[has]).float()
+    y_t = torch.from_numpy(train_fer8[has].astype(np.int64))
+
+    def make_batch(idx, augment, g):
+        x = pred_t[idx]
+        if augment:
+            use_gt = torch.rand(len(idx), 1, generator=g) < 0.5
+            noisy = (gt_t[idx] * (0.8 + 0.4 * torch.rand(len(idx), 52, generator=g))
+                     + 0.04 * torch.randn(len(idx), 52, generator=g)).clamp(0, 1)
+            x = torch.where(use_gt, noisy, x)
+        return (x,), y_t[idx]
+
+    def loss_fn(out, t):
+        return F.cross_entropy(out, t, label_smoothing=0.05)
+
+    def validate(model):
+        x = torch.from_numpy(val_shapes[val_has]).float()
+        return float((model(x).argmax(1).numpy() == val_fer8[val_has]).mean()) if len(val_has) else 0.0
+
+    return Recipe(make_batch, loss_fn, validate, len(has))
