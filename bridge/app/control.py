@@ -1,0 +1,116 @@
+"""OSC control input: recalibrate, recenter, pause, resume.
+
+Accepted addresses (arguments optional): ``/facebridge/recalibrate``, ``/facebridge/recenter``,
+``/facebridge/pause``, ``/facebridge/resume``, ``/facebridge/pause <int|bool>`` (non-zero pauses, zero resumes),
+and the VRChat-menu form ``/avatar/parameters/FaceBridge/<Command>`` with a true bool/int (false is ignored so a
+button's release does nothing). Bound to 127.0.0.1 by default. Commands are queued and applied by the pipeline
+thread between frames (the tracker is never touched from the network thread). Packets that are not valid OSC, or
+valid OSC that means nothing to us, are ignored and counted.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import queue
+import socket
+import threading
+from dataclasses import dataclass
+
+from pythonosc.osc_packet import OscPacket
+
+log = logging.getLogger(__name__)
+
+
+class Command(enum.Enum):
+    RECALIBRATE = "recalibrate"
+    RECENTER = "recenter"
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+_BY_NAME = {c.value: c for c in Command}
+_PREFIXES = ("/facebridge/", "/avatar/parameters/facebridge/")
+
+
+@dataclass(slots=True)
+class ControlCounters:
+    received: int = 0  # datagrams
+    commands: int = 0  # commands queued
+    malformed: int = 0  # not parseable as OSC
+    ignored: int = 0  # valid OSC but no known command (unknown address, false button state)
+
+
+def parse_command(address: str, params: list) -> Command | None:
+    """The command a message means, or None."""
+    lowered = address.lower()
+    prefix = next((p for p in _PREFIXES if lowered.startswith(p)), None)
+    if prefix is None:
+        return None
+    command = _BY_NAME.get(lowered[len(prefix):].strip("/"))
+    if command is None:
+        return None
+    if params:
+        arg = params[0]
+        truthy = bool(arg) if isinstance(arg, bool | int | float) else True
+        if command is Command.PAUSE and not truthy and prefix == "/facebridge/":
+            return Command.RESUME
+        if not truthy:
+            return None
+    return command
+
+
+class ControlServer:
+    """UDP listener thread feeding ``commands`` (a queue the pipeline drains)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 39572) -> None:
+        self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self.counters = ControlCounters()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self._sock.bind((host, port))
+        except OSError as exc:
+            self._sock.close()
+            raise OSError(f"control input: cannot listen on {host}:{port} ({exc}); choose another [control] port "
+                          f"or set [control] enabled = false") from None
+        self._sock.settimeout(0.2)
+        self.address = self._sock.getsockname()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="control", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self._sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.counters.received += 1
+            try:
+                packet = OscPacket(data)
+            except Exception:  # any garbage: python-osc raises ParseError, but also struct/index errors
+                self.counters.malformed += 1
+                continue
+            for timed in packet.messages:
+                command = parse_command(timed.message.address, list(timed.message.params))
+                if command is None:
+                    self.counters.ignored += 1
+                    continue
+                self.counters.commands += 1
+                self.commands.put(command)
+
+    def drain(self) -> list[Command]:
+        """Commands received since the last call, oldest first."""
+        out = []
+        while True:
+            try:
+                out.append(self.commands.get_nowait())
+            except queue.Empty:
+                return out
+
+    def close(self) -> None:
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(timeout=1.0)

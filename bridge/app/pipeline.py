@@ -1,0 +1,155 @@
+"""The live pipeline: source -> quality + preprocessing -> models -> tracking -> FaceState -> retarget -> outputs.
+
+Data flows one way. Each stage is timed (``Pipeline.times``) for the status line and the bench; end-to-end
+latency runs from "frame set ready" (the source handed it over) to "last datagram sent". Control commands are
+applied between frames on the pipeline thread, so no other thread ever touches the tracker. When no frame set
+arrives within the read timeout the tracker is still stepped (``idle``) so outputs carry CAMERA_LOST, ease to
+neutral and keep VRChat's eye tracking alive.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bridge.app.control import Command
+from bridge.app.timing import LatencyRing, StageTimes
+from bridge.frames import FrameSet
+from bridge.inference.types import FaceModels
+from bridge.outputs.base import OutputFrame
+from bridge.outputs.fanout import SinkFanout
+from bridge.schema import FaceState
+from bridge.tracking.quality import assess_frames
+
+log = logging.getLogger(__name__)
+
+
+class FrameSetSourceLike(Protocol):
+    def start(self) -> None: ...
+    def read(self, timeout: float) -> FrameSet | None: ...
+    def stats(self) -> Mapping[str, Any]: ...
+    def close(self) -> None: ...
+
+
+class RetargetStage(Protocol):
+    """Preset key -> RetargetFrame for one FaceState (see bridge.app.retarget_stage)."""
+
+    def apply(self, state: FaceState) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What one pipeline step produced (for status displays and tests)."""
+
+    state: FaceState
+    rigs: Mapping[str, Any]
+    had_frames: bool
+    end_to_end_s: float  # frame set ready -> last datagram sent (perf_counter)
+
+
+class Pipeline:
+    """Owns nothing it did not build: the caller opens/closes the source, sinks and control server.
+
+    ``commands`` is polled once per step (e.g. ``ControlServer.drain``).
+    """
+
+    def __init__(self, source: FrameSetSourceLike, models: FaceModels, tracker: Any, retarget: RetargetStage,
+                 fanout: SinkFanout, commands: Callable[[], list[Command]] | None = None,
+                 read_timeout_s: float = 0.5) -> None:
+        self.source = source
+        self.models = models
+        self.tracker = tracker
+        self.retarget = retarget
+        self.fanout = fanout
+        self.commands = commands
+        self.read_timeout_s = read_timeout_s
+        self.times = StageTimes()
+        self.end_to_end = LatencyRing()
+        self.frames = 0  # frame sets processed
+        self.idle_steps = 0  # steps without a frame set
+        self.last: StepResult | None = None
+        self.paused = False
+
+    # --- commands ---------------------------------------------------------------------------------------------
+    def apply_command(self, command: Command) -> None:
+        """Apply one control command to the tracker (pipeline thread only)."""
+        log.info("control: %s", command.value)
+        if command is Command.RECALIBRATE:
+            self.tracker.recalibrate()
+        elif command is Command.RECENTER:
+            self.tracker.recenter()
+        elif command is Command.PAUSE:
+            self.paused = True
+            self.tracker.pause()
+        elif command is Command.RESUME:
+            self.paused = False
+            self.tracker.resume()
+
+    # --- one step ---------------------------------------------------------------------------------------------
+    def step(self) -> StepResult:
+        """Wait for the next frame set (or the read timeout) and push one FaceState through to the outputs."""
+        if self.commands is not None:
+            for command in self.commands():
+                self.apply_command(command)
+        frames = self.source.read(self.read_timeout_s)
+        ready = time.perf_counter()
+        times = self.times
+        if frames is None or self.paused:
+            # No frame (camera stalled/lost) or paused: the tracker decides what to show (hold, ease to neutral,
+            # flags); skipping the models while paused is what makes pause save CPU.
+            state = self.tracker.idle(time.time())
+            t = time.perf_counter()
+            times.add("tracking", t - ready)
+            self.idle_steps += 1
+        else:
+            quality = assess_frames(frames)
+            t1 = time.perf_counter()
+            times.add("quality", t1 - ready)
+            inputs = self.models.preprocess(frames)
+            t2 = time.perf_counter()
+            times.add("preprocess", t2 - t1)
+            outputs = self.models.predict(inputs, self.tracker.neutral.reference())
+            t3 = time.perf_counter()
+            times.add("models", t3 - t2)
+            state = self.tracker.update(outputs, quality, frames.capture_time, frames.sequence, inputs=inputs)
+            t = time.perf_counter()
+            times.add("tracking", t - t3)
+            self.frames += 1
+        rigs = self.retarget.apply(state)
+        t5 = time.perf_counter()
+        times.add("retarget", t5 - t)
+        per_sink = self.fanout.send(OutputFrame(state=state, rigs=rigs, frames=frames))
+        sent = time.perf_counter()
+        times.add("outputs", sent - t5)
+        for name, seconds in per_sink.items():
+            times.add(f"output[{name}]", seconds)
+        result = StepResult(state=state, rigs=rigs, had_frames=frames is not None, end_to_end_s=sent - ready)
+        if frames is not None:
+            self.end_to_end.add(sent - ready)
+        self.last = result
+        return result
+
+    # --- loop -------------------------------------------------------------------------------------------------
+    def source_finished(self) -> bool:
+        """True when every camera of a finite source (file, folder, replay) has delivered its last frame."""
+        stats = self.source.stats()
+        return bool(stats) and all(getattr(s, "finished", False) for s in stats.values())
+
+    def run(self, stop: threading.Event, duration_s: float | None = None,
+            on_step: Callable[[StepResult], None] | None = None) -> str:
+        """Step until ``stop`` is set, ``duration_s`` elapsed or a finite source ended. Returns why it stopped."""
+        deadline = None if duration_s is None else time.monotonic() + duration_s
+        while True:
+            if stop.is_set():
+                return "stopped"
+            if deadline is not None and time.monotonic() >= deadline:
+                return "duration"
+            result = self.step()
+            if on_step is not None:
+                on_step(result)
+            if not result.had_frames and self.source_finished():
+                return "source finished"

@@ -1,0 +1,99 @@
+"""VMC sink against real receivers: python-osc's server and liblo's oscdump."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+import numpy as np
+import pytest
+from pythonosc.osc_bundle import OscBundle
+from test_outputs_helpers import PythonOscReceiver, RawReceiver, frame_with, free_udp_port
+
+from bridge.outputs.osc import MAX_DATAGRAM
+from bridge.outputs.vmc import VmcSink
+from bridge.schema import BLENDSHAPE_NAMES, TrackingFlags
+
+VRM0 = {"happy": "Joy", "aa": "A", "blinkLeft": "Blink_L", "blinkRight": "Blink_R"}
+
+
+def test_vmc_sends_every_shape_then_apply_to_python_osc_server():
+    rx = PythonOscReceiver()
+    sink = VmcSink("127.0.0.1", rx.port, rig_key="main")
+    try:
+        values = np.linspace(0, 1, len(BLENDSHAPE_NAMES), dtype=np.float32)
+        sink.send(frame_with(BLENDSHAPE_NAMES, values))
+        msgs = rx.wait_for(lambda m: any(a == "/VMC/Ext/Blend/Apply" for a, _ in m))
+    finally:
+        sink.close()
+        rx.close()
+    vals = {args[0]: args[1] for addr, args in msgs if addr == "/VMC/Ext/Blend/Val"}
+    assert list(vals) == list(BLENDSHAPE_NAMES)
+    np.testing.assert_allclose([vals[n] for n in BLENDSHAPE_NAMES], values, atol=1e-7)
+    ok = [args for addr, args in msgs if addr == "/VMC/Ext/OK"]
+    assert ok == [(1, 3, 0, 1)]
+    assert [addr for addr, _ in msgs if addr == "/VMC/Ext/T"]
+
+
+def test_vmc_bundles_fit_mtu_and_apply_is_last():
+    rx = RawReceiver()
+    names = [f"shape_with_a_rather_long_name_{i:03d}" for i in range(120)]
+    sink = VmcSink("127.0.0.1", rx.port, rig_key="main")
+    try:
+        frame = frame_with(names, np.full(len(names), 0.25), flags=TrackingFlags.CAMERA_LOST)
+        expected = sink.encode(frame)
+        assert len(expected) > 1  # 120 long names cannot fit one datagram
+        sink.send(frame)
+        datagrams = rx.receive(len(expected))
+    finally:
+        sink.close()
+        rx.close()
+    assert all(len(d) <= MAX_DATAGRAM for d in datagrams)
+    addresses = []
+    for d in datagrams:
+        bundle = OscBundle(d)
+        addresses += [m.address for m in bundle]  # python-osc parses every element
+    assert addresses[-1] == "/VMC/Ext/Blend/Apply"
+    assert addresses.count("/VMC/Ext/Blend/Val") == len(names)
+    ok = OscBundle(datagrams[0]).content(0)
+    assert ok.address == "/VMC/Ext/OK" and ok.params[3] == 0  # camera lost -> trackingStatus 0
+
+
+def test_vmc_vrm0_aliases_only_for_vrm_rigs():
+    names = ("happy", "aa", "blinkLeft", "blinkRight", "neutral")
+    sink = VmcSink("127.0.0.1", free_udp_port(), rig_key="main", vrm0_aliases=VRM0)
+    try:
+        vrm = [m.address for d in sink.encode(frame_with(names, np.ones(5), rig="vrm1")) for m in OscBundle(d)]
+        vrm_names = [m.params[0] for d in sink.encode(frame_with(names, np.ones(5), rig="vrm1")) for m in OscBundle(d)
+                     if m.address == "/VMC/Ext/Blend/Val"]
+        arkit_names = [m.params[0] for d in sink.encode(frame_with(names, np.ones(5), rig="arkit52"))
+                       for m in OscBundle(d) if m.address == "/VMC/Ext/Blend/Val"]
+    finally:
+        sink.close()
+    assert vrm.count("/VMC/Ext/Blend/Val") == 9
+    assert set(vrm_names) == set(names) | set(VRM0.values())
+    assert arkit_names == list(names)
+
+
+@pytest.mark.skipif(shutil.which("oscdump") is None, reason="liblo-tools (oscdump) not installed")
+def test_vmc_decoded_by_liblo_oscdump(tmp_path):
+    port = free_udp_port()
+    out = tmp_path / "dump.txt"
+    with open(out, "w") as fh:
+        proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=fh, stderr=subprocess.STDOUT)
+    sink = VmcSink("127.0.0.1", port, rig_key="main")
+    try:
+        time.sleep(0.3)  # let oscdump bind
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "/VMC/Ext/Blend/Apply" not in out.read_text():
+            sink.send(frame_with(("jawOpen", "eyeBlinkLeft"), [0.625, 0.125]))
+            time.sleep(0.1)
+    finally:
+        sink.close()
+        proc.terminate()
+        proc.wait(timeout=5)
+    text = out.read_text()
+    assert '/VMC/Ext/Blend/Val sf "jawOpen" 0.625000' in text
+    assert '/VMC/Ext/Blend/Val sf "eyeBlinkLeft" 0.125000' in text
+    assert "/VMC/Ext/OK iiii 1 3 0 1" in text
