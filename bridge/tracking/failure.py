@@ -156,7 +156,7 @@ class FailureDetector:
             if seen[i] and f:
                 flags |= f
                 reasons[region] = tuple(m.name for m in TrackingFlags if m and m & f)
-            if seen[i] and not healthy[i] and weight[i] < 1.0:
+            if seen[i] and f and weight[i] < 1.0:
                 flags |= _EASING
         return FailureStatus(flags=TrackingFlags(flags), healthy=np.array(healthy), seen=np.array(seen),
                              confidence=np.array(confidence), weight=np.array(weight), reasons=reasons)
