@@ -25,6 +25,7 @@ FROZEN_AFTER_FRAMES = 15
 FPS_WINDOW_S = 2.0
 # A camera that delivered nothing for this long reports 0 fps.
 FPS_IDLE_S = 1.0
+FPS_MIN_SPAN_S = 0.2
 
 
 class SourceError(RuntimeError):
@@ -155,7 +156,8 @@ class FrameCounters:
         with self._lock:
             recent = [t for t in self._times if t >= now - FPS_WINDOW_S]
             fps = 0.0
-            if len(recent) >= 2 and now - recent[-1] < FPS_IDLE_S and recent[-1] > recent[0]:
+            # A short span (two frames arriving back to back after a stall) says nothing about the rate.
+            if len(recent) >= 2 and now - recent[-1] < FPS_IDLE_S and recent[-1] - recent[0] >= FPS_MIN_SPAN_S:
                 fps = (len(recent) - 1) / (recent[-1] - recent[0])
             return SourceStats(
                 fps=fps, frames=self.frames, dropped=self.dropped, errors=self.errors, connected=self.connected,
