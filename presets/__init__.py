@@ -1,0 +1,1 @@
+"""Shipped retarget presets (*.toml), installed as package data. See docs/presets.md."""
