@@ -17,6 +17,7 @@ same dataclasses (defaults + their docs) as the commented file ``facebridge conf
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import difflib
 import json
@@ -67,8 +68,8 @@ class ModelsSection:
 @dataclass(frozen=True, slots=True)
 class PresetSection:
     name: str = field(default="", metadata=_doc(
-        "retarget preset: a shipped preset name (facebridge presets list) or a .toml file; "
-        "empty = the default preset"))
+        "retarget preset: a shipped preset name (`facebridge presets list`) or a .toml file; "
+        "empty = the default preset (arkit52-perfect-sync)"))
     hot_reload: bool = field(default=True, metadata=_doc(
         "reload a preset FILE when it changes on disk (a broken edit keeps the last good preset)"))
 
@@ -88,9 +89,8 @@ class OutputSection:
     names_interval_s: float = field(default=2.0, metadata=_doc(
         "re-send the names table this often (late-joining receivers)", minimum=0.1, maximum=60.0,
         kinds=("facebridge",)))
-    vrm0_aliases: str = field(default="auto", metadata=_doc(
-        "also send VRM 0.x names (Joy, A, Blink_L, ...): auto = when the preset targets VRM",
-        choices=("auto", "on", "off"), kinds=("vmc",)))
+    vrm0_aliases: bool = field(default=True, metadata=_doc(
+        "when the preset targets VRM 1.0, also send the VRM 0.x names (Joy, A, Blink_L, ...)", kinds=("vmc",)))
     prefix: str = field(default="FT/v2/", metadata=_doc(
         "parameter prefix under /avatar/parameters/ (VRCFaceTracking avatars use FT/v2/)", kinds=("vrchat",)))
     binary: dict[str, int] = field(default_factory=dict, metadata=_doc(
@@ -225,7 +225,7 @@ def _coerce(value: Any, hint: Any, where: str, meta: dict[str, Any]) -> Any:
             item = args[0] if args else Any
             items = [_coerce(v, item, f"{where}[{i}]", {}) for i, v in enumerate(value)]
         value = tuple(items) if origin is tuple else items
-    elif origin in (dict, typing.Mapping) or hint is dict:
+    elif origin in (dict, collections.abc.Mapping) or hint is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a table {{ key = value }}, got {value!r}")
         item = args[1] if len(args) == 2 else Any
@@ -255,7 +255,7 @@ def _from_table(cls: type, table: dict[str, Any], where: str, kind: str | None =
         kwargs[key] = _coerce(value, hints[key], f"{where}.{key}", dict(fields[key].metadata))
     try:
         return cls(**kwargs)
-    except (TypeError, ValueError) as exc:  # the dataclass's own cross-field checks
+    except (TypeError, ValueError, RuntimeError) as exc:  # the dataclass's own checks (SourceError is a RuntimeError)
         raise ConfigError(f"{where}: {exc}") from None
 
 
@@ -271,9 +271,10 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>") -> Config:
                 raise ConfigError(f"{source}: [{name}] must be a table")
             kwargs[name] = _from_table(cls, data[name], f"{source}: [{name}]")
     if "tracking" in data:
-        if not isinstance(data["tracking"], dict):
-            raise ConfigError(f"{source}: [tracking] must be a table")
-        kwargs["tracking"] = _from_table(_tracking_class(), data["tracking"], f"{source}: [tracking]")
+        try:  # the tracking stage owns its section's fields and cross-checks; errors name file and key
+            kwargs["tracking"] = _tracking_class().from_dict(data["tracking"], source, "tracking")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     for name in _ARRAYS:
         if name not in data:
             continue
@@ -374,31 +375,52 @@ def _field_lines(obj: Any, kind: str | None = None, commented: bool = False) -> 
     return lines
 
 
+def _nested_lines(obj: Any, table: str) -> list[str]:
+    """``[table]`` with the scalar fields of dataclass ``obj``, then one ``[table.sub]`` per nested dataclass."""
+    scalars = [f for f in dataclasses.fields(obj) if not dataclasses.is_dataclass(getattr(obj, f.name))]
+    nested = [f for f in dataclasses.fields(obj) if dataclasses.is_dataclass(getattr(obj, f.name))]
+    doc = (type(obj).__doc__ or "").strip().splitlines()
+    lines = [f"# {doc[0]}"] if doc else []
+    lines.append(f"[{table}]")
+    for f in scalars:
+        value = getattr(obj, f.name)
+        lines.append(f"# {f.name}: unset by default" if value is None else f"{f.name} = {_toml_value(value)}")
+    for f in nested:
+        lines += ["", *_nested_lines(getattr(obj, f.name), f"{table}.{f.name}")]
+    return lines
+
+
+# A commented [[cameras]] example (keys are bridge.sources.CameraSpec fields; tests parse it uncommented).
+CAMERA_EXAMPLE = """\
+# [[cameras]]                       # a Vive-Facial-Tracker-like camera: both eyes on top, mouth below
+# source = "0"                      # device index, file, folder, http(s)/rtsp URL, serial:PORT[@BAUD]
+# layout = "combined_eyes_mouth"    # single | eyes_side_by_side | combined_eyes_mouth | lower_face_external
+# rotate = 0                        # degrees clockwise
+# flip = "none"                     # none | horizontal | vertical
+# crop = [0, 0, 400, 400]           # x, y, w, h in source pixels (before the layout split)
+#
+# [[cameras]]                       # an external webcam seeing the lower face under the headset
+# source = "1"
+# layout = "lower_face_external"
+# lower_face_region = [160, 200, 320, 240]   # x, y, w, h in pixels
+# detect_face = true                # re-centre the region with a face detector
+"""
+
+
 def default_config_text() -> str:
     """The commented config file `facebridge config init` writes: every key at its default, with its doc."""
     out = ["# FaceBridge configuration. Every key is optional; shown values are the defaults.",
            "# Check a file with `facebridge config check FILE`; reference: docs/config.md.", ""]
     for name, cls in (("source", SourceSection), ("models", ModelsSection)):
         out += [f"[{name}]", *_field_lines(cls()), ""]
-    out += ["# One source per camera (replaces [source]). Example (uncomment and edit):",
-            "# [[cameras]]", *(f"# {line}" if not line.startswith("#") else f"#{line[1:]}"
-                              for line in _camera_example_lines()), ""]
-    tracking = _tracking_class()()
-    out += ["[tracking]", *_field_lines(tracking), ""]
+    out += ["# One source per camera (replaces [source] when present). Examples:", CAMERA_EXAMPLE]
+    out += ["# Tracking stage (docs/tracking.md).", *_nested_lines(_tracking_class()(), "tracking"), ""]
     out += ["[preset]", *_field_lines(PresetSection()), ""]
     out += ["# Outputs: any number. The default sends our protocol to the Unity package.", "[[outputs]]",
             *_field_lines(OutputSection(kind="facebridge"), kind="facebridge"), ""]
     for kind in ("vmc", "vrchat", "recorder"):
-        out += [f"# [[outputs]]  (uncomment to add a {kind} output)", f'# kind = "{kind}"',
-                *_field_lines(OutputSection(kind=kind), kind=kind, commented=True)[2:], ""]
+        entry = _field_lines(OutputSection(kind=kind), kind=kind)[2:]  # minus the "kind" doc + line
+        out += [f"# Uncomment to add a {kind} output:", "# [[outputs]]", f'# kind = "{kind}"',
+                *(line if line.startswith("#") else f"# {line}" for line in entry), ""]
     out += ["[control]", *_field_lines(ControlSection()), "", "[status]", *_field_lines(StatusSection()), ""]
     return "\n".join(out)
-
-
-def _camera_example_lines() -> list[str]:
-    cls = _camera_class()
-    required = [f for f in dataclasses.fields(cls) if f.init and f.default is dataclasses.MISSING
-                and f.default_factory is dataclasses.MISSING]
-    example = {f.name: "0" if f.name in ("source", "spec") else "left_eye" for f in required}
-    obj = cls(**example)
-    return _field_lines(obj)

@@ -33,14 +33,16 @@ class FakeRig:
     values: np.ndarray
     light: FakeLight | None = None
     emotion: str = "neutral"
+    vrm0_aliases: dict[str, str] | None = None
 
 
 def frame_with(names, values, rig="arkit52", key="main", state: FaceState | None = None,
-               **state_changes) -> OutputFrame:
+               vrm0_aliases: dict[str, str] | None = None, **state_changes) -> OutputFrame:
     state = state or FaceState.neutral(timestamp=time.time(), sequence=1)
     if state_changes:
         state = state.with_changes(**state_changes)
-    rig_frame = FakeRig(rig=rig, names=tuple(names), values=np.asarray(values, np.float32), light=FakeLight())
+    rig_frame = FakeRig(rig=rig, names=tuple(names), values=np.asarray(values, np.float32), light=FakeLight(),
+                        vrm0_aliases=vrm0_aliases)
     return OutputFrame(state=state, rigs={key: rig_frame})
 
 

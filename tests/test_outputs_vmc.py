@@ -60,20 +60,25 @@ def test_vmc_bundles_fit_mtu_and_apply_is_last():
     assert ok.address == "/VMC/Ext/OK" and ok.params[3] == 0  # camera lost -> trackingStatus 0
 
 
-def test_vmc_vrm0_aliases_only_for_vrm_rigs():
+def val_names(sink, frame):
+    return [m.params[0] for d in sink.encode(frame) for m in OscBundle(d) if m.address == "/VMC/Ext/Blend/Val"]
+
+
+def test_vmc_vrm0_aliases_when_the_rig_frame_carries_them():
     names = ("happy", "aa", "blinkLeft", "blinkRight", "neutral")
-    sink = VmcSink("127.0.0.1", free_udp_port(), rig_key="main", vrm0_aliases=VRM0)
+    sink = VmcSink("127.0.0.1", free_udp_port(), rig_key="main")
+    quiet = VmcSink("127.0.0.1", free_udp_port(), rig_key="main", send_aliases=False)
     try:
-        vrm = [m.address for d in sink.encode(frame_with(names, np.ones(5), rig="vrm1")) for m in OscBundle(d)]
-        vrm_names = [m.params[0] for d in sink.encode(frame_with(names, np.ones(5), rig="vrm1")) for m in OscBundle(d)
-                     if m.address == "/VMC/Ext/Blend/Val"]
-        arkit_names = [m.params[0] for d in sink.encode(frame_with(names, np.ones(5), rig="arkit52"))
-                       for m in OscBundle(d) if m.address == "/VMC/Ext/Blend/Val"]
+        vrm = frame_with(names, np.ones(5), rig="vrm1", vrm0_aliases=VRM0)
+        vrm_names = val_names(sink, vrm)
+        arkit_names = val_names(sink, frame_with(names, np.ones(5), rig="arkit52"))
+        off_names = val_names(quiet, vrm)
     finally:
         sink.close()
-    assert vrm.count("/VMC/Ext/Blend/Val") == 9
+        quiet.close()
+    assert len(vrm_names) == 9
     assert set(vrm_names) == set(names) | set(VRM0.values())
-    assert arkit_names == list(names)
+    assert arkit_names == list(names) and off_names == list(names)
 
 
 @pytest.mark.skipif(shutil.which("oscdump") is None, reason="liblo-tools (oscdump) not installed")

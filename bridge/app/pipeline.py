@@ -59,7 +59,7 @@ class Pipeline:
 
     def __init__(self, source: FrameSetSourceLike, models: FaceModels, tracker: Any, retarget: RetargetStage,
                  fanout: SinkFanout, commands: Callable[[], list[Command]] | None = None,
-                 read_timeout_s: float = 0.5) -> None:
+                 read_timeout_s: float = 0.5, idle_interval_s: float = 0.05) -> None:
         self.source = source
         self.models = models
         self.tracker = tracker
@@ -67,8 +67,13 @@ class Pipeline:
         self.fanout = fanout
         self.commands = commands
         self.read_timeout_s = read_timeout_s
+        # A closed or broken source may return None at once; idle steps are spaced so that the outputs keep
+        # getting (lost-camera) frames at ~20 Hz instead of a busy loop flooding the network.
+        self.idle_interval_s = idle_interval_s
+        self.stop_event = threading.Event()
         self.times = StageTimes()
         self.end_to_end = LatencyRing()
+        self.sequence = 0  # FaceState sequence: counts every state sent (frames and idle steps), never repeats
         self.frames = 0  # frame sets processed
         self.idle_steps = 0  # steps without a frame set
         self.last: StepResult | None = None
@@ -95,13 +100,18 @@ class Pipeline:
         if self.commands is not None:
             for command in self.commands():
                 self.apply_command(command)
+        asked = time.perf_counter()
         frames = self.source.read(self.read_timeout_s)
+        if frames is None:
+            remaining = self.idle_interval_s - (time.perf_counter() - asked)
+            if remaining > 0:
+                self.stop_event.wait(remaining)
         ready = time.perf_counter()
         times = self.times
         if frames is None or self.paused:
             # No frame (camera stalled/lost) or paused: the tracker decides what to show (hold, ease to neutral,
             # flags); skipping the models while paused is what makes pause save CPU.
-            state = self.tracker.idle(time.time())
+            state = self.tracker.idle(time.time(), self.sequence)
             t = time.perf_counter()
             times.add("tracking", t - ready)
             self.idle_steps += 1
@@ -115,10 +125,11 @@ class Pipeline:
             outputs = self.models.predict(inputs, self.tracker.neutral.reference())
             t3 = time.perf_counter()
             times.add("models", t3 - t2)
-            state = self.tracker.update(outputs, quality, frames.capture_time, frames.sequence, inputs=inputs)
+            state = self.tracker.update(outputs, quality, frames.capture_time, self.sequence, inputs=inputs)
             t = time.perf_counter()
             times.add("tracking", t - t3)
             self.frames += 1
+        self.sequence += 1
         rigs = self.retarget.apply(state)
         t5 = time.perf_counter()
         times.add("retarget", t5 - t)
@@ -136,15 +147,18 @@ class Pipeline:
     # --- loop -------------------------------------------------------------------------------------------------
     def source_finished(self) -> bool:
         """True when every camera of a finite source (file, folder, replay) has delivered its last frame."""
+        finished = getattr(self.source, "finished", None)
+        if finished is not None:
+            return bool(finished)
         stats = self.source.stats()
         return bool(stats) and all(getattr(s, "finished", False) for s in stats.values())
 
-    def run(self, stop: threading.Event, duration_s: float | None = None,
-            on_step: Callable[[StepResult], None] | None = None) -> str:
-        """Step until ``stop`` is set, ``duration_s`` elapsed or a finite source ended. Returns why it stopped."""
+    def run(self, duration_s: float | None = None, on_step: Callable[[StepResult], None] | None = None) -> str:
+        """Step until ``stop_event`` is set (``stop()``), ``duration_s`` elapsed or a finite source ended.
+        Returns why it stopped."""
         deadline = None if duration_s is None else time.monotonic() + duration_s
         while True:
-            if stop.is_set():
+            if self.stop_event.is_set():
                 return "stopped"
             if deadline is not None and time.monotonic() >= deadline:
                 return "duration"
@@ -153,3 +167,7 @@ class Pipeline:
                 on_step(result)
             if not result.had_frames and self.source_finished():
                 return "source finished"
+
+    def stop(self) -> None:
+        """Ask run() to return after the current step (safe from signal handlers and other threads)."""
+        self.stop_event.set()

@@ -8,7 +8,6 @@ Per frame, in order: /VMC/Ext/OK (liveness + tracking status), /VMC/Ext/T (sende
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 
 import numpy as np
 
@@ -27,45 +26,43 @@ _NOT_TRACKING = TrackingFlags.CAMERA_LOST | TrackingFlags.EASING_TO_NEUTRAL | Tr
 class VmcSink:
     """Sends one rig's values to a VMC receiver (Marionette, default 127.0.0.1:39539).
 
-    ``vrm0_aliases`` maps VRM 1.0 expression names to their VRM 0.x names; when ``send_aliases`` is
-    "auto" they are sent only if the rig id mentions VRM, "on" always, "off" never.
+    When the rig frame carries ``vrm0_aliases`` (VRM 1.0 -> 0.x names; retarget sets them for vrm1 presets) and
+    ``send_aliases`` is true, each aliased shape is sent under both names: many VMC receivers only know VRM 0.x.
     """
 
-    def __init__(self, host: str, port: int, rig_key: str, vrm0_aliases: Mapping[str, str] | None = None,
-                 send_aliases: str = "auto") -> None:
-        if send_aliases not in ("auto", "on", "off"):
-            raise ValueError(f"vmc output: vrm0_aliases must be 'auto', 'on' or 'off', got {send_aliases!r}")
+    def __init__(self, host: str, port: int, rig_key: str, send_aliases: bool = True) -> None:
         self.name = f"vmc:{host}:{port}"
         self.rig_key = rig_key
         self._dest = UdpDestination(host, port, self.name)
-        self._aliases = dict(vrm0_aliases or {})
-        self._alias_mode = send_aliases
+        self._send_aliases = bool(send_aliases)
         self._start = time.monotonic()
         self._layout_key: tuple | None = None
         self._prefixes: list[bytes] = []
         self._value_index = np.zeros(0, dtype=np.int64)
 
-    def _layout(self, rig_id: str, names: tuple[str, ...]) -> None:
-        """Precompute the message prefixes for this rig's names (+ aliases); redone only when names change."""
-        use_aliases = self._alias_mode == "on" or (self._alias_mode == "auto" and "vrm" in rig_id.lower())
+    def _layout(self, rig_id: str, names: tuple[str, ...], aliases: dict[str, str] | None) -> None:
+        """Precompute the message prefixes for this rig's names (+ aliases); redone only when the rig changes."""
+        key = (rig_id, names, None if aliases is None else id(aliases))  # the rig profile's dict lives on
+        aliases = aliases if (aliases and self._send_aliases) else {}
         prefixes, index = [], []
         for i, name in enumerate(names):
             prefixes.append(osc.float_message_prefix(_VAL, name))
             index.append(i)
-            alias = self._aliases.get(name) if use_aliases else None
+            alias = aliases.get(name)
             if alias and alias != name:
                 prefixes.append(osc.float_message_prefix(_VAL, alias))
                 index.append(i)
         self._prefixes = prefixes
         self._value_index = np.asarray(index, dtype=np.int64)
-        self._layout_key = (rig_id, names)
+        self._layout_key = key
 
     def encode(self, frame: OutputFrame) -> list[bytes]:
         """The datagrams for one frame (exposed for tests and the bench)."""
         rig = frame.rigs[self.rig_key]
         names = tuple(rig.names)
-        if self._layout_key != (rig.rig, names):
-            self._layout(rig.rig, names)
+        aliases = getattr(rig, "vrm0_aliases", None)
+        if self._layout_key != (rig.rig, names, None if aliases is None else id(aliases)):
+            self._layout(rig.rig, names, aliases)
         values = np.clip(np.asarray(rig.values, dtype=np.float32), 0.0, 1.0)[self._value_index]
         tracking = 0 if frame.state.flags & _NOT_TRACKING else 1
         header = [

@@ -145,6 +145,11 @@ class ReplaySource:
     def stats(self) -> dict[str, SourceStats]:
         return {self.name: self.counters.snapshot()}
 
+    @property
+    def finished(self) -> bool:
+        """True once the last recorded frame set was served (never with ``loop``)."""
+        return self.counters.finished
+
     def close(self) -> None:
         self._stop.set()
         self.counters.connected = False

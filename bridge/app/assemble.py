@@ -1,0 +1,176 @@
+"""Build a running bridge from a Config (+ command-line overrides): source, models, tracker, presets, sinks,
+control input, pipeline. Everything heavy is imported here, not at CLI parse time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bridge.app.control import ControlServer
+from bridge.app.pipeline import Pipeline
+from bridge.app.retarget_stage import PresetRetargeters, default_vrchat_preset
+from bridge.config import Config, OutputSection
+from bridge.outputs.fanout import SinkFanout
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The bridge cannot start; the message says what is wrong and what to do."""
+
+
+@dataclass
+class Bridge:
+    """The assembled parts. ``close()`` releases all of them (idempotent)."""
+
+    pipeline: Pipeline
+    source: Any
+    models: Any
+    tracker: Any
+    retarget: PresetRetargeters
+    fanout: SinkFanout
+    control: ControlServer | None
+    description: str
+
+    def close(self) -> None:
+        for closer in (self.source.close, self.fanout.close, self.control.close if self.control else None):
+            if closer is None:
+                continue
+            try:
+                closer()
+            except Exception:
+                log.exception("error while shutting down")
+
+
+def source_spec_for(config: Config, override: str | None) -> Any:
+    """What to hand to open_frameset_source: a spec string or the configured cameras."""
+    from bridge.outputs.recording_format import is_recording
+
+    if override:
+        return f"replay:{override}" if is_recording(override) else override
+    if config.cameras:
+        return list(config.cameras)
+    spec = config.source.spec
+    if is_recording(spec):
+        return f"replay:{spec}"
+    if spec.strip().lower() == "synthetic":
+        return f"synthetic:fps={config.source.fps},seed={config.source.seed}"
+    return spec
+
+
+def describe_source(spec: Any) -> str:
+    if isinstance(spec, str):
+        return spec
+    return ", ".join(f"{c.name}={c.source}" for c in spec)
+
+
+def open_source(spec: Any) -> Any:
+    """Open and start the source; a missing camera becomes a StartupError listing what is available."""
+    from bridge.sources import SourceError, open_frameset_source
+
+    try:
+        source = open_frameset_source(spec)
+        source.start()
+    except SourceError as exc:
+        text = str(exc)
+        if "available" not in text.lower():
+            try:
+                from bridge.sources.discovery import available_summary
+
+                text += "\n" + available_summary()
+            except Exception:  # discovery is best effort; the original error is what matters
+                pass
+        raise StartupError(text) from None
+    return source
+
+
+def load_models(config: Config) -> Any:
+    """The configured model set (default: the shipped ONNX models)."""
+    from bridge.inference.onnx_models import OnnxFaceModels
+
+    try:
+        return OnnxFaceModels.load(config.models.dir or None, threads=config.models.threads)
+    except FileNotFoundError as exc:
+        raise StartupError(f"{exc}\n(set [models] dir in the config to use another model set)") from None
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def resolve_presets(config: Config, outputs: list[OutputSection], preset_override: str | None) -> list[str | None]:
+    """The preset key each output reads (None for the recorder)."""
+    from retarget import DEFAULT_PRESET
+
+    main = preset_override or config.preset.name or DEFAULT_PRESET
+    keys: list[str | None] = []
+    vrchat_default: str | None = None
+    for entry in outputs:
+        if entry.kind == "recorder":
+            keys.append(None)
+        elif entry.preset:
+            keys.append(entry.preset)
+        elif entry.kind == "vrchat":
+            vrchat_default = vrchat_default or default_vrchat_preset(main)
+            keys.append(vrchat_default)
+        else:
+            keys.append(main)
+    return keys
+
+
+def assemble(config: Config, *, source: str | None = None, preset: str | None = None,
+             outputs: list[OutputSection] | None = None, models: Any = None, source_obj: Any = None,
+             control: bool | None = None) -> Bridge:
+    """Build and start everything. ``models`` / ``source_obj`` inject a model set / an opened source (bench,
+    tests); otherwise they come from the config. Raises StartupError with an actionable message."""
+    from bridge.outputs.factory import build_sink
+    from bridge.tracking import Tracker
+    from retarget import PresetError
+
+    entries = [e for e in (outputs if outputs is not None else list(config.outputs)) if e.enabled]
+    if not entries:
+        raise StartupError("no enabled outputs; add [[outputs]] to the config or pass --output KIND:HOST:PORT")
+    keys = resolve_presets(config, entries, preset)
+    try:
+        retarget = PresetRetargeters([k for k in keys if k is not None], hot_reload=config.preset.hot_reload)
+    except PresetError as exc:
+        raise StartupError(f"preset: {exc}") from None
+    model_set = models if models is not None else load_models(config)
+    tracker = Tracker(config.tracking) if config.tracking is not None else Tracker()
+    for warning in tracker.warnings:
+        log.warning("tracking: %s", warning)
+
+    sinks = []
+    control_server = None
+    try:
+        for entry, key in zip(entries, keys, strict=True):
+            try:
+                sinks.append(build_sink(entry, key))
+            except (OSError, ValueError) as exc:
+                raise StartupError(f"output {entry.kind}: {exc}") from None
+        if config.control.enabled if control is None else control:
+            try:
+                control_server = ControlServer(config.control.host, config.control.port)
+            except OSError as exc:
+                log.warning("%s; running without control input", exc)
+        spec = None
+        if source_obj is None:
+            spec = source_spec_for(config, source)
+            source_obj = open_source(spec)
+    except BaseException:
+        for sink in sinks:
+            sink.close()
+        if control_server is not None:
+            control_server.close()
+        raise
+    fanout = SinkFanout(sinks)
+    pipeline = Pipeline(source_obj, model_set, tracker, retarget, fanout,
+                        commands=control_server.drain if control_server else None,
+                        read_timeout_s=config.source.read_timeout_s)
+    description = f"source {describe_source(spec) if spec is not None else 'injected'} -> " + ", ".join(
+        f"{s.name}" + (f" [{k}]" if k else "") for s, k in zip(sinks, keys, strict=True))
+    return Bridge(pipeline, source_obj, model_set, tracker, retarget, fanout, control_server, description)
+
+
+def with_output_overrides(config: Config, outputs: list[OutputSection] | None) -> Config:
+    """The config with --output entries replacing [[outputs]] (when any were given)."""
+    return config if not outputs else replace(config, outputs=tuple(outputs))

@@ -1,0 +1,71 @@
+"""The retarget stage: one Retargeter per distinct preset the outputs need, with hot reload of preset files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from bridge.schema import FaceState
+
+log = logging.getLogger(__name__)
+UNIFIED_RIG = "unified_expressions_v2"
+
+
+def default_vrchat_preset(fallback: str) -> str:
+    """A shipped preset targeting VRCFaceTracking's Unified Expressions, else ``fallback`` (logged)."""
+    from retarget import load_preset, shipped_names
+
+    for name in shipped_names():
+        try:
+            if load_preset(name).rig == UNIFIED_RIG:
+                return name
+        except Exception:  # a broken shipped preset is the presets' tests' business, not a reason to fail here
+            continue
+    log.warning("no shipped Unified Expressions preset; the vrchat output sends the %r preset's names", fallback)
+    return fallback
+
+
+class PresetRetargeters:
+    """Preset key (name or path, as configured) -> Retargeter. ``poll()`` reloads edited preset files.
+
+    Not thread-safe: apply() and poll() both run on the pipeline thread.
+    """
+
+    def __init__(self, presets: list[str], hot_reload: bool = True) -> None:
+        from retarget import PresetWatcher, Retargeter, load_preset
+
+        self._retargeters: dict[str, Any] = {}
+        self._watchers: dict[str, Any] = {}
+        for key in dict.fromkeys(presets):  # unique, in order
+            self._retargeters[key] = Retargeter(load_preset(key))  # PresetError names the file and problems
+            if hot_reload and (Path(key).suffix == ".toml" or len(Path(key).parts) > 1):
+                self._watchers[key] = PresetWatcher(key)
+        self._reported: dict[str, str] = {}
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self._retargeters)
+
+    def apply(self, state: FaceState) -> dict[str, Any]:
+        return {key: rt.apply(state) for key, rt in self._retargeters.items()}
+
+    def poll(self) -> list[str]:
+        """Check watched files; switch to valid edits. Returns human-readable events (reloads, kept-last-good)."""
+        events = []
+        for key, watcher in self._watchers.items():
+            preset = watcher.poll()
+            if preset is not None:
+                try:
+                    self._retargeters[key].set_preset(preset)
+                except Exception as exc:  # compile failure: keep the current preset
+                    events.append(f"preset {key}: reload failed ({exc}); keeping the last good preset")
+                    continue
+                self._reported.pop(key, None)
+                events.append(f"preset {key}: reloaded")
+            elif watcher.last_error is not None:
+                text = str(watcher.last_error)
+                if self._reported.get(key) != text:  # report each distinct error once
+                    self._reported[key] = text
+                    events.append(f"preset {key}: {text}; keeping the last good preset")
+        return events

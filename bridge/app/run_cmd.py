@@ -1,0 +1,89 @@
+"""`facebridge run`: the live bridge with a status line; stops cleanly on --duration, Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML config (default: built-in defaults; "
+                        "`facebridge config init` writes a commented one)")
+    parser.add_argument("--source", metavar="SPEC", help="synthetic | device index | video file | image folder | "
+                        "http(s)/rtsp URL | serial:PORT | a recording directory (overrides the config)")
+    parser.add_argument("--preset", metavar="NAME|FILE", help="retarget preset (overrides [preset] name)")
+    parser.add_argument("--output", metavar="KIND:HOST:PORT", action="append", default=[],
+                        help="facebridge|vmc|vrchat[:HOST[:PORT]] or recorder[:DIR]; repeatable; replaces the "
+                             "config's [[outputs]] (default: facebridge to the Unity package's port)")
+    parser.add_argument("--duration", metavar="S", type=float, help="stop after S seconds")
+    parser.add_argument("--status-json", metavar="FILE", help="rewrite the status as JSON in FILE periodically")
+    parser.add_argument("--no-control", action="store_true", help="do not listen for OSC control commands")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+def main(args: argparse.Namespace) -> int:
+    import logging
+
+    from bridge.app.assemble import StartupError, assemble, with_output_overrides
+    from bridge.app.status import StatusReporter, build_snapshot, format_line
+    from bridge.config import ConfigError, load_config, parse_output_spec
+
+    logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    log = logging.getLogger("facebridge.run")
+    if args.duration is not None and args.duration <= 0:
+        print("error: --duration must be > 0 seconds", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config)
+        overrides = [parse_output_spec(spec) for spec in args.output]
+        config = with_output_overrides(config, overrides)
+        bridge = assemble(config, source=args.source, preset=args.preset,
+                          control=False if args.no_control else None)
+    except (ConfigError, StartupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    pipeline = bridge.pipeline
+    status = config.status
+    reporter = StatusReporter(interval_s=status.interval_s, plain_interval_s=status.plain_interval_s,
+                              json_path=args.status_json or status.json_path or None,
+                              json_interval_s=status.json_interval_s)
+    started = time.monotonic()
+    next_poll = started + 1.0
+
+    def snapshot():
+        counters = bridge.control.counters if bridge.control else None
+        return build_snapshot(pipeline, bridge.source.stats(), started, counters)
+
+    def on_step(_result) -> None:
+        nonlocal next_poll
+        now = time.monotonic()
+        if reporter.due(now):
+            reporter.report(snapshot(), now)
+        if now >= next_poll:  # hot reload of preset files, ~1 Hz, on the pipeline thread
+            next_poll = now + 1.0
+            for event in bridge.retarget.poll():
+                log.info("%s", event)
+
+    # Ctrl-C / SIGTERM only set the stop flag: the current frame finishes, then everything closes in order.
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: pipeline.stop())
+    log.info("running: %s", bridge.description)
+    reason = "error"
+    try:
+        reason = pipeline.run(duration_s=args.duration, on_step=on_step)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        final = snapshot()
+        bridge.close()
+        reporter.report(final, force=True)
+        reporter.finish()
+    log.info("stopped (%s) after %.1f s: %d frame sets; %s", reason, time.monotonic() - started, pipeline.frames,
+             format_line(final))
+    return 0
