@@ -111,6 +111,43 @@ def test_mjpeg_http_stream_reconnects_after_disconnect_and_drops_corrupt_frames(
     source.close()  # idempotent
 
 
+def test_mjpeg_burst_only_newest_frame_is_decoded():
+    values = (20, 60, 100, 140, 180)
+    part = b"--frame\r\nContent-Type: image/jpeg\r\n\r\n"
+    burst = b"".join(part + encode_jpeg(_uniform(v)) + b"\r\n" for v in values)
+    stop = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace;boundary=frame")
+            self.end_headers()
+            self.wfile.write(burst)  # five frames at once: a reader that fell behind
+            self.wfile.flush()
+            stop.wait(10)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    source = open_frameset_source([CameraSpec(f"http://127.0.0.1:{server.server_address[1]}", views=("mouth",))])
+    try:
+        source.start()
+        _, seen = _read_until(source, lambda f: abs(_mean(f) - 180) < 3)
+        means = [_mean(f) for f in seen]
+        assert means == sorted(means)  # never an older frame after a newer one
+        stats = source.stats()["mouth"]
+        # Every frame of the burst was either read or dropped (stale in its chunk, or overwritten unread).
+        assert stats.dropped == len(values) - len(seen) and stats.corrupt == 0
+    finally:
+        stop.set()
+        source.close()
+        server.shutdown()
+        server.server_close()
+
+
 def test_http_url_that_is_not_multipart_falls_back_to_videocapture(tmp_path):
     video = tmp_path / "clip.avi"
     _write_video(video, [60, 60, 60, 60, 60])

@@ -185,6 +185,30 @@ def test_serial_parser_handles_many_frames_in_one_chunk():
     assert parser.pending == 0
 
 
+def test_serial_reader_drops_a_stale_backlog_and_resyncs():
+    # A pipe stands in for a driver with a big input buffer (FIONREAD reports the whole backlog).
+    import os
+
+    from bridge.sources.serial_camera import STALE_BACKLOG, SerialCameraSource
+
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    source = SerialCameraSource("eye", "pipe", lambda img: {"left_eye": img})
+    source._fd = read_fd
+    try:
+        old = _serial_frame(encode_jpeg(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8)))
+        backlog = old * (STALE_BACKLOG // len(old) + 2)
+        os.write(write_fd, backlog[:-10])  # ends in a partial frame
+        assert source._grab() is None
+        assert source.stale_flushes == 1 and source.stats().dropped >= 1 and source.parser.pending == 0
+        os.write(write_fd, backlog[-10:][:3] + _serial_frame(encode_jpeg(_frame(77))))  # leftovers, then a live frame
+        image = source._grab()
+        assert image is not None and abs(float(image.mean()) - 77) < 3
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
 # --- assembler --------------------------------------------------------------------------------------------------
 
 def _cap(views: dict, t: float, i: int = 1) -> CapturedFrame:

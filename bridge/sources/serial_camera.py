@@ -8,6 +8,7 @@ waiting the input is flushed, and of everything read in one go only the newest f
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -142,11 +143,8 @@ class SerialCameraSource(CameraSource):
         ready, _, _ = select.select([fd], [], [], self.poll_timeout)
         if not ready:
             return None
-        if bytes_waiting(fd) >= STALE_BACKLOG:
-            termios.tcflush(fd, termios.TCIFLUSH)
-            self.parser.reset()
-            self.stale_flushes += 1
-            self.counters.drop()
+        if bytes_waiting(fd) >= STALE_BACKLOG:  # far behind (platforms with big tty buffers): skip it all
+            self._drop_backlog(fd)
             return None
         chunks: list[bytes] = []
         total = 0
@@ -165,9 +163,26 @@ class SerialCameraSource(CameraSource):
         frames = self.parser.feed(b"".join(chunks))
         if self.parser.truncated > before:
             self.counters.drop(self.parser.truncated - before, corrupt=True)
-        if self.parser.pending + total >= STALE_BACKLOG and len(frames) > 1:
-            self.stale_flushes += 1  # we were behind; decode_newest drops the stale frames
-        return decode_newest(frames, self.counters)
+        image = decode_newest(frames, self.counters)
+        if total >= STALE_BACKLOG:
+            # Linux ttys hold at most 4 KiB in the line discipline, so FIONREAD never shows the backlog there:
+            # having just pulled >= 32 KiB in one go is the sign we are behind. Flush what the kernel still holds
+            # so the next frame is a live one.
+            self._drop_backlog(fd)
+        return image
+
+    def _drop_backlog(self, fd: int) -> None:
+        """Discard queued input (tcflush; read-and-discard when the fd is not a tty) and resync the parser."""
+        try:
+            termios.tcflush(fd, termios.TCIFLUSH)
+        except termios.error:
+            with contextlib.suppress(BlockingIOError):
+                while os.read(fd, 65536):
+                    pass
+        self.counters.drop()  # at least one frame went with the backlog
+        self.parser.reset()
+        self.stale_flushes += 1
+        self.counters.note(f"stale serial backlog dropped ({self.stale_flushes} times)")
 
     def _disconnect(self) -> None:
         if self._fd is not None:
