@@ -118,7 +118,7 @@ class FailureDetector:
         cfg = self.config
         if self._start is None:
             self._start = timestamp
-        dt = 0.0 if self._t is None else min(max(timestamp - self._t, 0.0), 0.25)  # cap: a stall is not a fade
+        dt = 0.0 if self._t is None else min(max(timestamp - self._t, 0.0), 1.0)  # clock jumps: bounded step
         self._t = timestamp
         n = len(REGIONS)
         region_flags = [0] * n
@@ -139,6 +139,8 @@ class FailureDetector:
                 last = self._last_seen[i] = timestamp
                 f = self._judge_image(i, view, region)
             conf = model_confidence.get(region)
+            if conf is not None and not math.isfinite(conf):
+                conf = 0.0  # a NaN confidence is no confidence
             if conf is not None and view is not None and conf < cfg.low_confidence:
                 f |= _LOW_CONF
             region_flags[i] = f

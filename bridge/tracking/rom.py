@@ -68,7 +68,17 @@ class RangeOfMotion:
         self.running_max = np.full(NUM_BLENDSHAPES, -np.inf)
         self._neutral_sum = np.zeros(NUM_BLENDSHAPES)
         self._neutral_count = np.zeros(NUM_BLENDSHAPES, np.int64)
+        self._previous_floor = np.full(NUM_BLENDSHAPES, np.nan)
         self._bounds_cache: tuple[np.ndarray, np.ndarray] | None = None
+
+    def begin_neutral_capture(self) -> None:
+        """A new neutral capture starts (new session or recalibrate): its frames replace the floor, because the
+        headset sits differently every time; until it has frames the previous floor stays in use."""
+        current = self.neutral_floor
+        self._previous_floor = np.where(np.isfinite(current), current, self._previous_floor)
+        self._neutral_sum[:] = 0.0
+        self._neutral_count[:] = 0
+        self._bounds_cache = None
 
     def observe(self, values: np.ndarray, mask: np.ndarray | None = None, at_neutral: bool = False) -> None:
         """Learn from one frame of (filtered) shape values; ``mask`` selects trustworthy channels; ``at_neutral``
@@ -88,9 +98,9 @@ class RangeOfMotion:
 
     @property
     def neutral_floor(self) -> np.ndarray:
-        """Per-shape neutral mean (NaN where no neutral frame was seen)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self._neutral_count > 0, self._neutral_sum / np.maximum(self._neutral_count, 1), np.nan)
+        """Per-shape neutral mean of the current capture, else of the previous one (NaN where none was seen)."""
+        return np.where(self._neutral_count > 0, self._neutral_sum / np.maximum(self._neutral_count, 1),
+                        self._previous_floor)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(lo, hi) per shape as used by ``apply``."""

@@ -12,7 +12,7 @@ Typical pipeline loop::
     outputs = models.predict(inputs, tracker.neutral.reference())
     state = tracker.update(outputs, quality, frames.capture_time, frames.sequence, inputs=inputs)
 
-and ``tracker.idle(now, seq)`` every ~100 ms when no frame set arrives at all (so "camera lost" is reported and the
+and ``tracker.idle(now)`` every ~100-500 ms when no frame set arrives at all (so "camera lost" is reported and the
 avatar eases to neutral).
 """
 
@@ -110,6 +110,7 @@ class Tracker:
         self._gaze_offset = np.zeros(4)
         self._paused = False
         self._va_from_model = False
+        self._was_capturing = False
         self.warnings: list[str] = []  # non-fatal problems (e.g. an unreadable profile) for the app to log
         self.last_state = FaceState.neutral()
         self.last_status: FailureStatus | None = None
@@ -154,9 +155,11 @@ class Tracker:
 
     # --- per frame ---------------------------------------------------------------------------------------------
 
-    def idle(self, timestamp: float, sequence: int) -> FaceState:
-        """A frame with no camera data at all: reports lost cameras and eases to neutral after the timeout."""
-        return self.update(ModelOutputs(), FrameQuality.empty(timestamp), timestamp, sequence)
+    def idle(self, timestamp: float, sequence: int | None = None) -> FaceState:
+        """A step with no camera data at all (no frame set arrived): reports lost cameras and eases to neutral after
+        the timeout. ``sequence`` defaults to the last frame's (no new frame was captured)."""
+        seq = self.last_state.sequence if sequence is None else sequence
+        return self.update(ModelOutputs(), FrameQuality.empty(timestamp), timestamp, seq)
 
     def update(self, outputs: ModelOutputs, quality: FrameQuality, timestamp: float, sequence: int,
                inputs: ModelInputs | None = None) -> FaceState:
@@ -173,6 +176,9 @@ class Tracker:
         status = self.failure.update(quality, outputs.confidence, timestamp)
         self.last_status = status
         capturing = self.neutral.capturing(timestamp)
+        if capturing and not self._was_capturing:
+            self.rom.begin_neutral_capture()
+        self._was_capturing = capturing
 
         x = self._measurement(outputs)
         healthy_ch = (_CHANNEL_REGIONS_F @ status.healthy) > 0
@@ -276,8 +282,8 @@ def _vector(values: np.ndarray, n: int) -> np.ndarray:
 
 
 def _distribution(values: np.ndarray | None, n: int) -> np.ndarray | None:
-    """A model's class vector if it has the right size, else None (held, not raised)."""
+    """A model's class vector if it has the right size and is finite, else None (held, not raised)."""
     if values is None:
         return None
     v = np.asarray(values, np.float64).reshape(-1)
-    return v if v.shape[0] == n else None
+    return v if v.shape[0] == n and np.isfinite(v).all() else None
