@@ -325,7 +325,7 @@ def test_slow_reader_never_sees_a_backlog_and_close_mid_run_stops_threads(tmp_pa
     source.start()
     sets = []
     for _ in range(5):
-        time.sleep(0.1)  # a slow pipeline: many frames arrive between reads
+        time.sleep(0.15)  # a slow pipeline: many frames arrive between reads
         fs = source.read(timeout=1.0)
         assert fs is not None
         sets.append(fs)
