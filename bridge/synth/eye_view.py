@@ -1,0 +1,279 @@
+"""Near-IR periocular eye camera: lids, lashes, brow, crease, sclera, textured iris, dark pupil, LED glints,
+glasses, skin texture. Rendered in a canonical orientation (nasal side at +x, i.e. the RIGHT eye as its camera
+sees it); the left eye is mirrored back through its slip matrix, so the left_eye image is NOT mirrored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from bridge.schema import BLENDSHAPE_INDEX as _I
+from bridge.synth.camera import ViewGeometry
+from bridge.synth.expressions import LOWER_ARC, UPPER_ARC, lid_opening
+from bridge.synth.identity import Identity, SessionConditions
+from bridge.synth.textures import fractal_noise, strands, value_noise
+
+SIDES = ("left", "right")
+_SPRITE = 64  # iris sprite size (px); drawn once per identity/session, warped per frame
+_SPRITE_R = 30.0
+_GLINT_SPRITE = 48
+_GLINT_R = 14.0
+EYE_CENTRE_Y = 0.12  # the eye sits a little below the view centre; the brow is near the top edge
+
+
+@dataclass(frozen=True, slots=True)
+class EyeAssets:
+    """Everything about one eye view that is constant for an (identity, session, size)."""
+
+    side: int  # 0 = subject's left, 1 = right
+    geom: ViewGeometry
+    skin: np.ndarray  # (1, Hc, Wc) skin radiance with shading + texture
+    brow_hair: np.ndarray  # (1, Hc, Wc) 0..1 hair coverage texture
+    lash_strands: np.ndarray  # (1, 1, Wc)
+    u: np.ndarray  # (1, 1, Wc) position across the eye, -1 outer corner .. +1 inner corner
+    p_upper: np.ndarray  # (1, 1, Wc) upper lid arc profile
+    p_lower: np.ndarray  # (1, 1, Wc)
+    sclera_col: np.ndarray  # (1, 1, Wc) sclera radiance across the eye (darker toward the corners)
+    iris_sprite: np.ndarray  # (S, S, 2) premultiplied (radiance*alpha, alpha)
+    glint_sprite: np.ndarray  # (G, G)
+    glint_offset: tuple[float, float]  # glint ring centre offset from the eye centre (canvas units)
+    glint_scale: float  # canvas px per glint-sprite px
+    glasses_mul: np.ndarray | None  # (1, Hc, Wc)
+    glasses_add: np.ndarray | None
+
+
+def _iris_sprite(rng: np.random.Generator, ident: Identity, pupil_fraction: float) -> np.ndarray:
+    s = _SPRITE
+    c = (s - 1) / 2.0
+    yy, xx = np.mgrid[0:s, 0:s].astype(np.float32)
+    dx, dy = xx - c, yy - c
+    r = np.sqrt(dx * dx + dy * dy) / _SPRITE_R
+    theta = np.arctan2(dy, dx)
+    # Radial fibres + crypts: iris texture is visible in NIR, especially for light irises.
+    n_fibres = int(rng.integers(18, 40))
+    wobble = value_noise(rng, (s, s), 6.0)
+    fibres = np.cos(n_fibres * theta + 3.0 * wobble) * np.cos(0.5 * n_fibres * theta + 1.7 * wobble + 1.0)
+    crypts = fractal_noise(rng, (s, s), 8.0, 3)
+    collarette = np.exp(-(((r - rng.uniform(0.45, 0.65)) / 0.06) ** 2))
+    value = ident.iris_nir * (1.0 + ident.iris_texture * (0.7 * fibres + 0.9 * crypts) + 0.12 * collarette)
+    value *= 1.0 - ident.limbal_ring * np.clip((r - 0.78) / 0.22, 0, 1) ** 1.5
+    pupil = np.clip((pupil_fraction - r) * _SPRITE_R + 0.5, 0, 1)
+    value = value * (1 - pupil) + 0.025 * pupil
+    alpha = np.clip((1.0 - r) * _SPRITE_R + 0.5, 0, 1)
+    return np.dstack([np.clip(value, 0, 1) * alpha, alpha]).astype(np.float32)
+
+
+def _glint_sprite(rng: np.random.Generator, sess: SessionConditions, sigma_sprite_px: float) -> np.ndarray:
+    g = _GLINT_SPRITE
+    c = (g - 1) / 2.0
+    yy, xx = np.mgrid[0:g, 0:g].astype(np.float32)
+    out = np.zeros((g, g), np.float32)
+    n = sess.glint_count
+    start = rng.uniform(0, 2 * np.pi)
+    for k in range(n):
+        if rng.random() < 0.1:  # an LED occasionally misses the cornea
+            continue
+        ang = start + 2 * np.pi * k / n
+        gx = c + _GLINT_R * math.cos(ang) * rng.uniform(0.9, 1.1)
+        gy = c + _GLINT_R * math.sin(ang) * rng.uniform(0.85, 1.0)
+        out += np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * sigma_sprite_px**2))
+    return np.clip(out * sess.glint_brightness * 1.6, 0, 2.0)
+
+
+def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw: tuple[int, int]) -> EyeAssets:
+    """Draw the static layers of one eye view (deterministic for identity, session and side)."""
+    rng = np.random.default_rng([ident.texture_seed, 11 + side])
+    geom = ViewGeometry.for_size(out_hw)
+    hc, wc = geom.canvas_hw
+    x, y = geom.x[0, 0], geom.y[0, :, 0]
+    ex, ey = ident.eye_offset[0], EYE_CENTRE_Y + ident.eye_offset[1]
+    a = ident.eye_half_width
+    u = (x - ex) / a
+    base = np.clip(1.0 - u * u, 0.0, 1.0) ** ident.eye_shape_power
+    p_upper = base * (1.0 + 0.15 * u)  # highest point toward the nose
+    p_lower = base * (1.0 - 0.2 * u)  # lowest point toward the temple
+    sclera_col = ident.sclera_nir * (1.0 - 0.45 * np.clip(np.abs(u), 0, 1) ** 3)
+    sclera_col = sclera_col * (1.0 - 0.35 * np.clip((u - 0.8) / 0.2, 0, 1))  # caruncle at the inner corner
+
+    X, Y = x[None, :], y[:, None]
+    socket = np.exp(-(((X - ex) / (1.25 * a)) ** 2) - ((Y - ey + 0.05) / 0.42) ** 2)
+    ridge = np.exp(-(((Y - (ey - ident.brow_height + 0.12)) / 0.2) ** 2))
+    cheek = np.clip((Y - ey - 0.35) / 0.5, 0, 1)
+    shading = 1.0 - ident.socket_depth * socket + 0.1 * ridge + 0.06 * cheek
+    texture = 1.0 + ident.skin_texture * (fractal_noise(rng, (hc, wc), 10.0, 3) + 0.6 * fractal_noise(rng, (hc, wc),
+                                                                                                       40.0, 2))
+    skin = (ident.skin_nir * shading * texture).astype(np.float32)
+
+    hair = 0.55 + 0.45 * fractal_noise(rng, (hc, wc), 30.0, 2)
+    hair = np.clip(hair * (0.7 + 0.3 * strands(rng, wc, 0.9, 2.0))[None, :], 0, 1).astype(np.float32)
+    lash = strands(rng, wc, ident.lash_density, period_px=max(1.5, 0.02 / geom.px))
+
+    iris_sprite = _iris_sprite(rng, ident, sess.pupil_fraction)
+    glint_scale = sess.glint_ring_radius * ident.iris_radius / (_GLINT_R * geom.px)  # canvas px per sprite px
+    glint_sprite = _glint_sprite(rng, sess, sigma_sprite_px=max(0.5, 0.55 / glint_scale))
+
+    glasses_mul = glasses_add = None
+    if ident.glasses:
+        yg = ident.glasses_y + (0.12 if side else 0.1) * (X / 1.4) ** 2 + 0.05 * X * (1 if side else -1)
+        frame = np.clip(1.0 - np.abs(Y - yg) / (ident.glasses_frame + geom.px), 0, 1)
+        lens = (yg > Y).astype(np.float32)
+        glasses_mul = (1.0 - 0.85 * frame) * (1.0 - 0.08 * lens)
+        streaks = np.zeros_like(frame)
+        for _ in range(int(rng.integers(1, 4))):
+            ang = rng.uniform(0.3, 1.2)
+            d = X * math.cos(ang) + Y * math.sin(ang) - rng.uniform(-1.0, 1.0)
+            streaks += rng.uniform(0.1, 0.35) * np.clip(1.0 - np.abs(d) / rng.uniform(0.03, 0.12), 0, 1)
+        spots = np.zeros_like(frame)
+        for _ in range(int(rng.integers(0, 6))):
+            sx, sy = rng.uniform(-1.1, 1.1), rng.uniform(-1.0, ident.glasses_y)
+            spots += 0.9 * np.exp(-((X - sx) ** 2 + (Y - sy) ** 2) / (2 * (1.5 * geom.px) ** 2))
+        glasses_add = (streaks * lens + spots * lens + 0.15 * frame).astype(np.float32)
+        glasses_mul = glasses_mul[None].astype(np.float32)
+        glasses_add = glasses_add[None]
+    return EyeAssets(
+        side=side, geom=geom, skin=skin[None], brow_hair=hair[None],
+        lash_strands=lash.reshape(1, 1, -1).astype(np.float32),
+        u=u.reshape(1, 1, -1).astype(np.float32), p_upper=p_upper.reshape(1, 1, -1).astype(np.float32),
+        p_lower=p_lower.reshape(1, 1, -1).astype(np.float32),
+        sclera_col=sclera_col.reshape(1, 1, -1).astype(np.float32),
+        iris_sprite=iris_sprite, glint_sprite=glint_sprite.astype(np.float32),
+        glint_offset=(sess.glint_offset[0] * a, sess.glint_offset[1] * a), glint_scale=float(glint_scale),
+        glasses_mul=glasses_mul,
+        glasses_add=glasses_add,
+    )
+
+
+def _soft_band(d: np.ndarray, half_width) -> np.ndarray:
+    """Triangular profile 1 at d = 0 falling to 0 at |d| = half_width (cheap stand-in for a Gaussian)."""
+    out = np.abs(d)
+    out /= half_width
+    np.subtract(1.0, out, out=out)
+    np.maximum(out, 0.0, out=out)
+    return out
+
+
+def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, gaze: np.ndarray) -> np.ndarray:
+    """(B, Hc, Wc) float32 canvas radiance of one eye (canonical orientation) for a batch of shapes/gaze."""
+    side = assets.side
+    geom = assets.geom
+    b = shapes.shape[0]
+    hc, wc = geom.canvas_hw
+    px = geom.px
+    y = geom.y
+    sfx = "Left" if side == 0 else "Right"
+    col = lambda name: shapes[:, _I[name]].reshape(b, 1, 1)  # noqa: E731
+
+    upper, lower, _ = lid_opening(shapes, gaze)
+    upper = upper[:, side].reshape(b, 1, 1)
+    lower = lower[:, side].reshape(b, 1, 1)
+    closure = 1.0 - np.clip(col("eyeBlink" + sfx), 0, 1) ** 1.3
+    eh = ident.eye_height
+    ex, ey = ident.eye_offset[0], EYE_CENTRE_Y + ident.eye_offset[1]
+    a = ident.eye_half_width
+    u = assets.u
+    yc = ey + ident.eye_tilt * u  # (1,1,W)
+    lower_arc = (lower * (LOWER_ARC * eh)) * assets.p_lower  # (B,1,W)
+    yl = yc + lower_arc
+    yu = yc - (upper * (UPPER_ARC * eh)) * assets.p_upper + (1.0 - closure) * lower_arc
+
+    inv_px = 1.0 / px
+    ap = np.clip((y - yu) * inv_px, 0.0, 1.0)  # (B,H,W) below the upper lid margin
+    ap *= np.clip((yl - y) * inv_px, 0.0, 1.0)
+
+    # --- eyeball: sclera with lid shadow, iris sprite, glints
+    shadow = _soft_band(y - yu, 0.12)
+    shadow *= -0.35
+    shadow += 1.0
+    eyeball = shadow * assets.sclera_col
+    yaw = np.radians(gaze[:, side, 0]).astype(np.float32)
+    pitch = np.radians(gaze[:, side, 1]).astype(np.float32)
+    re = 0.85 * a
+    yaw_sign = 1.0 if side == 0 else -1.0  # canonical +x is nasal; yaw > 0 looks toward the subject's right
+    ix = ex + yaw_sign * re * np.sin(yaw)
+    iy = ey - 0.03 - re * np.sin(pitch)
+    # The glints sit on the corneal bulge: they move about half as far as the iris when the eye rotates.
+    gx = ex + 0.5 * (ix - ex) + assets.glint_offset[0]
+    gy = ey - 0.03 + 0.5 * (iy - ey + 0.03) + assets.glint_offset[1]
+    x0 = float(geom.x[0, 0, 0])
+    y0 = float(geom.y[0, 0, 0])
+    iris = np.empty((b, hc, wc, 2), np.float32)
+    glints = np.empty((b, hc, wc), np.float32)
+    k_iris = ident.iris_radius / (_SPRITE_R * px)
+    k_glint = assets.glint_scale
+    sc_i = (_SPRITE - 1) / 2.0
+    sc_g = (_GLINT_SPRITE - 1) / 2.0
+    fx = np.cos(yaw)
+    fy = np.cos(pitch)
+    for i in range(b):
+        cx, cy = (ix[i] - x0) * inv_px, (iy[i] - y0) * inv_px
+        kx, ky = k_iris * fx[i], k_iris * fy[i]  # foreshortened: the iris is a disc turned away from the camera
+        m = np.array([[kx, 0.0, cx - kx * sc_i], [0.0, ky, cy - ky * sc_i]])
+        cv2.warpAffine(assets.iris_sprite, m, (wc, hc), dst=iris[i], flags=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        gcx, gcy = (gx[i] - x0) * inv_px, (gy[i] - y0) * inv_px
+        mg = np.array([[k_glint, 0.0, gcx - k_glint * sc_g], [0.0, k_glint, gcy - k_glint * sc_g]])
+        cv2.warpAffine(assets.glint_sprite, mg, (wc, hc), dst=glints[i], flags=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    eyeball *= 1.0 - iris[..., 1]
+    eyeball += iris[..., 0]
+    eyeball += glints
+
+    # --- skin: brow, crease, under-eye fold
+    v = u  # same column coordinate, brow extends past both corners
+    w_in = np.clip((v + 1.0) * 0.5, 0.0, 1.0)
+    asym = ident.asymmetry[side]
+    brow_y0 = ey - ident.brow_height + asym - ident.brow_arch * np.clip(1.0 - ((v + 0.1) / 1.05) ** 2, 0, 1)
+    inner_up, outer_up, down = col("browInnerUp"), col("browOuterUp" + sfx), col("browDown" + sfx)
+    brow_y = brow_y0 - 0.2 * inner_up * w_in**1.5 - outer_up * (0.17 * (1.0 - w_in) ** 1.2 + 0.06)
+    brow_y = brow_y + 0.15 * down * (0.5 + 0.5 * w_in)
+    extent = np.clip((v + 1.25) / 0.2, 0, 1) * np.clip((1.05 - v) / 0.1, 0, 1)
+    thick = ident.brow_thickness * (0.55 + 0.45 * w_in) * extent
+    brow = _soft_band(y - brow_y, thick + 1e-3)
+    brow = np.sqrt(brow, out=brow)  # flatter top: brows are dense bands, not lines
+    brow *= assets.brow_hair
+    brow *= -ident.brow_darkness
+    brow += 1.0
+    base = assets.skin * brow
+
+    crease_y = yc - (UPPER_ARC * eh * (0.5 + 0.5 * np.minimum(upper, 1.6)) + ident.crease_height) * np.sqrt(
+        np.clip(1.0 - u * u, 0, 1))
+    crease = _soft_band(y - crease_y, 0.035 + px)
+    crease *= -(ident.crease_depth * (0.3 + 0.7 * np.clip(upper, 0, 1)))
+    if ident.makeup_shadow > 0:
+        crease -= ident.makeup_shadow * np.clip((yu - y) / 0.04, 0, 1) * np.clip((y - crease_y + 0.05) / 0.05, 0, 1)
+    crease += 1.0
+    base *= crease
+    fold_y = yl + 0.1 - 0.06 * col("cheekSquint" + sfx)
+    fold = _soft_band(y - fold_y, 0.04 + px)
+    fold *= -(0.06 + 0.18 * col("cheekSquint" + sfx)) * np.clip(1.0 - u * u, 0, 1)
+    fold += 1.0
+    base *= fold
+
+    img = eyeball
+    img -= base
+    img *= ap
+    img += base
+
+    # --- lashes (and eyeliner) over everything near the upper margin; point down when the lid closes
+    lash_len = ident.lash_length * (1.0 + 0.35 * ident.mascara)
+    centre = lash_len * 0.45 * (2.0 * closure - 1.0)
+    s = yu - y
+    lash = _soft_band(s - centre, 0.55 * lash_len + px)
+    taper = np.clip(1.0 - (u * 0.95) ** 2, 0, 1) ** 0.3 * assets.lash_strands
+    lash *= taper * (0.4 + 0.25 * ident.lash_density + 0.3 * ident.mascara)
+    if ident.eyeliner > 0:
+        lash += ident.eyeliner * 0.7 * _soft_band(s, 0.02 + px) * np.clip(1.0 - u * u, 0, 1)
+    lower_lash = _soft_band(y - yl - 0.02, 0.03 + px)
+    lower_lash *= 0.25 * ident.lash_density * assets.lash_strands * np.clip(1.0 - u * u, 0, 1)
+    lash += lower_lash
+    np.minimum(lash, 0.95, out=lash)
+    np.subtract(1.0, lash, out=lash)
+    img *= lash
+    if assets.glasses_mul is not None:
+        img *= assets.glasses_mul
+        img += assets.glasses_add
+    return img

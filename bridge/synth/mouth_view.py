@@ -1,0 +1,278 @@
+"""Lower-face rendering shared by two views:
+
+- ``mouth``: the NIR mouth camera mounted low on the headset (lips, teeth, tongue, jaw, chin, cheeks, nostrils);
+- ``lower_face``: an external visible-light webcam (grayscale) seeing the lower face of a person wearing a
+  headset: the headset hides everything above the nose tip.
+
+The mouth geometry (lip lines, aperture, teeth, tongue, chin, folds) is computed per image column from the
+52 shapes, then turned into soft per-pixel masks. Image +x is the SUBJECT's left (front-facing cameras).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bridge.schema import BLENDSHAPE_INDEX as _I
+from bridge.synth.camera import ViewGeometry
+from bridge.synth.identity import Identity, SessionConditions
+from bridge.synth.textures import fractal_noise, value_noise
+
+
+@dataclass(frozen=True, slots=True)
+class MouthMaterials:
+    """Grey levels of one imaging modality (NIR or visible), relative to 0..1 radiance."""
+
+    skin: float
+    lip_ratio: float  # lip radiance / skin radiance
+    interior: float  # mouth cavity
+    teeth: float
+    tongue_ratio: float  # tongue radiance / skin radiance
+    hair_darkness: float  # facial hair radiance multiplier at full coverage (0 = black)
+    fold_scale: float  # how visible creases are (NIR flattens them a little)
+
+
+@dataclass(frozen=True, slots=True)
+class MouthAssets:
+    """Static layers of one mouth-region view for an (identity, session, size)."""
+
+    geom: ViewGeometry
+    xf: np.ndarray  # (1, 1, Wc) face x of each canvas column
+    yf: np.ndarray  # (1, Hc, 1) face y of each canvas row
+    pxf: float  # face units per canvas pixel
+    skin: np.ndarray  # (1, Hc, Wc) skin radiance incl. shading/texture (face coordinates)
+    hair: np.ndarray  # (1, Hc, Wc) 0..1 facial-hair coverage texture
+    puff_blob: np.ndarray  # (1, Hc, Wc) cheek bulge highlight
+    teeth_gaps: np.ndarray  # (1, 1, Wc) 0..1 darkening between teeth
+    lip_lines: np.ndarray  # (1, 1, Wc) vertical lip wrinkles
+    background: np.ndarray  # (1, Hc, Wc) what is outside the face (neck/room)
+    overlay_mul: np.ndarray | None  # (1, Hc, Wc) e.g. the headset body in the lower-face view
+    overlay_add: np.ndarray | None
+    materials: MouthMaterials
+
+
+def _grids(geom: ViewGeometry, scale: float, y_offset: float) -> tuple[np.ndarray, np.ndarray, float]:
+    xf = (geom.x * scale).astype(np.float32)
+    yf = ((geom.y - y_offset) * scale).astype(np.float32)
+    return xf, yf, geom.px * scale
+
+
+def _static_skin(rng, ident: Identity, xf, yf, skin_level: float, shape, light_dir: float) -> np.ndarray:
+    X, Y = xf[0], yf[0]
+    cheeks = np.exp(-(((np.abs(X) - 0.75) / 0.35) ** 2) - ((Y + 0.15) / 0.4) ** 2)
+    chin = np.exp(-((X / 0.35) ** 2) - ((Y - 0.5 * ident.chin_length) / 0.18) ** 2)
+    philtrum = np.exp(-((X / 0.05) ** 2)) * np.clip((-Y - 0.15) / 0.1, 0, 1) * np.clip((Y + 0.6) / 0.1, 0, 1)
+    shading = 1.0 + 0.08 * cheeks + 0.06 * chin - 0.08 * philtrum + 0.25 * light_dir * np.clip(X / 1.2, -1, 1)
+    texture = 1.0 + ident.skin_texture * (fractal_noise(rng, shape, 12.0, 3) + 0.5 * fractal_noise(rng, shape, 48.0, 2))
+    return (skin_level * shading * texture).astype(np.float32)
+
+
+def _teeth_gaps(rng, ident: Identity, xf) -> np.ndarray:
+    x = xf[0, 0]
+    width = rng.uniform(0.075, 0.1)
+    phase = rng.uniform(-0.02, 0.02)
+    gaps = np.clip(1.0 - np.abs(((x - phase) / width + 0.5) % 1.0 - 0.5) / 0.12, 0, 1)
+    return (ident.teeth_gap * gaps).reshape(1, 1, -1).astype(np.float32)
+
+
+def build_mouth_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[int, int]) -> MouthAssets:
+    """Static layers of the NIR mouth camera."""
+    rng = np.random.default_rng([ident.texture_seed, 21])
+    geom = ViewGeometry.for_size(out_hw)
+    xf, yf, pxf = _grids(geom, 1.0, -0.05)
+    shape = geom.canvas_hw
+    skin = _static_skin(rng, ident, xf, yf, ident.skin_nir, shape, 0.0)
+    # NIR falls off with distance from the headset's LEDs: the chin/neck (bottom) are darker.
+    falloff = 1.0 - sess.mouth_illumination * np.clip((yf[0] + 0.2) / 1.6, 0, 1)
+    skin = skin * falloff
+    hair = np.clip(0.6 + 0.5 * fractal_noise(rng, shape, 45.0, 2), 0, 1).astype(np.float32)
+    background = (0.08 + 0.12 * rng.random()) * ident.skin_nir * falloff * (1 + 0.3 * value_noise(rng, shape, 4.0))
+    X, Y = xf[0], yf[0]
+    puff = np.exp(-(((np.abs(X) - 0.72) / 0.3) ** 2) - ((Y - 0.05) / 0.35) ** 2).astype(np.float32)
+    mats = MouthMaterials(
+        skin=ident.skin_nir, lip_ratio=ident.lip_nir, interior=0.04, teeth=0.85 * ident.teeth_brightness,
+        tongue_ratio=0.7, hair_darkness=0.25, fold_scale=0.8,
+    )
+    lip_lines = (0.06 * value_noise(rng, (1, geom.canvas_hw[1]), geom.canvas_hw[1] / 3)).reshape(1, 1, -1)
+    return MouthAssets(
+        geom=geom, xf=xf, yf=yf, pxf=pxf, skin=skin[None].astype(np.float32), hair=hair[None],
+        puff_blob=puff[None], teeth_gaps=_teeth_gaps(rng, ident, xf), lip_lines=lip_lines.astype(np.float32),
+        background=background[None].astype(np.float32), overlay_mul=None, overlay_add=None, materials=mats,
+    )
+
+
+def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[int, int]) -> MouthAssets:
+    """Static layers of the external webcam: background, headset body over the upper face, neck."""
+    rng = np.random.default_rng([ident.texture_seed, 31])
+    geom = ViewGeometry.for_size(out_hw)
+    scale = 1.9
+    xf, yf, pxf = _grids(geom, scale, 0.15)
+    shape = geom.canvas_hw
+    skin = _static_skin(rng, ident, xf, yf, ident.skin_visible, shape, sess.light_direction)
+    hair = np.clip(0.6 + 0.5 * fractal_noise(rng, shape, 60.0, 2), 0, 1).astype(np.float32)
+    X, Y = geom.x[0], geom.y[0]  # view coordinates
+    # Room behind the person, then the neck (shadowed skin) under the chin.
+    room = sess.background_visible * (1.0 + sess.background_texture * fractal_noise(rng, shape, 5.0, 3))
+    room = room * (1.0 + 0.2 * sess.light_direction * X / 2.0)
+    neck_w = 0.32 * ident.face_width
+    neck = np.clip((neck_w - np.abs(X)) / 0.04, 0, 1) * np.clip((Y - 0.1) / 0.05, 0, 1)
+    neck_level = ident.skin_visible * 0.55 * (1.0 + 0.2 * sess.light_direction * X)
+    shirt = np.clip((Y - 0.95) / 0.05, 0, 1) * np.clip((np.abs(X) - 0.2) / 0.05, 0, 1)
+    background = room * (1 - neck) + neck_level * neck
+    background = background * (1 - shirt) + rng.uniform(0.05, 0.8) * shirt
+    # Headset body: dark plastic over the upper face with a lighter facial-interface rim along its lower edge.
+    curve = -0.28 + rng.uniform(-0.06, 0.06) + 0.14 * (X / 0.9) ** 2
+    body = np.clip((curve - Y) / 0.02, 0, 1) * np.clip((1.15 * ident.face_width * 0.6 - np.abs(X) + 0.35) / 0.05, 0, 1)
+    rim = np.clip(1.0 - np.abs(Y - curve + 0.03) / 0.04, 0, 1) * body
+    shade = sess.headset_shade * (1.0 + 0.25 * fractal_noise(rng, shape, 6.0, 2))
+    shade = shade * (1.0 + 0.3 * np.clip(-Y - 0.5, 0, 1))
+    strap = np.clip((np.abs(X) - 0.95) / 0.05, 0, 1) * np.clip((0.0 - Y) / 0.05, 0, 1)
+    cover = np.clip(body + strap, 0, 1)
+    overlay_mul = (1.0 - cover)[None].astype(np.float32)
+    overlay_add = (cover * shade + 0.12 * rim)[None].astype(np.float32)
+    Xf, Yf = xf[0], yf[0]
+    puff = np.exp(-(((np.abs(Xf) - 0.72) / 0.3) ** 2) - ((Yf - 0.05) / 0.35) ** 2).astype(np.float32)
+    mats = MouthMaterials(
+        skin=ident.skin_visible, lip_ratio=ident.lip_visible, interior=0.05, teeth=0.9 * ident.teeth_brightness,
+        tongue_ratio=0.75, hair_darkness=0.2, fold_scale=1.0,
+    )
+    lip_lines = (0.05 * value_noise(rng, (1, geom.canvas_hw[1]), geom.canvas_hw[1] / 3)).reshape(1, 1, -1)
+    return MouthAssets(
+        geom=geom, xf=xf, yf=yf, pxf=pxf, skin=skin[None], hair=hair[None], puff_blob=puff[None],
+        teeth_gaps=_teeth_gaps(rng, ident, xf), lip_lines=lip_lines.astype(np.float32),
+        background=background[None].astype(np.float32), overlay_mul=overlay_mul, overlay_add=overlay_add,
+        materials=mats,
+    )
+
+
+def _band(d: np.ndarray, half_width) -> np.ndarray:
+    out = np.abs(d)
+    out /= half_width
+    np.subtract(1.0, out, out=out)
+    np.maximum(out, 0.0, out=out)
+    return out
+
+
+def _edge(d: np.ndarray, inv_px: float) -> np.ndarray:
+    """Soft step 0..1 over one pixel: 1 where d > 0."""
+    out = d * inv_px
+    out += 0.5
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray) -> np.ndarray:
+    """(B, Hc, Wc) float32 canvas radiance of the lower face for a batch of (B, 52) shapes."""
+    b = shapes.shape[0]
+    s = lambda name: shapes[:, _I[name]].reshape(b, 1, 1)  # noqa: E731
+    x, y = assets.xf, assets.yf
+    inv_px = 1.0 / assets.pxf
+    mats = assets.materials
+
+    jaw, close = s("jawOpen"), s("mouthClose")
+    funnel, pucker = s("mouthFunnel"), s("mouthPucker")
+    roll_lo, roll_up = s("mouthRollLower"), s("mouthRollUpper")
+    shrug_lo, shrug_up = s("mouthShrugLower"), s("mouthShrugUpper")
+    puff, tongue = s("cheekPuff"), s("tongueOut")
+    jaw_dx = 0.15 * (s("jawLeft") - s("jawRight"))  # subject's left = image +x
+    cx = 0.2 * (s("mouthLeft") - s("mouthRight")) + 0.5 * jaw_dx
+    # Lips close over an open jaw with mouthClose; the visible gap is what jaw opening leaves.
+    jaw_gap = np.maximum(jaw - close, 0.0)
+
+    def side(suffix: str):
+        smile, frown = s("mouthSmile" + suffix), s("mouthFrown" + suffix)
+        dimple, stretch = s("mouthDimple" + suffix), s("mouthStretch" + suffix)
+        press = s("mouthPress" + suffix)
+        lower_down, upper_up = s("mouthLowerDown" + suffix), s("mouthUpperUp" + suffix)
+        half_w = ident.mouth_half_width * (1.0 + 0.22 * smile + 0.25 * stretch + 0.08 * dimple - 0.4 * pucker
+                                           - 0.25 * funnel - 0.05 * frown + 0.05 * puff)
+        corner_y = -0.14 * smile + 0.13 * frown + 0.04 * stretch - 0.03 * dimple + 0.06 * jaw_gap
+        open_up = 0.004 + 0.09 * upper_up + 0.035 * jaw_gap + 0.05 * funnel + 0.015 * smile
+        open_lo = 0.004 + 0.4 * jaw_gap + 0.12 * lower_down + 0.06 * funnel + 0.01 * pucker
+        th_u = ident.lip_upper_thickness * (1 - 0.8 * roll_up - 0.45 * press + 0.45 * pucker + 0.3 * funnel
+                                            - 0.25 * smile + 0.2 * upper_up)
+        th_l = ident.lip_lower_thickness * (1 - 0.8 * roll_lo - 0.45 * press + 0.45 * pucker + 0.3 * funnel
+                                            - 0.2 * smile + 0.2 * shrug_lo)
+        return half_w, corner_y, open_up, open_lo, np.maximum(th_u, 0.01), np.maximum(th_l, 0.01)
+
+    left, right = side("Left"), side("Right")
+    on_left = x >= cx  # (B,1,W): image right half belongs to the subject's left
+    hw, corner_y, open_up, open_lo, th_u, th_l = (np.where(on_left, lv, rv) for lv, rv in zip(left, right, strict=True))
+    u = (x - cx) / hw
+    au = np.clip(1.0 - u * u, 0.0, 1.0)
+    absu = np.minimum(np.abs(u), 1.0)
+    pw = 0.75 - 0.35 * funnel - 0.2 * pucker
+    pa = au**pw
+    pl = au**0.35
+    bow = pl * (1.0 - 0.2 * np.exp(-((u / 0.12) ** 2)))  # cupid's bow notch in the upper lip
+    y0 = corner_y * absu**1.8 - 0.05 * shrug_up - 0.03 * shrug_lo
+    yiu = y0 - open_up * pa - 0.03 * shrug_up
+    yil = y0 + open_lo * pa - 0.04 * shrug_lo
+    you = yiu - th_u * bow - 0.005
+    yol = yil + th_l * pl + 0.005
+
+    # --- skin with folds, nostrils, cheek puff
+    img = assets.skin * (1.0 + 0.18 * puff * assets.puff_blob)
+    smile_mean = 0.5 * (s("mouthSmileLeft") + s("mouthSmileRight"))
+    sneer_l, sneer_r = s("noseSneerLeft"), s("noseSneerRight")
+    sneer = 0.5 * (sneer_l + sneer_r)
+    cheek_sq = 0.5 * (s("cheekSquintLeft") + s("cheekSquintRight"))
+    fold_x = 0.3 + (y + 0.6) * 0.42 + 0.06 * smile_mean + 0.15 * hw - 0.06  # nasolabial line, per row
+    fold_depth = mats.fold_scale * (0.05 + 0.28 * smile_mean + 0.15 * sneer + 0.1 * cheek_sq)
+    fold = _band(np.abs(x - cx) - fold_x, 0.035 + 0.02 * smile_mean)
+    fold *= np.clip((0.35 - y) / 0.15, 0, 1) * np.clip((y + 0.62) / 0.1, 0, 1)
+    fold *= fold_depth
+    img = img * (1.0 - fold)
+    mento = _band(y - (yol + 0.09 + 0.05 * jaw_gap - 0.03 * shrug_lo), 0.04)
+    mento *= (0.06 + 0.18 * shrug_lo + 0.1 * pucker) * mats.fold_scale * np.clip(1 - ((x - cx) / 0.45) ** 2, 0, 1)
+    img *= 1.0 - mento
+    for sign, sn in ((1.0, sneer_l), (-1.0, sneer_r)):
+        nx = sign * 0.2 * ident.nostril_size * (1 + 0.15 * sn)
+        ny = -0.66 - 0.06 * sn
+        r2 = ((x - nx) / (0.1 * ident.nostril_size)) ** 2 + ((y - ny) / (0.045 * ident.nostril_size)) ** 2
+        nostril = np.clip((1.0 - r2) * 3.0, 0.0, 1.0)
+        img *= 1.0 - 0.75 * nostril
+
+    # --- lips
+    lips = _edge(y - you, inv_px) * _edge(yol - y, inv_px)
+    lips *= (1.0 - mats.lip_ratio) * (1.0 + assets.lip_lines)
+    img *= 1.0 - lips
+    # --- mouth opening: dark cavity, teeth under the upper lip, tongue
+    ap = _edge(y - yiu, inv_px) * _edge(yil - y, inv_px)
+    teeth_h = 0.06 + 0.03 * jaw_gap
+    up_teeth = _edge(yiu + teeth_h - y, inv_px) * (1.0 - assets.teeth_gaps)
+    lo_teeth = _edge(y - (yil - 0.04 * np.minimum(jaw_gap * 4.0, 1.0)), inv_px) * (1.0 - assets.teeth_gaps) * 0.8
+    cavity = mats.interior * (1.0 + 4.0 * _band(y - yil + 0.03, 0.08) * np.minimum(jaw_gap * 3, 1))  # tongue bed
+    inside = cavity + (mats.teeth - cavity) * np.clip(up_teeth + lo_teeth, 0.0, 1.0)
+    img += ap * (inside - img)
+    if np.any(tongue > 0.02):
+        tcx, tcy = cx, yil - 0.02 + 0.16 * tongue
+        rx, ry = 0.2 * (0.5 + 0.5 * tongue), 0.04 + 0.13 * tongue
+        t = np.clip((1.0 - ((x - tcx) / rx) ** 2 - ((y - tcy) / ry) ** 2) * 4.0, 0.0, 1.0) * (tongue > 0.02)
+        tongue_val = mats.skin * mats.tongue_ratio * (1.0 - 0.3 * _band(x - tcx, 0.03))
+        img += t * (tongue_val - img)
+
+    # --- facial hair (dark in NIR and visible light): moustache above the upper lip, beard below the lower lip
+    if ident.mustache > 0 or ident.facial_hair > 0:
+        must = np.clip((you - y) / 0.02, 0, 1) * np.clip((y + 0.58) / 0.04, 0, 1)
+        must *= np.clip((hw + 0.12 - np.abs(x - cx)) / 0.05, 0, 1) * ident.mustache
+        beard = np.clip((y - yol - 0.03) / 0.03, 0, 1) * ident.facial_hair
+        beard = np.maximum(beard, ident.facial_hair * np.clip((np.abs(x) - 0.55) / 0.1, 0, 1)
+                           * np.clip((y + 0.3) / 0.1, 0, 1))
+        hair = np.maximum(must, beard) * assets.hair
+        img *= 1.0 - (1.0 - mats.hair_darkness) * hair
+
+    # --- face outline: cheeks at the sides, chin (moves with the jaw) at the bottom
+    fw = 1.05 * ident.face_width + 0.12 * puff
+    chin_bottom = 0.62 * ident.chin_length + 0.42 * jaw + 0.04 * s("jawForward")
+    xr = (x - jaw_dx) / fw
+    chin_y = -0.25 + (chin_bottom + 0.25) * np.sqrt(np.clip(1.0 - xr * xr, 0.0, 1.0))
+    face = _edge(chin_y - y, inv_px) * _edge(fw - np.abs(x - 0.5 * jaw_dx), inv_px)
+    face = np.maximum(face, _edge(-0.25 - y, inv_px) * _edge(fw - np.abs(x), inv_px))
+    img = assets.background + face * (img - assets.background)
+    if assets.overlay_mul is not None:
+        img = img * assets.overlay_mul + assets.overlay_add
+    return img.astype(np.float32, copy=False)
+
+

@@ -1,0 +1,36 @@
+"""Procedural textures (smooth value noise, hair strands) generated from a seed with OpenCV resizes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def value_noise(rng: np.random.Generator, shape: tuple[int, int], cells: float) -> np.ndarray:
+    """Smooth noise in about [-1, 1] with ``cells`` random values across the larger side (bicubic upsampling)."""
+    h, w = shape
+    ch = max(2, int(round(cells * h / max(h, w))) + 1)
+    cw = max(2, int(round(cells * w / max(h, w))) + 1)
+    coarse = rng.uniform(-1.0, 1.0, (ch, cw)).astype(np.float32)
+    return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def fractal_noise(rng: np.random.Generator, shape: tuple[int, int], base_cells: float, octaves: int = 3) -> np.ndarray:
+    """Sum of value-noise octaves (each twice as fine, half as strong), normalised to about [-1, 1]."""
+    out = np.zeros(shape, np.float32)
+    amp, total = 1.0, 0.0
+    for k in range(octaves):
+        out += amp * value_noise(rng, shape, base_cells * 2**k)
+        total += amp
+        amp *= 0.5
+    return out / total
+
+
+def strands(rng: np.random.Generator, n: int, density: float, period_px: float = 2.5) -> np.ndarray:
+    """(n,) 0..1 coverage of thin vertical hairs along a row (lashes, brow hairs): gaps where density is low."""
+    x = np.arange(n, dtype=np.float32)
+    phase = rng.uniform(0, 2 * np.pi)
+    jitter = value_noise(rng, (1, n), max(2.0, n / 6.0))[0]
+    wave = 0.5 + 0.5 * np.cos(2 * np.pi * x / period_px + phase + 2.5 * jitter)
+    mask = value_noise(rng, (1, n), max(2.0, n / 4.0))[0] * 0.5 + 0.5
+    return np.clip(wave * 0.6 + 0.4, 0, 1) * (mask < density + 0.15)
