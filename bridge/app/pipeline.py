@@ -95,14 +95,17 @@ class Pipeline:
             self.tracker.resume()
 
     # --- one step ---------------------------------------------------------------------------------------------
-    def step(self) -> StepResult:
-        """Wait for the next frame set (or the read timeout) and push one FaceState through to the outputs."""
+    def step(self) -> StepResult | None:
+        """Wait for the next frame set (or the read timeout) and push one FaceState through to the outputs.
+        Returns None (and sends nothing) once a finite source has ended."""
         if self.commands is not None:
             for command in self.commands():
                 self.apply_command(command)
         asked = time.perf_counter()
         frames = self.source.read(self.read_timeout_s)
         if frames is None:
+            if self.source_finished():
+                return None
             remaining = self.idle_interval_s - (time.perf_counter() - asked)
             if remaining > 0:
                 self.stop_event.wait(remaining)
@@ -163,10 +166,10 @@ class Pipeline:
             if deadline is not None and time.monotonic() >= deadline:
                 return "duration"
             result = self.step()
+            if result is None:
+                return "source finished"
             if on_step is not None:
                 on_step(result)
-            if not result.had_frames and self.source_finished():
-                return "source finished"
 
     def stop(self) -> None:
         """Ask run() to return after the current step (safe from signal handlers and other threads)."""

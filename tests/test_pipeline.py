@@ -1,0 +1,136 @@
+"""The assembled pipeline with real tracker, presets and sinks (models and source are test doubles)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from pythonosc.udp_client import SimpleUDPClient
+from test_outputs_helpers import PythonOscReceiver, RawReceiver
+from test_pipeline_doubles import LabelModels, ScriptedSource, jaw_curve
+
+from bridge.app.assemble import assemble
+from bridge.config import Config, ControlSection, OutputSection
+from bridge.outputs.facebridge_protocol import decode_datagram
+from bridge.schema import FER8, TrackingFlags
+from bridge.sources.replay import Recording
+
+
+def build(outputs, source, models=None, control=False, port=0):
+    config = Config(control=ControlSection(port=port))
+    return assemble(config, outputs=outputs, models=models or LabelModels(), source_obj=source, control=control)
+
+
+def jaw_values(msgs):
+    return [args[1] for addr, args in msgs if addr == "/VMC/Ext/Blend/Val" and args[0] == "jawOpen"]
+
+
+def test_frames_flow_to_every_output_and_stages_are_timed(tmp_path):
+    vmc_rx, fb_rx = PythonOscReceiver(), RawReceiver()
+    outputs = [OutputSection(kind="vmc", port=vmc_rx.port), OutputSection(kind="facebridge", port=fb_rx.port),
+               OutputSection(kind="recorder", path=str(tmp_path))]
+    bridge = build(outputs, ScriptedSource(count=60, fps=120))  # paced: python-osc's server is slow to drain
+    try:
+        reason = bridge.pipeline.run(duration_s=30)
+        msgs = vmc_rx.wait_for(lambda m: len(jaw_values(m)) >= 60)
+        datagrams = fb_rx.drain()
+    finally:
+        bridge.close()
+        vmc_rx.close()
+        fb_rx.close()
+    assert reason == "source finished"
+    assert bridge.pipeline.frames == 60
+    jaw = np.array(jaw_values(msgs))
+    assert len(jaw) == 60
+    truth = np.array([jaw_curve(i) for i in range(60)])
+    # The filtered jawOpen follows the scripted one once the tracker's start-up ramp (~0.35 s) is over.
+    assert np.corrcoef(jaw[30:], truth[30:])[0, 1] > 0.9
+    assert jaw.max() > 0.7
+    decoded = [m for d in datagrams for m in decode_datagram(d).messages]
+    headers = [m for m in decoded if type(m).__name__ == "FrameHeader"]
+    assert [h.sequence for h in headers] == list(range(60))  # every frame, in order
+    stages = bridge.pipeline.times.summary_ms()
+    for stage in ("quality", "preprocess", "models", "tracking", "retarget", "outputs"):
+        assert stages[stage]["p50"] >= 0.0
+    assert any(k.startswith("output[vmc:") for k in stages)
+    (rec_dir,) = tmp_path.iterdir()
+    states = list(Recording(rec_dir).face_states())
+    assert len(states) == 60
+    assert FER8[int(np.argmax(states[-1].emotion8))] == "happiness"  # the models' emotion reached the recording
+
+
+class ExplodingSink:
+    name = "exploding"
+    rig_key = None
+
+    def send(self, frame):
+        raise ZeroDivisionError("output bug")
+
+    def stats(self):
+        return {}
+
+    def close(self):
+        pass
+
+
+def test_a_crashing_output_does_not_stop_the_pipeline():
+    rx = PythonOscReceiver()
+    bridge = build([OutputSection(kind="vmc", port=rx.port)], ScriptedSource(count=20))
+    bridge.fanout.sinks.insert(0, ExplodingSink())
+    bridge.fanout.health["exploding"] = type(bridge.fanout.health[bridge.fanout.sinks[1].name])()
+    try:
+        assert bridge.pipeline.run(duration_s=30) == "source finished"
+        msgs = rx.wait_for(lambda m: len(jaw_values(m)) >= 20)
+    finally:
+        bridge.close()
+        rx.close()
+    assert len(jaw_values(msgs)) == 20
+    assert bridge.fanout.health["exploding"].errors == 20
+
+
+def test_source_closed_mid_run_keeps_outputs_alive_and_flags_camera_lost():
+    rx = PythonOscReceiver()
+    source = ScriptedSource(count=None, fps=60)
+    bridge = build([OutputSection(kind="vmc", port=rx.port)], source)
+    threading.Timer(0.4, source.close).start()  # "unplug" from another thread
+    try:
+        reason = bridge.pipeline.run(duration_s=1.6)
+        time.sleep(0.1)
+    finally:
+        bridge.close()
+        rx.close()
+    assert reason == "duration"
+    assert bridge.pipeline.frames > 5 and bridge.pipeline.idle_steps > 5
+    last = bridge.pipeline.last.state
+    assert last.flags & TrackingFlags.CAMERA_LOST
+    ok = [args for addr, args in rx.messages if addr == "/VMC/Ext/OK"]
+    assert len(ok) > bridge.pipeline.frames  # outputs kept going after the unplug
+    assert ok[-1][3] == 0  # VMC trackingStatus reports the loss
+
+
+def test_control_pause_skips_models_and_resume_continues():
+    source = ScriptedSource(count=None, fps=200)
+    models = LabelModels()
+    bridge = build([OutputSection(kind="vmc", port=RawReceiver().port)], source, models=models, control=True)
+    client = SimpleUDPClient("127.0.0.1", bridge.control.address[1])
+    try:
+        for _ in range(5):
+            bridge.pipeline.step()
+        client.send_message("/facebridge/pause", [])
+        deadline = time.monotonic() + 3
+        while not bridge.pipeline.paused and time.monotonic() < deadline:
+            bridge.pipeline.step()
+        calls = models.calls
+        states = [bridge.pipeline.step().state for _ in range(5)]
+        assert models.calls == calls
+        assert all(s.flags & TrackingFlags.PAUSED for s in states)
+        client.send_message("/facebridge/resume", [])
+        deadline = time.monotonic() + 3
+        while bridge.pipeline.paused and time.monotonic() < deadline:
+            bridge.pipeline.step()
+        bridge.pipeline.step()
+        assert models.calls > calls
+        assert not bridge.pipeline.last.state.flags & TrackingFlags.PAUSED
+    finally:
+        bridge.close()
