@@ -78,6 +78,8 @@ class CameraFrameSetSource:
             raise
 
     def read(self, timeout: float = 0.5) -> FrameSet | None:
+        if not self._started:
+            raise SourceError("read() before start(): call start() first (it opens the cameras)")
         deadline = time.monotonic() + max(0.0, timeout)
         with self._cond:
             while True:
@@ -130,6 +132,7 @@ class SyntheticFrameSetSource:
         self._inner = None
         self.counters = FrameCounters()
         self._closed = False
+        self._last_sequence: int | None = None
 
     def start(self) -> None:
         if self._inner is not None:
@@ -140,7 +143,7 @@ class SyntheticFrameSetSource:
             raise SourceError(f"synthetic source unavailable: {exc}") from exc
         try:
             self._inner = SyntheticSource(**self._options)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise SourceError(f"synthetic source: bad option ({exc}); allowed: fps, seed, sizes, realtime") from exc
         if hasattr(self._inner, "start"):
             self._inner.start()
@@ -151,6 +154,10 @@ class SyntheticFrameSetSource:
             return None
         frames = self._inner.read(timeout)
         if frames is not None:
+            # The synthetic headset skips frames a slow reader missed (its sequence jumps): count them as drops.
+            if self._last_sequence is not None and frames.sequence > self._last_sequence + 1:
+                self.counters.drop(frames.sequence - self._last_sequence - 1)
+            self._last_sequence = frames.sequence
             self.counters.frame(frames.capture_time, frames.sequence)
         return frames
 
