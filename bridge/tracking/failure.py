@@ -36,7 +36,7 @@ class FailureConfig:
     dark_p95: float = 45.0  # ... or even the brightest 5 % below this
     bright_mean: float = 235.0  # mean grey above this = too bright ...
     bright_saturated: float = 0.6  # ... or this fraction of pixels clipped white
-    min_contrast: float = 10.0  # p95 - p05 below this: nothing visible (eye out of view, lens covered)
+    min_contrast: float = 10.0  # central p95 - p05 below this: nothing visible (eye out of view, lens covered)
     min_texture: float = 0.8  # mean neighbour difference below this: flat/defocused image
     low_confidence: float = 0.35  # model confidence below this = LOW_CONFIDENCE
     ease_after_s: float = 0.5
@@ -170,7 +170,8 @@ class FailureDetector:
             f = _DARK
         elif v.mean > cfg.bright_mean or v.saturated > cfg.bright_saturated:
             f = _BRIGHT
-        flat = v.p95 - v.p05 < cfg.min_contrast or v.texture < cfg.min_texture
+        contrast = v.center_contrast if v.center_contrast >= 0 else v.p95 - v.p05
+        flat = contrast < cfg.min_contrast or v.texture < cfg.min_texture
         if flat and not f:
             # a well-exposed but featureless image: the camera sees no eye/mouth (slipped headset, covered lens)
             f = _OUT_OF_VIEW if region in _EYE_REGIONS else _LOW_CONF
