@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import sys
 from dataclasses import dataclass
 
 
@@ -64,9 +65,18 @@ def probe_video_device(index: int, path: str, name: str) -> VideoDeviceInfo:
         cap.release()
 
 
-def list_video_devices(probe: bool = False, dev_root: str = "/dev", sys_root: str = "/sys/class/video4linux"
-                       ) -> list[VideoDeviceInfo]:
-    """V4L2 device nodes, optionally probed with OpenCV (slow: opens each device)."""
+def list_video_devices(probe: bool = False, dev_root: str = "/dev", sys_root: str = "/sys/class/video4linux",
+                       max_probe_index: int = 4) -> list[VideoDeviceInfo]:
+    """V4L2 device nodes, optionally probed with OpenCV (slow: opens each device).
+
+    Without V4L2 (Windows, macOS) there are no device nodes to list; with ``probe`` OpenCV indices
+    0..max_probe_index-1 are tried instead and the ones that open are reported.
+    """
+    if sys.platform != "linux" and dev_root == "/dev":
+        if not probe:
+            return []
+        found = [probe_video_device(i, f"index {i}", "") for i in range(max_probe_index)]
+        return [v for v in found if v.opened]
     out = []
     for path in sorted(glob.glob(os.path.join(dev_root, "video*")), key=_natural):
         match = re.fullmatch(r"video(\d+)", os.path.basename(path))

@@ -79,7 +79,11 @@ def open_camera(spec: CameraSpec, backoff: Backoff | None = None, face_detector=
 
         return MjpegHttpSource(spec.name, str(target.location), processor, backoff=backoff)
     if target.kind == "serial":
-        from bridge.sources.serial_camera import SerialCameraSource
+        try:
+            from bridge.sources.serial_camera import SerialCameraSource
+        except ImportError as exc:  # no termios/fcntl: Windows
+            raise SourceError(f"camera {spec.name!r}: serial cameras need a POSIX system (termios), not available "
+                              f"here ({exc}); switch the camera's firmware to MJPEG over HTTP/Wi-Fi instead") from None
 
         return SerialCameraSource(spec.name, str(target.location), processor, baud=target.baud, backoff=backoff)
     raise SourceError(f"camera {spec.name!r}: {target.kind!r} sources deliver whole frame sets and cannot be one "

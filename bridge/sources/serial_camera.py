@@ -132,7 +132,8 @@ class SerialCameraSource(CameraSource):
             termios.tcsetattr(fd, termios.TCSANOW, attrs)
         except (OSError, termios.error, SourceError) as exc:
             os.close(fd)
-            raise SourceError(f"cannot configure {self.port}: {exc}") from exc
+            raise SourceError(f"cannot configure {self.port} at {self.baud} baud: {exc} (if the adapter cannot do this "
+                              f"rate, give one: serial:{self.port}@115200)") from exc
         self.parser.reset()
         self._fd = fd
 
