@@ -302,3 +302,40 @@ def test_backoff_and_counters():
     s = c.snapshot(now=100.0 + 19 / 30)
     assert s.frames == 20 and abs(s.fps - 30) < 0.5 and s.frozen_hint
     assert c.snapshot(now=110.0).fps == 0.0  # idle camera reports 0 fps
+
+
+# --- never dies on bad input ------------------------------------------------------------------------------------
+
+def test_bad_frames_and_processing_errors_are_counted_not_fatal():
+    from bridge.sources.base import CameraSource
+
+    received = []
+    camera = CameraSource("cam", build_processor(CameraSpec("x.avi", views=("mouth",), crop=(100, 100, 10, 10))))
+    camera._sink = lambda name, frame: received.append(frame)
+    assert not camera.deliver(b"\xff\xd8 not a jpeg \xff\xd9", 1.0)  # corrupt JPEG
+    assert not camera.deliver(np.zeros((20, 20), np.uint8), 2.0)  # crop lies outside this small frame
+    assert camera.deliver(np.zeros((200, 200, 3), np.uint8), 3.0)  # colour frame: converted to gray, cropped
+    stats = camera.stats()
+    assert stats.corrupt == 1 and stats.dropped == 2 and stats.errors == 1 and "outside" in stats.last_error
+    assert len(received) == 1 and received[0].views["mouth"].shape == (10, 10) and received[0].index == 1
+
+
+def test_face_detector_is_available_or_says_why():
+    from bridge.sources.lower_face import default_face_detector
+
+    detector, description = default_face_detector()
+    assert description
+    if detector is not None:
+        assert list(detector(np.zeros((120, 160), np.uint8))) == []  # nothing to find in a blank frame
+    missing, why = default_face_detector("/nonexistent/yunet.onnx")
+    assert missing is None and ("not found" in why or "FaceDetectorYN" in why)
+
+
+def test_empty_folder_fails_at_start_with_a_clear_error(tmp_path):
+    from bridge.sources import open_frameset_source
+
+    (tmp_path / "readme.txt").write_text("no images here")
+    source = open_frameset_source(CameraSpec(str(tmp_path), views=("mouth",)))
+    with pytest.raises(SourceError, match="holds no images"):
+        source.start()
+    source.close()
