@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 from bridge.schema import FER8
-from retarget.inputs import EYE_MODES, resolve_input
+from retarget.inputs import EYE_MODES, INPUT_NAMES, resolve_input
 from retarget.rigs import RIGS, RigProfile
 from retarget.spec import (
     BLEND_MODES,
@@ -153,15 +153,28 @@ def parse_preset(text: str, source: str | Path | None = None) -> Preset:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib reports "... (at line N, column M)"; duplicate keys (e.g. a target given twice) land here.
-        msg = str(exc)
-        m = re.search(r"\(at line (\d+), column \d+\)", msg)
-        where = f"{label}:{m.group(1)}" if m else label
-        raise PresetError([f"{where}: TOML syntax: {re.sub(r' ?[(]at line.*$', '', msg)}"]) from None
+        raise PresetError([_syntax_problem(label, text, exc)]) from None
     ck = _Checker(label, text)
     preset = _build(raw, ck, Path(source) if source is not None else None)
     if ck.problems or preset is None:
         raise PresetError(ck.problems or [f"{label}: invalid preset"])
     return preset
+
+
+def _syntax_problem(label: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    msg = str(exc)
+    m = re.search(r"\(at line (\d+), column \d+\)", msg)
+    detail = re.sub(r" ?[(]at line.*$", "", msg)
+    if not m:
+        return f"{label}: TOML syntax: {detail}"
+    line_no = int(m.group(1))
+    if "overwrite" in detail or "declare" in detail:
+        # tomllib's wording for a key given twice; name the key and say what to do.
+        lines = text.splitlines()
+        line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+        key = line.split("=", 1)[0].strip().strip("[]\"' ") if line else "?"
+        return f"{label}:{line_no}: {key}: given twice (TOML: {detail}); keep one"
+    return f"{label}:{line_no}: TOML syntax: {detail}"
 
 
 def _build(raw: dict, ck: _Checker, source: Path | None) -> Preset | None:
@@ -227,6 +240,12 @@ def _resolve_target(name: str, rig: RigProfile | None, path: Path_, ck: _Checker
     return target
 
 
+def _unknown_source(name: str, what: str = "source") -> str:
+    return (f"unknown {what} {name!r}{suggest(name, INPUT_NAMES)} (sources are the 52 ARKit shapes, the 8 FER+ "
+            "emotions, gazeLeftYaw/gazeLeftPitch/gazeRightYaw/gazeRightPitch, eyeOpenLeft/eyeOpenRight, valence, "
+            "arousal)")
+
+
 def _parse_weights(value, path: Path_, ck: _Checker, what: str = "source") -> Weights | None:
     """A table of input channel -> weight."""
     table = ck.table(value, path)
@@ -238,10 +257,7 @@ def _parse_weights(value, path: Path_, ck: _Checker, what: str = "source") -> We
     for name, weight in table.items():
         channel = resolve_input(name)
         if channel is None:
-            from retarget.inputs import INPUT_NAMES
-
-            ck.err((*path, name), f"unknown {what} {name!r}{suggest(name, INPUT_NAMES)} (sources are the 52 ARKit "
-                                  "shapes, the 8 FER+ emotions, gaze/eyeOpen channels, valence, arousal)")
+            ck.err((*path, name), _unknown_source(name, what))
             ok = False
             continue
         if channel in seen:
@@ -294,8 +310,11 @@ def _parse_target(name: str, value, rig: RigProfile | None, ck: _Checker) -> Tar
     path: Path_ = ("targets", name)
     target = _resolve_target(name, rig, path, ck)
     if isinstance(value, str):  # shorthand: target = "source"
-        weights = _parse_weights({value: 1.0}, path, ck)
-        return TargetMapping(target, sum=weights) if (weights is not None and target) else None
+        channel = resolve_input(value)
+        if channel is None:
+            ck.err(path, _unknown_source(value))
+            return None
+        return TargetMapping(target, sum=((channel, 1.0),)) if target else None
     table = ck.table(value, path)
     if table is None:
         return None
@@ -364,16 +383,18 @@ def _parse_targets(value, rig: RigProfile | None, ck: _Checker) -> tuple[TargetM
     seen: dict[str, str] = {}
     ok = True
     for name, raw in table.items():
-        mapping = _parse_target(name, raw, rig, ck)
+        # Duplicates first, by resolved name, so they are reported even when one of the entries is broken too.
+        resolved = rig.resolve(name) if rig is not None else None
+        if resolved is not None and resolved in seen:
+            ck.err(("targets", name), f"duplicate target: {name!r} and {seen[resolved]!r} both drive "
+                                      f"{resolved!r}; keep one")
+            ok = False
+        elif resolved is not None:
+            seen[resolved] = name
+        mapping = _parse_target(name, raw, rig, ck)  # its own problems are reported too
         if mapping is None:
             ok = False
             continue
-        if mapping.target in seen:
-            ck.err(("targets", name), f"duplicate target: {name!r} and {seen[mapping.target]!r} both drive "
-                                      f"{mapping.target!r}; keep one")
-            ok = False
-            continue
-        seen[mapping.target] = name
         out.append(mapping)
     if rig is not None:
         out.sort(key=lambda m: rig.index(m.target))
@@ -386,11 +407,12 @@ def _parse_light(value, path: Path_, ck: _Checker) -> LightCue | None:
         return None
     ck.unknown_keys(table, _LIGHT_KEYS, path, "light key")
     rgb = table.get("rgb")
+    channels: list[float | None] = [None]
     if not (isinstance(rgb, list) and len(rgb) == 3):
         ck.err((*path, "rgb"), f"expected rgb = [r, g, b] with each 0..1, got {_describe(rgb)}"
                if rgb is not None else "missing rgb = [r, g, b] (each 0..1)")
-        return None
-    channels = [ck.number(c, (*path, "rgb"), 0.0, 1.0) for c in rgb]
+    else:
+        channels = [ck.number(c, (*path, "rgb"), 0.0, 1.0) for c in rgb]
     intensity = ck.number(table.get("intensity", 1.0), (*path, "intensity"), 0.0, 1.0)
     transition = ck.number(table.get("transition_s", 0.5), (*path, "transition_s"), 0.0, MAX_SECONDS)
     if any(c is None for c in channels) or intensity is None or transition is None:
@@ -436,8 +458,8 @@ def _parse_pose_entry(name: str, value, rig: RigProfile | None, ck: _Checker) ->
                                           "activation is only for custom emotions")
             ok = False
     elif "activation" not in table:
-        ck.err(path, f"unknown emotion {name!r}{suggest(name, FER8 + _EMOTION_SETTINGS)}; FER+ emotions are "
-                     f"{', '.join(FER8)} (a custom emotion needs activation = {{ source = weight, ... }})")
+        ck.err(path, f"unknown emotion {name!r}{suggest(name, FER8 + _EMOTION_SETTINGS)} (FER+ emotions: "
+                     f"{', '.join(FER8)}; a custom emotion needs activation = {{ source = weight, ... }})")
         return None
     else:
         parsed = _parse_weights(table["activation"], (*path, "activation"), ck)
