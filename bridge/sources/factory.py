@@ -58,7 +58,8 @@ def open_camera(spec: CameraSpec, backoff: Backoff | None = None, face_detector=
     if target.kind in ("device", "stream"):
         from bridge.sources.opencv_capture import VideoCaptureSource
 
-        return VideoCaptureSource(spec.name, target.location, processor, backoff=backoff)
+        return VideoCaptureSource(spec.name, target.location, processor, fps=spec.fps, capture_size=spec.capture_size,
+                                  fourcc=spec.fourcc, backoff=backoff)
     if target.kind == "video":
         from bridge.sources.opencv_capture import VideoCaptureSource
 

@@ -16,6 +16,7 @@ class VideoCaptureSource(CameraSource):
 
     def __init__(self, name: str, target: int | str, processor: Callable[[np.ndarray], dict[str, np.ndarray]], *,
                  is_file: bool = False, fps: float | None = None, loop: bool = False, paced: bool = True,
+                 capture_size: tuple[int, int] | None = None, fourcc: str | None = None,
                  backoff: Backoff | None = None) -> None:
         super().__init__(name, processor, backoff)
         self.target = target
@@ -26,6 +27,11 @@ class VideoCaptureSource(CameraSource):
         self._paced = paced
         self._pacer = Pacer(None)
         self._cap: cv2.VideoCapture | None = None
+        self.capture_size = capture_size
+        if fourcc is not None and len(fourcc) != 4:
+            raise SourceError(f"camera {name!r}: fourcc must be 4 characters such as MJPG, YUYV or GREY, "
+                              f"got {fourcc!r}")
+        self.fourcc = fourcc
 
     def describe(self) -> str:
         return f"{self.kind} camera {self.name!r} ({self.target})"
@@ -44,6 +50,14 @@ class VideoCaptureSource(CameraSource):
             what = "file" if self.is_file else "device/stream"
             raise SourceError(f"OpenCV could not open {what} {self.target!r}")
         if not self.is_file:
+            # Requests to the driver; a camera that cannot do them keeps its own mode (OpenCV reports the result).
+            if self.fourcc:
+                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*self.fourcc))  # MJPG: high fps over USB 2
+            if self.capture_size:
+                cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.capture_size[0])
+                cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.capture_size[1])
+            if self._fps:
+                cap.set(cv2.CAP_PROP_FPS, self._fps)
             cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # keep the driver queue short: newest frame wins
         native = cap.get(cv2.CAP_PROP_FPS)
         fps = self._fps or (native if 0 < native < 1000 else 30.0)

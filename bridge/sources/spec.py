@@ -99,7 +99,8 @@ class CameraSpec:
     ``subject_left_on`` says which half of a two-eye frame holds the SUBJECT's left eye ("image_right" for a
     camera facing the subject). ``regions`` overrides layout regions (fractions x, y, w, h). ``fps`` paces files
     and folders (None: the file's own rate, 30 for folders); ``loop`` restarts them; ``lockstep`` makes a file or
-    folder wait until each frame was read (offline analysis: no frame is skipped).
+    folder wait until each frame was read (offline analysis: no frame is skipped). For devices, ``capture_size``
+    (w, h), ``fps`` and ``fourcc`` (e.g. "MJPG") are requested from the driver.
     """
 
     source: str
@@ -118,6 +119,8 @@ class CameraSpec:
     loop: bool = False
     lockstep: bool = False
     face_detector_model: str | None = None
+    capture_size: tuple[int, int] | None = None
+    fourcc: str | None = None
 
     def __post_init__(self) -> None:
         label = self.name or self.source
@@ -137,6 +140,10 @@ class CameraSpec:
             (lambda: self.subject_left_on in EYE_SIDES
              or _raise(f"subject_left_on {self.subject_left_on!r} is not one of {EYE_SIDES}")),
             (lambda: self.fps is None or self.fps > 0 or _raise(f"fps must be > 0, got {self.fps}")),
+            (lambda: self.fourcc is None or len(self.fourcc) == 4
+             or _raise(f"fourcc must be 4 characters such as MJPG, YUYV or GREY, got {self.fourcc!r}")),
+            (lambda: self.capture_size is None or (len(self.capture_size) == 2 and min(self.capture_size) > 0)
+             or _raise(f"capture_size must be (w, h) with w, h > 0, got {self.capture_size}")),
             (lambda: not (self.detect_face or self.lower_face_region) or self.layout == "lower_face_external"
              or _raise("lower_face_region/detect_face only apply to layout 'lower_face_external'")),
         ]
