@@ -365,10 +365,22 @@ def test_discovery_reads_dev_and_sysfs(tmp_path):
     assert [os.path.basename(p.path) for p in ports] == ["ttyACM1", "ttyUSB0"]
 
 
+def test_resolve_hosts_finds_localhost_and_skips_unknown_names():
+    from bridge.sources.discovery import resolve_hosts
+
+    found = resolve_hosts(("localhost", "no-such-host.invalid"), timeout=5.0)
+    assert found.get("localhost") in ("127.0.0.1", "::1") and "no-such-host.invalid" not in found
+
+
 def test_cameras_command_lists_and_tests_a_source(tmp_path, capsys):
+    import json
+
     from bridge.cli import main
 
-    assert main(["cameras", "--no-probe"]) == 0
+    assert main(["cameras", "--no-probe", "--no-network", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert set(listing) == {"video_devices", "serial_ports", "network_trackers"}
+    assert main(["cameras", "--no-probe", "--no-network"]) == 0
     out = capsys.readouterr().out
     assert "Video devices" in out and "Serial ports" in out
     if not any(n.startswith("video") for n in os.listdir("/dev")):

@@ -8,6 +8,8 @@ import argparse
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-probe", action="store_true",
                         help="do not open video devices with OpenCV (faster; no resolution/fps shown)")
+    parser.add_argument("--no-network", action="store_true",
+                        help="skip the mDNS lookup of known network trackers (openiristracker.local)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     parser.add_argument("--test", metavar="SPEC",
                         help="open a source spec (device index, URL, serial:PORT, file, folder) and show its frame "
@@ -21,13 +23,16 @@ def _list(args: argparse.Namespace) -> int:
     import dataclasses
     import json
 
-    from bridge.sources.discovery import list_serial_ports, list_video_devices
+    from bridge.sources.discovery import list_serial_ports, list_video_devices, resolve_hosts
 
     videos = list_video_devices(probe=not args.no_probe)
     ports = list_serial_ports()
+    hosts = {} if args.no_network else resolve_hosts()
     if args.json:
         print(json.dumps({"video_devices": [dataclasses.asdict(v) for v in videos],
-                          "serial_ports": [dataclasses.asdict(p) for p in ports]}, indent=2))
+                          "serial_ports": [dataclasses.asdict(p) for p in ports],
+                          "network_trackers": [{"host": h, "address": a, "source": f"http://{h}/"}
+                                               for h, a in hosts.items()]}, indent=2))
         return 0
     print("Video devices (V4L2, use the number or path as --source):")
     if not videos:
@@ -46,8 +51,13 @@ def _list(args: argparse.Namespace) -> int:
         print("  none found (no /dev/ttyUSB* or /dev/ttyACM*; on some systems you must be in the 'dialout' group)")
     for p in ports:
         print(f"  {p.path:<16} {p.description}")
-    print("Network cameras are not discovered: pass http://HOST/ (MJPEG, e.g. http://openiristracker.local/) or "
-          "rtsp://... ; 'synthetic' always works.")
+    if hosts:
+        print("Network trackers (mDNS):")
+        for host, address in hosts.items():
+            print(f"  http://{host}/  ({address})")
+    elif not args.no_network:
+        print("Network trackers (mDNS): none answered (looked for openiristracker.local)")
+    print("Other network cameras: pass http://HOST/ (MJPEG) or rtsp://... ; 'synthetic' always works.")
     return 0
 
 

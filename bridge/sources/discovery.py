@@ -121,3 +121,34 @@ def available_summary() -> str:
     lines.append("  network cameras: http://HOST/ (MJPEG) or rtsp://... ; 'synthetic' always works")
     lines.append("Run `facebridge cameras` for details.")
     return "\n".join(lines)
+
+
+# mDNS names ESP32 eye/face-tracker firmware announces by default (shared/reference/cameras.md).
+KNOWN_MDNS_NAMES: tuple[str, ...] = ("openiristracker.local",)
+
+
+def resolve_hosts(names: tuple[str, ...] = KNOWN_MDNS_NAMES, timeout: float = 1.5) -> dict[str, str]:
+    """Resolve host names in parallel, giving up after ``timeout`` seconds (mDNS lookups can hang when nothing
+    answers). Returns name -> first IPv4/IPv6 address for the names that resolved."""
+    import socket
+    import threading
+
+    found: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def lookup(name: str) -> None:
+        try:
+            infos = socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)
+        except OSError:
+            return
+        if infos:
+            with lock:
+                found[name] = str(infos[0][4][0])
+
+    threads = [threading.Thread(target=lookup, args=(n,), daemon=True) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)  # threads still blocked in getaddrinfo are daemons and simply left behind
+    with lock:
+        return dict(found)
