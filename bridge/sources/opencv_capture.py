@@ -21,7 +21,8 @@ class VideoCaptureSource(CameraSource):
         super().__init__(name, processor, backoff)
         self.target = target
         self.is_file = is_file
-        self.kind = "video file" if is_file else ("device" if isinstance(target, int) else "stream")
+        is_device = isinstance(target, int) or str(target).startswith("/dev/video")
+        self.kind = "video file" if is_file else ("device" if is_device else "stream")
         self.loop = loop
         self._fps = fps
         self._paced = paced
