@@ -270,3 +270,12 @@ def test_config_from_dict_nested_and_errors():
         TrackingConfig.from_dict({"neutral": {"duration_s": -1}}, source="my.toml")
     with pytest.raises(ValueError, match=r"tracking\.emotion must be a table"):
         TrackingConfig.from_dict({"emotion": 3}, source="my.toml")
+
+
+def test_config_init_file_round_trips_to_the_defaults():
+    """`facebridge config init` writes the [tracking] table from our dataclasses; reading it back must give them."""
+    import tomllib
+
+    config = pytest.importorskip("bridge.config")
+    data = tomllib.loads(config.default_config_text())
+    assert TrackingConfig.from_dict(data["tracking"], source="init.toml") == TrackingConfig()
