@@ -86,9 +86,11 @@ class LabelModels:
     def __init__(self) -> None:
         self.calls = 0
         self._labels: dict = {}
+        self._views: tuple[str, ...] = ()
 
     def preprocess(self, frames: FrameSet) -> ModelInputs:
         self._labels = frames.labels
+        self._views = tuple(frames.images)
         return ModelInputs(images={v: img[::2, ::2].astype(np.float32) / 255.0 for v, img in frames.images.items()})
 
     def predict(self, inputs: ModelInputs, neutral=None) -> ModelOutputs:
@@ -100,6 +102,6 @@ class LabelModels:
             blendshapes=shapes, gaze=np.zeros((2, 2), np.float32), openness=np.ones(2, np.float32),
             emotive5=np.full(len(EMOTIVE5), 1 / len(EMOTIVE5), np.float32), au10=np.zeros(len(AU10), np.float32),
             valence=0.5, arousal=0.1, emotion8=e8,
-            confidence={"left_eye": 0.9, "right_eye": 0.9, "mouth": 0.9, "lower_face": 0.0},
+            confidence={view: 0.9 for view in self._views},
             personalized=neutral is not None,
         )
