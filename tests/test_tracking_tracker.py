@@ -279,3 +279,23 @@ def test_config_init_file_round_trips_to_the_defaults():
     config = pytest.importorskip("bridge.config")
     data = tomllib.loads(config.default_config_text())
     assert TrackingConfig.from_dict(data["tracking"], source="init.toml") == TrackingConfig()
+
+
+def test_failing_camera_source_is_dropped_from_the_emotion_fusion():
+    rng = np.random.default_rng(8)
+    tracker = Tracker()
+    happy = np.full(len(FER8), 0.02)
+    happy[HAPPY] = 0.86
+    sad = np.full(len(FER8), 0.02)
+    sad[FER8.index("sadness")] = 0.86
+    mixed = (happy + sad) / 2  # what the models' fusion gives with both sources
+    for k in range(60):
+        t = k / RATE
+        dark = k >= 10
+        out = ModelOutputs(emotion8=mixed, emotion8_sources={"eyes": happy, "mouth": sad, "shapes": sad})
+        s = tracker.update(out, quality(rng, t, brightness={"mouth": 0.03} if dark else {}), t, k)
+        if k == 9:
+            assert s.emotion8[HAPPY] == pytest.approx(s.emotion8[FER8.index("sadness")], abs=0.05)
+    # mouth camera dark: its source (and the shape-vector source, built from all cameras) no longer count
+    assert s.emotion8[HAPPY] > 0.8 and s.emotion_label == "happiness"
+    assert s.emotion8.sum() == pytest.approx(1.0, abs=1e-5)

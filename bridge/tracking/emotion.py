@@ -43,6 +43,19 @@ def affect_from_emotion8(probs: np.ndarray) -> tuple[float, float]:
     return float(va[0]), float(va[1])
 
 
+def pool_sources(sources: list[np.ndarray]) -> np.ndarray | None:
+    """Equal-weight log-linear pool (normalized geometric mean) of FER8 distributions; None for no sources.
+
+    Used to re-fuse the emotion8 sources whose cameras are still healthy when another one fails, so a dark mouth
+    camera's garbage classifier output does not leak into the fused distribution.
+    """
+    if not sources:
+        return None
+    logit = np.mean([np.log(np.clip(p, 1e-6, 1.0)) for p in sources], axis=0)
+    e = np.exp(logit - logit.max())
+    return e / e.sum()
+
+
 @dataclass(frozen=True, slots=True)
 class EmotionConfig:
     """Smoothing and label hysteresis of the emotion output."""

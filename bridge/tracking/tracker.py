@@ -37,7 +37,7 @@ from bridge.schema import (
     TrackingFlags,
 )
 from bridge.tracking.config import TrackingConfig
-from bridge.tracking.emotion import EmotionSmoother, LabelHysteresis, one_hot
+from bridge.tracking.emotion import EmotionSmoother, LabelHysteresis, one_hot, pool_sources
 from bridge.tracking.failure import FailureDetector, FailureStatus
 from bridge.tracking.filters import OneEuroFilter
 from bridge.tracking.neutral import NeutralReference
@@ -214,7 +214,7 @@ class Tracker:
         if outputs.valence is not None:
             self._va_from_model = True
         smoothed = self._emotion.update(
-            _distribution(outputs.emotion8, len(FER8)) if any_healthy else None,
+            self._fused_emotion8(outputs, status) if any_healthy else None,
             _distribution(outputs.emotive5, len(EMOTIVE5)) if eye_healthy else None,
             _distribution(outputs.au10, len(AU10)) if eye_healthy else None,
             outputs.valence if eye_healthy else None,
@@ -253,6 +253,27 @@ class Tracker:
         )
         self.last_state = state
         return state
+
+    @staticmethod
+    def _fused_emotion8(outputs: ModelOutputs, status: FailureStatus) -> np.ndarray | None:
+        """The models' fused FER8 distribution, or, when a source's camera is failing, a re-fusion of the healthy
+        sources only (sources: "eyes", "mouth", "lower_face", "shapes" (from all cameras) or a region name)."""
+        fused = _distribution(outputs.emotion8, len(FER8))
+        if not outputs.emotion8_sources:
+            return fused
+        healthy = dict(zip(REGIONS, status.healthy.tolist(), strict=True))
+        all_ok = all(h or not s for h, s in zip(status.healthy, status.seen, strict=True))
+        source_ok = {"eyes": healthy["left_eye"] or healthy["right_eye"], "shapes": all_ok, **healthy}
+        kept, dropped = [], False
+        for name, probs in outputs.emotion8_sources.items():
+            dist = _distribution(probs, len(FER8))
+            if dist is not None and source_ok.get(name, all_ok):
+                kept.append(dist)
+            else:
+                dropped = True
+        if fused is not None and not dropped:
+            return fused
+        return pool_sources(kept)
 
     def _measurement(self, outputs: ModelOutputs) -> np.ndarray:
         """Raw outputs as one channel vector; NaN where a model produced nothing (or produced garbage)."""
