@@ -1,0 +1,188 @@
+"""Benchmark of the camera-source layer: `python -m bridge.sources.benchmark [--seconds S] [--json FILE]`.
+
+Measures (medians, milliseconds) the per-frame work a capture thread does - JPEG decode, transform + layout
+split - the byte-stream parsers' throughput, and the hand-off latency of a real MJPEG stream served on loopback
+and of framed JPEGs through a pty pair, both at 60 fps: from the moment a frame's last byte arrived
+(FrameSet.capture_time) to ``read()`` returning it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from bridge.sources.factory import build_processor
+from bridge.sources.frameset_source import open_frameset_source
+from bridge.sources.jpeg import JpegStreamSplitter, decode_jpeg_gray, encode_jpeg
+from bridge.sources.serial_camera import FRAME_MAGIC, SerialFrameParser
+from bridge.sources.spec import CameraSpec
+
+PART_HEADER = b"--frame\r\nContent-Type: image/jpeg\r\n\r\n"
+
+
+def _median_ms(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e3
+
+
+def _test_image(size: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return cv2.GaussianBlur(rng.integers(0, 255, (size, size), dtype=np.uint8), (7, 7), 2)
+
+
+def _serve_mjpeg(jpeg: bytes, fps: float, stop: threading.Event) -> http.server.ThreadingHTTPServer:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace;boundary=frame")
+            self.end_headers()
+            due = time.monotonic()
+            try:
+                while not stop.is_set():
+                    self.wfile.write(PART_HEADER + jpeg + b"\r\n")
+                    self.wfile.flush()
+                    due += 1.0 / fps
+                    stop.wait(max(0.0, due - time.monotonic()))
+            except OSError:
+                pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def mjpeg_handoff_latency(jpeg: bytes, seconds: float, fps: float = 60.0) -> dict[str, float]:
+    """Serve ``jpeg`` at ``fps`` on loopback and time capture -> read() through the real reader and assembler."""
+    stop = threading.Event()
+    server = _serve_mjpeg(jpeg, fps, stop)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    source = open_frameset_source([CameraSpec(url, layout="eyes_side_by_side", name="bench")])
+    latencies = []
+    try:
+        source.start()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            frames = source.read(0.5)
+            if frames is not None:
+                latencies.append((time.time() - frames.capture_time) * 1e3)
+        stats = source.stats()["bench"]
+    finally:
+        source.close()
+        stop.set()
+        server.shutdown()
+        server.server_close()
+    settled = latencies[len(latencies) // 10:]  # skip connection warm-up
+    if not settled:
+        raise RuntimeError("no frame sets arrived from the loopback MJPEG server")
+    return {"sets": len(settled), "p50_ms": float(np.percentile(settled, 50)),
+            "p99_ms": float(np.percentile(settled, 99)), "camera_fps": stats.fps, "dropped": stats.dropped}
+
+
+def serial_pty_handoff_latency(jpeg: bytes, seconds: float, fps: float = 60.0) -> dict[str, float]:
+    """Feed framed JPEGs at ``fps`` into a pty pair (a stand-in USB serial port) and time capture -> read()."""
+    import os
+
+    master, slave = os.openpty()
+    stop = threading.Event()
+    framed = FRAME_MAGIC + len(jpeg).to_bytes(2, "little") + jpeg
+
+    def feed() -> None:
+        due = time.monotonic()
+        try:
+            while not stop.is_set():
+                os.write(master, framed)
+                due += 1.0 / fps
+                stop.wait(max(0.0, due - time.monotonic()))
+        except OSError:
+            pass
+
+    source = open_frameset_source([CameraSpec(f"serial:{os.ttyname(slave)}", views=("left_eye",), name="bench")])
+    writer = threading.Thread(target=feed, daemon=True)
+    latencies = []
+    try:
+        source.start()
+        writer.start()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            frames = source.read(0.5)
+            if frames is not None:
+                latencies.append((time.time() - frames.capture_time) * 1e3)
+        stats = source.stats()["bench"]
+    finally:
+        stop.set()
+        writer.join(2)
+        source.close()
+        os.close(master)
+        os.close(slave)
+    settled = latencies[len(latencies) // 10:]
+    if not settled:
+        raise RuntimeError("no frame sets arrived through the pty")
+    return {"sets": len(settled), "p50_ms": float(np.percentile(settled, 50)),
+            "p99_ms": float(np.percentile(settled, 99)), "camera_fps": stats.fps, "dropped": stats.dropped,
+            "corrupt": stats.corrupt}
+
+
+def run(seconds: float = 4.0) -> dict[str, object]:
+    """All measurements as a JSON-ready dict."""
+    image = _test_image(240)
+    jpeg = encode_jpeg(image, 80)
+    processor = build_processor(CameraSpec("bench.avi", layout="combined_eyes_mouth", rotate=90, resize=(400, 400)))
+    frame400 = cv2.resize(image, (400, 400))
+    serial_stream = (FRAME_MAGIC + len(jpeg).to_bytes(2, "little") + jpeg) * 100
+    mjpeg_stream = (PART_HEADER + jpeg + b"\r\n") * 100
+
+    def parse_serial() -> None:
+        parser = SerialFrameParser()
+        for i in range(0, len(serial_stream), 4096):  # Linux ttys hand out <= 4 KiB per read
+            parser.feed(serial_stream[i : i + 4096])
+
+    def split_mjpeg() -> None:
+        splitter = JpegStreamSplitter()
+        for i in range(0, len(mjpeg_stream), 65536):
+            splitter.feed(mjpeg_stream[i : i + 65536])
+
+    serial_ms = _median_ms(parse_serial, 20)
+    mjpeg_ms = _median_ms(split_mjpeg, 20)
+    return {
+        "jpeg_bytes_240": len(jpeg),
+        "decode_jpeg_240_ms": _median_ms(lambda: decode_jpeg_gray(jpeg), 300),
+        "process_combined_400_rot90_ms": _median_ms(lambda: processor(frame400), 300),
+        "serial_parser_mb_s": len(serial_stream) / 1e6 / (serial_ms / 1e3),
+        "mjpeg_splitter_mb_s": len(mjpeg_stream) / 1e6 / (mjpeg_ms / 1e3),
+        "mjpeg_loopback_60fps": mjpeg_handoff_latency(jpeg, seconds),
+        "serial_pty_60fps": serial_pty_handoff_latency(jpeg, seconds),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bridge.sources.benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="duration of the loopback MJPEG run")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    results = run(args.seconds)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
