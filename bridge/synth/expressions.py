@@ -207,8 +207,8 @@ def lid_opening(shapes: np.ndarray, gaze: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 # Heights of the upper/lower lid arcs relative to the closure line (eye canvas units; eye half-width ~0.6).
-UPPER_ARC = 0.3
-LOWER_ARC = 0.14
+UPPER_ARC = 0.28
+LOWER_ARC = 0.17
 
 
 def emotive5_index(name: str) -> int:

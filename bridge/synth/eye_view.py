@@ -103,9 +103,11 @@ def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw
     socket = np.exp(-(((X - ex) / (1.25 * a)) ** 2) - ((Y - ey + 0.05) / 0.42) ** 2)
     ridge = np.exp(-(((Y - (ey - ident.brow_height + 0.12)) / 0.2) ** 2))
     cheek = np.clip((Y - ey - 0.35) / 0.5, 0, 1)
-    shading = 1.0 - ident.socket_depth * socket + 0.1 * ridge + 0.06 * cheek
-    texture = 1.0 + ident.skin_texture * (fractal_noise(rng, (hc, wc), 10.0, 3) + 0.6 * fractal_noise(rng, (hc, wc),
-                                                                                                       40.0, 2))
+    # The lid over the eyeball bulges toward the LEDs (brighter); the orbit around it is recessed (darker).
+    globe = np.exp(-(((X - ex) / (0.95 * a)) ** 2) - ((Y - ey + 0.02) / 0.22) ** 2)
+    shading = 1.0 - ident.socket_depth * socket + 0.1 * ridge + 0.06 * cheek + 0.5 * ident.socket_depth * globe
+    texture = 1.0 + ident.skin_texture * (0.5 * fractal_noise(rng, (hc, wc), 6.0, 2)
+                                          + fractal_noise(rng, (hc, wc), 50.0, 2))
     skin = (ident.skin_nir * shading * texture).astype(np.float32)
 
     hair = 0.55 + 0.45 * fractal_noise(rng, (hc, wc), 30.0, 2)
@@ -148,12 +150,21 @@ def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw
 
 
 def _soft_band(d: np.ndarray, half_width) -> np.ndarray:
-    """Triangular profile 1 at d = 0 falling to 0 at |d| = half_width (cheap stand-in for a Gaussian)."""
-    out = np.abs(d)
+    """Triangular profile 1 at d = 0 falling to 0 at |d| = half_width (cheap stand-in for a Gaussian). In place."""
+    out = np.abs(d, out=d)
     out /= half_width
     np.subtract(1.0, out, out=out)
     np.maximum(out, 0.0, out=out)
     return out
+
+
+def _row_range(geom: ViewGeometry, lo: float, hi: float) -> slice:
+    """Canvas rows whose face y lies in [lo, hi] (features are only computed where they can be non-zero)."""
+    hc = geom.canvas_hw[0]
+    y_first = float(geom.y[0, 0, 0])
+    r0 = int(np.floor((lo - y_first) / geom.px)) - 1
+    r1 = int(np.ceil((hi - y_first) / geom.px)) + 2
+    return slice(min(max(r0, 0), hc), min(max(r1, 0), hc))
 
 
 def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, gaze: np.ndarray) -> np.ndarray:
@@ -163,6 +174,7 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
     b = shapes.shape[0]
     hc, wc = geom.canvas_hw
     px = geom.px
+    inv_px = 1.0 / px
     y = geom.y
     sfx = "Left" if side == 0 else "Right"
     col = lambda name: shapes[:, _I[name]].reshape(b, 1, 1)  # noqa: E731
@@ -175,104 +187,129 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
     ex, ey = ident.eye_offset[0], EYE_CENTRE_Y + ident.eye_offset[1]
     a = ident.eye_half_width
     u = assets.u
+    inside_eye = np.clip(1.0 - u * u, 0, 1)  # (1,1,W) horizontal window of lid features
     yc = ey + ident.eye_tilt * u  # (1,1,W)
     lower_arc = (lower * (LOWER_ARC * eh)) * assets.p_lower  # (B,1,W)
     yl = yc + lower_arc
     yu = yc - (upper * (UPPER_ARC * eh)) * assets.p_upper + (1.0 - closure) * lower_arc
 
-    inv_px = 1.0 / px
-    ap = np.clip((y - yu) * inv_px, 0.0, 1.0)  # (B,H,W) below the upper lid margin
-    ap *= np.clip((yl - y) * inv_px, 0.0, 1.0)
+    img = np.empty((b, hc, wc), np.float32)
+    img[:] = assets.skin
 
-    # --- eyeball: sclera with lid shadow, iris sprite, glints
-    shadow = _soft_band(y - yu, 0.12)
-    shadow *= -0.35
-    shadow += 1.0
-    eyeball = shadow * assets.sclera_col
-    yaw = np.radians(gaze[:, side, 0]).astype(np.float32)
-    pitch = np.radians(gaze[:, side, 1]).astype(np.float32)
-    re = 0.85 * a
-    yaw_sign = 1.0 if side == 0 else -1.0  # canonical +x is nasal; yaw > 0 looks toward the subject's right
-    ix = ex + yaw_sign * re * np.sin(yaw)
-    iy = ey - 0.03 - re * np.sin(pitch)
-    # The glints sit on the corneal bulge: they move about half as far as the iris when the eye rotates.
-    gx = ex + 0.5 * (ix - ex) + assets.glint_offset[0]
-    gy = ey - 0.03 + 0.5 * (iy - ey + 0.03) + assets.glint_offset[1]
-    x0 = float(geom.x[0, 0, 0])
-    y0 = float(geom.y[0, 0, 0])
-    iris = np.empty((b, hc, wc, 2), np.float32)
-    glints = np.empty((b, hc, wc), np.float32)
-    k_iris = ident.iris_radius / (_SPRITE_R * px)
-    k_glint = assets.glint_scale
-    sc_i = (_SPRITE - 1) / 2.0
-    sc_g = (_GLINT_SPRITE - 1) / 2.0
-    fx = np.cos(yaw)
-    fy = np.cos(pitch)
-    for i in range(b):
-        cx, cy = (ix[i] - x0) * inv_px, (iy[i] - y0) * inv_px
-        kx, ky = k_iris * fx[i], k_iris * fy[i]  # foreshortened: the iris is a disc turned away from the camera
-        m = np.array([[kx, 0.0, cx - kx * sc_i], [0.0, ky, cy - ky * sc_i]])
-        cv2.warpAffine(assets.iris_sprite, m, (wc, hc), dst=iris[i], flags=cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        gcx, gcy = (gx[i] - x0) * inv_px, (gy[i] - y0) * inv_px
-        mg = np.array([[k_glint, 0.0, gcx - k_glint * sc_g], [0.0, k_glint, gcy - k_glint * sc_g]])
-        cv2.warpAffine(assets.glint_sprite, mg, (wc, hc), dst=glints[i], flags=cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    eyeball *= 1.0 - iris[..., 1]
-    eyeball += iris[..., 0]
-    eyeball += glints
-
-    # --- skin: brow, crease, under-eye fold
-    v = u  # same column coordinate, brow extends past both corners
-    w_in = np.clip((v + 1.0) * 0.5, 0.0, 1.0)
+    # --- brow (a dense dark band of hair that moves with the brow shapes)
+    w_in = np.clip((u + 1.0) * 0.5, 0.0, 1.0)  # 0 at the temple end, 1 at the nose end
     asym = ident.asymmetry[side]
-    brow_y0 = ey - ident.brow_height + asym - ident.brow_arch * np.clip(1.0 - ((v + 0.1) / 1.05) ** 2, 0, 1)
+    brow_y0 = ey - ident.brow_height + asym - ident.brow_arch * np.clip(1.0 - ((u + 0.1) / 1.05) ** 2, 0, 1)
     inner_up, outer_up, down = col("browInnerUp"), col("browOuterUp" + sfx), col("browDown" + sfx)
     brow_y = brow_y0 - 0.2 * inner_up * w_in**1.5 - outer_up * (0.17 * (1.0 - w_in) ** 1.2 + 0.06)
     brow_y = brow_y + 0.15 * down * (0.5 + 0.5 * w_in)
-    extent = np.clip((v + 1.25) / 0.2, 0, 1) * np.clip((1.05 - v) / 0.1, 0, 1)
-    thick = ident.brow_thickness * (0.55 + 0.45 * w_in) * extent
-    brow = _soft_band(y - brow_y, thick + 1e-3)
-    brow = np.sqrt(brow, out=brow)  # flatter top: brows are dense bands, not lines
-    brow *= assets.brow_hair
-    brow *= -ident.brow_darkness
-    brow += 1.0
-    base = assets.skin * brow
+    extent = np.clip((u + 1.25) / 0.2, 0, 1) * np.clip((1.05 - u) / 0.1, 0, 1)
+    thick = ident.brow_thickness * (0.55 + 0.45 * w_in) + 1e-3
+    rows = _row_range(geom, float(brow_y.min()) - ident.brow_thickness, float(brow_y.max()) + ident.brow_thickness)
+    if rows.stop > rows.start:
+        brow = _soft_band(y[:, rows] - brow_y, thick)
+        np.sqrt(brow, out=brow)  # flat-topped: brows are dense bands, not lines
+        brow *= extent * -ident.brow_darkness
+        brow *= assets.brow_hair[:, rows]
+        brow += 1.0
+        img[:, rows] *= brow
 
-    crease_y = yc - (UPPER_ARC * eh * (0.5 + 0.5 * np.minimum(upper, 1.6)) + ident.crease_height) * np.sqrt(
-        np.clip(1.0 - u * u, 0, 1))
-    crease = _soft_band(y - crease_y, 0.035 + px)
-    crease *= -(ident.crease_depth * (0.3 + 0.7 * np.clip(upper, 0, 1)))
-    if ident.makeup_shadow > 0:
-        crease -= ident.makeup_shadow * np.clip((yu - y) / 0.04, 0, 1) * np.clip((y - crease_y + 0.05) / 0.05, 0, 1)
-    crease += 1.0
-    base *= crease
-    fold_y = yl + 0.1 - 0.06 * col("cheekSquint" + sfx)
-    fold = _soft_band(y - fold_y, 0.04 + px)
-    fold *= -(0.06 + 0.18 * col("cheekSquint" + sfx)) * np.clip(1.0 - u * u, 0, 1)
-    fold += 1.0
-    base *= fold
+    # --- upper-lid crease (rises into the orbit when the lid opens; fades when the lid is stretched closed)
+    crease_lift = UPPER_ARC * eh * (0.5 + 0.5 * np.minimum(upper, 1.6)) + ident.crease_height
+    crease_y = yc - crease_lift * np.sqrt(inside_eye)
+    rows = _row_range(geom, float(crease_y.min()) - 0.05, float(yc.max()))
+    if rows.stop > rows.start and ident.crease_depth > 0:
+        crease = _soft_band(y[:, rows] - crease_y, 0.035 + px)
+        crease *= -(ident.crease_depth * (0.3 + 0.7 * np.clip(upper, 0, 1))) * inside_eye
+        if ident.makeup_shadow > 0:  # eyeshadow between the lid margin and the crease
+            lid = np.clip((yu - y[:, rows]) / 0.04, 0, 1) * np.clip((y[:, rows] - crease_y + 0.05) / 0.05, 0, 1)
+            crease -= ident.makeup_shadow * lid * inside_eye
+        crease += 1.0
+        img[:, rows] *= crease
 
-    img = eyeball
-    img -= base
-    img *= ap
-    img += base
+    # --- lower-lid fold / cheek line (deepens and rises with cheekSquint)
+    cheek = col("cheekSquint" + sfx)
+    fold_y = yl + 0.1 - 0.06 * cheek
+    rows = _row_range(geom, float(fold_y.min()) - 0.05, float(fold_y.max()) + 0.05)
+    if rows.stop > rows.start:
+        fold = _soft_band(y[:, rows] - fold_y, 0.04 + px)
+        fold *= -(0.06 + 0.18 * cheek) * inside_eye
+        fold += 1.0
+        img[:, rows] *= fold
 
-    # --- lashes (and eyeliner) over everything near the upper margin; point down when the lid closes
+    # --- eyeball inside the aperture: sclera with lid shadow, iris sprite, glints
+    rows = _row_range(geom, float(yu.min()), float(yl.max()))
+    if rows.stop > rows.start:
+        yb = y[:, rows]
+        nrows = rows.stop - rows.start
+        ap = np.subtract(yb, yu)
+        ap *= inv_px
+        np.clip(ap, 0.0, 1.0, out=ap)
+        below = np.subtract(yl, yb)
+        below *= inv_px
+        np.clip(below, 0.0, 1.0, out=below)
+        ap *= below
+        eyeball = _soft_band(yb - yu, 0.12)  # the upper lid shadows the eyeball just below it
+        eyeball *= -0.35
+        eyeball += 1.0
+        eyeball *= assets.sclera_col
+        yaw = np.radians(gaze[:, side, 0]).astype(np.float32)
+        pitch = np.radians(gaze[:, side, 1]).astype(np.float32)
+        re = 0.85 * a
+        yaw_sign = 1.0 if side == 0 else -1.0  # canonical +x is nasal; yaw > 0 looks toward the subject's right
+        ix = ex + yaw_sign * re * np.sin(yaw)
+        iy = ey - 0.03 - re * np.sin(pitch)
+        # The glints sit on the corneal bulge: they move about half as far as the iris when the eye rotates.
+        gx = ex + 0.5 * (ix - ex) + assets.glint_offset[0]
+        gy = ey - 0.03 + 0.5 * (iy - ey + 0.03) + assets.glint_offset[1]
+        x0 = float(geom.x[0, 0, 0])
+        y0 = float(geom.y[0, rows.start, 0])
+        iris = np.empty((b, nrows, wc, 2), np.float32)
+        glints = np.empty((b, nrows, wc), np.float32)
+        k_iris = ident.iris_radius / (_SPRITE_R * px)
+        k_glint = assets.glint_scale
+        sc_i = (_SPRITE - 1) / 2.0
+        sc_g = (_GLINT_SPRITE - 1) / 2.0
+        fx, fy = np.cos(yaw), np.cos(pitch)
+        for i in range(b):
+            cx, cy = (ix[i] - x0) * inv_px, (iy[i] - y0) * inv_px
+            kx, ky = k_iris * fx[i], k_iris * fy[i]  # foreshortened: the iris is a disc turned away from the camera
+            m = np.array([[kx, 0.0, cx - kx * sc_i], [0.0, ky, cy - ky * sc_i]])
+            cv2.warpAffine(assets.iris_sprite, m, (wc, nrows), dst=iris[i], flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            gcx, gcy = (gx[i] - x0) * inv_px, (gy[i] - y0) * inv_px
+            mg = np.array([[k_glint, 0.0, gcx - k_glint * sc_g], [0.0, k_glint, gcy - k_glint * sc_g]])
+            cv2.warpAffine(assets.glint_sprite, mg, (wc, nrows), dst=glints[i], flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        eyeball *= 1.0 - iris[..., 1]
+        eyeball += iris[..., 0]
+        eyeball += glints
+        band = img[:, rows]
+        eyeball -= band
+        eyeball *= ap
+        band += eyeball
+
+    # --- lashes (and eyeliner) over everything near the upper margin; they point down when the lid closes
     lash_len = ident.lash_length * (1.0 + 0.35 * ident.mascara)
     centre = lash_len * 0.45 * (2.0 * closure - 1.0)
-    s = yu - y
-    lash = _soft_band(s - centre, 0.55 * lash_len + px)
-    taper = np.clip(1.0 - (u * 0.95) ** 2, 0, 1) ** 0.3 * assets.lash_strands
-    lash *= taper * (0.4 + 0.25 * ident.lash_density + 0.3 * ident.mascara)
-    if ident.eyeliner > 0:
-        lash += ident.eyeliner * 0.7 * _soft_band(s, 0.02 + px) * np.clip(1.0 - u * u, 0, 1)
-    lower_lash = _soft_band(y - yl - 0.02, 0.03 + px)
-    lower_lash *= 0.25 * ident.lash_density * assets.lash_strands * np.clip(1.0 - u * u, 0, 1)
-    lash += lower_lash
-    np.minimum(lash, 0.95, out=lash)
-    np.subtract(1.0, lash, out=lash)
-    img *= lash
+    rows = _row_range(geom, float((yu - centre).min()) - 0.6 * lash_len, float((yu - centre).max()) + 0.6 * lash_len)
+    lash_strength = 0.45 + 0.2 * ident.lash_density + 0.3 * ident.mascara
+    taper = inside_eye**0.3 * assets.lash_strands * lash_strength
+    if rows.stop > rows.start:
+        s = yu - y[:, rows]
+        lash = _soft_band(s - centre, 0.55 * lash_len + px)
+        lash *= taper
+        if ident.eyeliner > 0:
+            lash += ident.eyeliner * 0.7 * _soft_band(s, 0.02 + px) * inside_eye
+        np.minimum(lash, 0.95, out=lash)
+        np.subtract(1.0, lash, out=lash)
+        img[:, rows] *= lash
+    rows = _row_range(geom, float(yl.min()) - 0.02, float(yl.max()) + 0.06)
+    if rows.stop > rows.start:
+        lower_lash = _soft_band(y[:, rows] - yl - 0.02, 0.03 + px)
+        lower_lash *= -0.25 * ident.lash_density * assets.lash_strands * inside_eye
+        lower_lash += 1.0
+        img[:, rows] *= lower_lash
     if assets.glasses_mul is not None:
         img *= assets.glasses_mul
         img += assets.glasses_add

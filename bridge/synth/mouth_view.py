@@ -17,7 +17,12 @@ import numpy as np
 from bridge.schema import BLENDSHAPE_INDEX as _I
 from bridge.synth.camera import ViewGeometry
 from bridge.synth.identity import Identity, SessionConditions
-from bridge.synth.textures import fractal_noise, value_noise
+from bridge.synth.textures import fractal_noise, hair_texture, value_noise
+
+# Face units per view unit: the mouth camera is close (mouth ~60% of the frame width); the webcam sees the
+# whole lower face between the headset and the neck.
+MOUTH_VIEW_SCALE = 0.7
+LOWER_FACE_VIEW_SCALE = 1.55
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class MouthAssets:
     background: np.ndarray  # (1, Hc, Wc) what is outside the face (neck/room)
     overlay_mul: np.ndarray | None  # (1, Hc, Wc) e.g. the headset body in the lower-face view
     overlay_add: np.ndarray | None
+    overlay_rows: slice  # canvas rows the overlay touches
     materials: MouthMaterials
 
 
@@ -80,13 +86,13 @@ def build_mouth_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[i
     """Static layers of the NIR mouth camera."""
     rng = np.random.default_rng([ident.texture_seed, 21])
     geom = ViewGeometry.for_size(out_hw)
-    xf, yf, pxf = _grids(geom, 1.0, -0.05)
+    xf, yf, pxf = _grids(geom, MOUTH_VIEW_SCALE, 0.0)
     shape = geom.canvas_hw
     skin = _static_skin(rng, ident, xf, yf, ident.skin_nir, shape, 0.0)
     # NIR falls off with distance from the headset's LEDs: the chin/neck (bottom) are darker.
     falloff = 1.0 - sess.mouth_illumination * np.clip((yf[0] + 0.2) / 1.6, 0, 1)
     skin = skin * falloff
-    hair = np.clip(0.6 + 0.5 * fractal_noise(rng, shape, 45.0, 2), 0, 1).astype(np.float32)
+    hair = hair_texture(rng, shape, strand_px=0.025 / pxf)
     background = (0.08 + 0.12 * rng.random()) * ident.skin_nir * falloff * (1 + 0.3 * value_noise(rng, shape, 4.0))
     X, Y = xf[0], yf[0]
     puff = np.exp(-(((np.abs(X) - 0.72) / 0.3) ** 2) - ((Y - 0.05) / 0.35) ** 2).astype(np.float32)
@@ -98,7 +104,8 @@ def build_mouth_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[i
     return MouthAssets(
         geom=geom, xf=xf, yf=yf, pxf=pxf, skin=skin[None].astype(np.float32), hair=hair[None],
         puff_blob=puff[None], teeth_gaps=_teeth_gaps(rng, ident, xf), lip_lines=lip_lines.astype(np.float32),
-        background=background[None].astype(np.float32), overlay_mul=None, overlay_add=None, materials=mats,
+        background=background[None].astype(np.float32), overlay_mul=None, overlay_add=None,
+        overlay_rows=slice(0, 0), materials=mats,
     )
 
 
@@ -106,11 +113,10 @@ def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tu
     """Static layers of the external webcam: background, headset body over the upper face, neck."""
     rng = np.random.default_rng([ident.texture_seed, 31])
     geom = ViewGeometry.for_size(out_hw)
-    scale = 1.9
-    xf, yf, pxf = _grids(geom, scale, 0.15)
+    xf, yf, pxf = _grids(geom, LOWER_FACE_VIEW_SCALE, 0.12)
     shape = geom.canvas_hw
     skin = _static_skin(rng, ident, xf, yf, ident.skin_visible, shape, sess.light_direction)
-    hair = np.clip(0.6 + 0.5 * fractal_noise(rng, shape, 60.0, 2), 0, 1).astype(np.float32)
+    hair = hair_texture(rng, shape, strand_px=0.025 / pxf)
     X, Y = geom.x[0], geom.y[0]  # view coordinates
     # Room behind the person, then the neck (shadowed skin) under the chin.
     room = sess.background_visible * (1.0 + sess.background_texture * fractal_noise(rng, shape, 5.0, 3))
@@ -131,6 +137,8 @@ def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tu
     cover = np.clip(body + strap, 0, 1)
     overlay_mul = (1.0 - cover)[None].astype(np.float32)
     overlay_add = (cover * shade + 0.12 * rim)[None].astype(np.float32)
+    touched = np.flatnonzero((overlay_mul[0] < 1.0).any(axis=1))
+    overlay_rows = slice(int(touched[0]), int(touched[-1]) + 1) if touched.size else slice(0, 0)
     Xf, Yf = xf[0], yf[0]
     puff = np.exp(-(((np.abs(Xf) - 0.72) / 0.3) ** 2) - ((Yf - 0.05) / 0.35) ** 2).astype(np.float32)
     mats = MouthMaterials(
@@ -142,12 +150,13 @@ def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tu
         geom=geom, xf=xf, yf=yf, pxf=pxf, skin=skin[None], hair=hair[None], puff_blob=puff[None],
         teeth_gaps=_teeth_gaps(rng, ident, xf), lip_lines=lip_lines.astype(np.float32),
         background=background[None].astype(np.float32), overlay_mul=overlay_mul, overlay_add=overlay_add,
-        materials=mats,
+        overlay_rows=overlay_rows, materials=mats,
     )
 
 
 def _band(d: np.ndarray, half_width) -> np.ndarray:
-    out = np.abs(d)
+    """Triangular profile 1 at d = 0 falling to 0 at |d| = half_width. In place on ``d``."""
+    out = np.abs(d, out=d)
     out /= half_width
     np.subtract(1.0, out, out=out)
     np.maximum(out, 0.0, out=out)
@@ -155,20 +164,29 @@ def _band(d: np.ndarray, half_width) -> np.ndarray:
 
 
 def _edge(d: np.ndarray, inv_px: float) -> np.ndarray:
-    """Soft step 0..1 over one pixel: 1 where d > 0."""
-    out = d * inv_px
-    out += 0.5
-    np.clip(out, 0.0, 1.0, out=out)
-    return out
+    """Soft step 0..1 over one pixel: 1 where d > 0. In place on ``d``."""
+    d *= inv_px
+    d += 0.5
+    np.clip(d, 0.0, 1.0, out=d)
+    return d
+
+
+def _rows(yf: np.ndarray, lo: float, hi: float) -> slice:
+    """Canvas rows whose face y lies in [lo, hi] (with a pixel of margin)."""
+    col = yf[0, :, 0]
+    r0 = int(np.searchsorted(col, lo, side="left")) - 1
+    r1 = int(np.searchsorted(col, hi, side="right")) + 1
+    return slice(max(r0, 0), min(max(r1, 0), col.shape[0]))
 
 
 def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray) -> np.ndarray:
     """(B, Hc, Wc) float32 canvas radiance of the lower face for a batch of (B, 52) shapes."""
     b = shapes.shape[0]
     s = lambda name: shapes[:, _I[name]].reshape(b, 1, 1)  # noqa: E731
-    x, y = assets.xf, assets.yf
+    x, yall = assets.xf, assets.yf
     inv_px = 1.0 / assets.pxf
     mats = assets.materials
+    hc, wc = assets.geom.canvas_hw
 
     jaw, close = s("jawOpen"), s("mouthClose")
     funnel, pucker = s("mouthFunnel"), s("mouthPucker")
@@ -212,67 +230,119 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
     you = yiu - th_u * bow - 0.005
     yol = yil + th_l * pl + 0.005
 
-    # --- skin with folds, nostrils, cheek puff
-    img = assets.skin * (1.0 + 0.18 * puff * assets.puff_blob)
+    img = np.empty((b, hc, wc), np.float32)
+    img[:] = assets.skin
+    if np.any(puff > 0.01):
+        img += assets.skin * assets.puff_blob * (0.18 * puff)
+
+    # --- nasolabial folds (deepen with smile/sneer), mentolabial sulcus, nostrils
     smile_mean = 0.5 * (s("mouthSmileLeft") + s("mouthSmileRight"))
     sneer_l, sneer_r = s("noseSneerLeft"), s("noseSneerRight")
     sneer = 0.5 * (sneer_l + sneer_r)
     cheek_sq = 0.5 * (s("cheekSquintLeft") + s("cheekSquintRight"))
-    fold_x = 0.3 + (y + 0.6) * 0.42 + 0.06 * smile_mean + 0.15 * hw - 0.06  # nasolabial line, per row
-    fold_depth = mats.fold_scale * (0.05 + 0.28 * smile_mean + 0.15 * sneer + 0.1 * cheek_sq)
+    rows = _rows(yall, -0.62, 0.35)
+    y = yall[:, rows]
+    fold_x = 0.3 + (y + 0.6) * 0.42 + 0.06 * smile_mean + 0.15 * hw - 0.06  # (B,H,1) distance from the mouth axis
+    fold_depth = mats.fold_scale * (0.04 + 0.28 * smile_mean + 0.15 * sneer + 0.1 * cheek_sq)
     fold = _band(np.abs(x - cx) - fold_x, 0.035 + 0.02 * smile_mean)
-    fold *= np.clip((0.35 - y) / 0.15, 0, 1) * np.clip((y + 0.62) / 0.1, 0, 1)
-    fold *= fold_depth
-    img = img * (1.0 - fold)
-    mento = _band(y - (yol + 0.09 + 0.05 * jaw_gap - 0.03 * shrug_lo), 0.04)
-    mento *= (0.06 + 0.18 * shrug_lo + 0.1 * pucker) * mats.fold_scale * np.clip(1 - ((x - cx) / 0.45) ** 2, 0, 1)
-    img *= 1.0 - mento
-    for sign, sn in ((1.0, sneer_l), (-1.0, sneer_r)):
-        nx = sign * 0.2 * ident.nostril_size * (1 + 0.15 * sn)
-        ny = -0.66 - 0.06 * sn
-        r2 = ((x - nx) / (0.1 * ident.nostril_size)) ** 2 + ((y - ny) / (0.045 * ident.nostril_size)) ** 2
-        nostril = np.clip((1.0 - r2) * 3.0, 0.0, 1.0)
-        img *= 1.0 - 0.75 * nostril
+    fold *= np.clip((0.35 - y) / 0.2, 0, 1) * np.clip((y + 0.62) / 0.15, 0, 1) * -fold_depth
+    fold += 1.0
+    img[:, rows] *= fold
+    mento_y = yol + 0.09 + 0.05 * jaw_gap - 0.03 * shrug_lo
+    rows = _rows(yall, float(mento_y.min()) - 0.04, float(mento_y.max()) + 0.04)
+    if rows.stop > rows.start:
+        mento = _band(yall[:, rows] - mento_y, 0.04)
+        mento *= -(0.06 + 0.18 * shrug_lo + 0.1 * pucker) * mats.fold_scale * np.clip(1 - ((x - cx) / 0.45) ** 2, 0, 1)
+        mento += 1.0
+        img[:, rows] *= mento
+    ns = ident.nostril_size
+    rows = _rows(yall, -0.72 - 0.06 - 0.05 * ns, -0.66 + 0.05 * ns)
+    if rows.stop > rows.start:
+        y = yall[:, rows]
+        for sign, sn in ((1.0, sneer_l), (-1.0, sneer_r)):
+            nx = sign * 0.2 * ns * (1 + 0.15 * sn)
+            ny = -0.66 - 0.06 * sn
+            r2 = ((x - nx) / (0.1 * ns)) ** 2 + ((y - ny) / (0.045 * ns)) ** 2
+            nostril = np.clip((1.0 - r2) * 3.0, 0.0, 1.0)
+            img[:, rows] *= 1.0 - 0.75 * nostril
 
-    # --- lips
+    # --- lips: slightly darker than skin (NIR) / clearly darker (visible); seam between closed lips
+    rows = _rows(yall, float(you.min()), float(yol.max()))
+    y = yall[:, rows]
+    band = img[:, rows]
     lips = _edge(y - you, inv_px) * _edge(yol - y, inv_px)
-    lips *= (1.0 - mats.lip_ratio) * (1.0 + assets.lip_lines)
-    img *= 1.0 - lips
-    # --- mouth opening: dark cavity, teeth under the upper lip, tongue
+    lip_shade = (1.0 - mats.lip_ratio) * (1.0 + assets.lip_lines)
+    # The upper lip faces down (shadowed), the lower lip faces the camera (a soft highlight).
+    lower_hl = _band(y - 0.5 * (yil + yol), 0.6 * th_l + 1e-3) * 0.1
+    lips *= lip_shade - lower_hl
+    seam = _band(y - y0, 0.012 + assets.pxf) * (au > 0) * 0.45 * mats.fold_scale
+    lips = np.maximum(lips, seam)
+    band *= 1.0 - lips
+    # --- mouth opening: dark cavity, teeth under the upper lip, tongue bed
+    rows_ap = _rows(yall, float(yiu.min()), float(yil.max()))
+    y = yall[:, rows_ap]
+    band = img[:, rows_ap]
     ap = _edge(y - yiu, inv_px) * _edge(yil - y, inv_px)
-    teeth_h = 0.06 + 0.03 * jaw_gap
-    up_teeth = _edge(yiu + teeth_h - y, inv_px) * (1.0 - assets.teeth_gaps)
-    lo_teeth = _edge(y - (yil - 0.04 * np.minimum(jaw_gap * 4.0, 1.0)), inv_px) * (1.0 - assets.teeth_gaps) * 0.8
-    cavity = mats.interior * (1.0 + 4.0 * _band(y - yil + 0.03, 0.08) * np.minimum(jaw_gap * 3, 1))  # tongue bed
-    inside = cavity + (mats.teeth - cavity) * np.clip(up_teeth + lo_teeth, 0.0, 1.0)
-    img += ap * (inside - img)
+    if np.any(ap > 0):
+        teeth_h = 0.06 + 0.03 * jaw_gap
+        gaps = 1.0 - assets.teeth_gaps
+        up_teeth = _edge(yiu + teeth_h - y, inv_px) * gaps
+        lo_teeth = _edge(y - (yil - 0.04 * np.minimum(jaw_gap * 4.0, 1.0)), inv_px) * gaps * 0.8
+        cavity = mats.interior * (1.0 + 4.0 * _band(y - yil + 0.03, 0.08) * np.minimum(jaw_gap * 3, 1))
+        inside = cavity + (mats.teeth - cavity) * np.clip(up_teeth + lo_teeth, 0.0, 1.0)
+        band += ap * (inside - band)
     if np.any(tongue > 0.02):
         tcx, tcy = cx, yil - 0.02 + 0.16 * tongue
         rx, ry = 0.2 * (0.5 + 0.5 * tongue), 0.04 + 0.13 * tongue
+        rows = _rows(yall, float((tcy - ry).min()), float((tcy + ry).max()))
+        y = yall[:, rows]
         t = np.clip((1.0 - ((x - tcx) / rx) ** 2 - ((y - tcy) / ry) ** 2) * 4.0, 0.0, 1.0) * (tongue > 0.02)
         tongue_val = mats.skin * mats.tongue_ratio * (1.0 - 0.3 * _band(x - tcx, 0.03))
-        img += t * (tongue_val - img)
+        band = img[:, rows]
+        band += t * (tongue_val - band)
 
     # --- facial hair (dark in NIR and visible light): moustache above the upper lip, beard below the lower lip
-    if ident.mustache > 0 or ident.facial_hair > 0:
+    if ident.mustache > 0:
+        rows = _rows(yall, -0.6, float(you.max()))
+        y = yall[:, rows]
         must = np.clip((you - y) / 0.02, 0, 1) * np.clip((y + 0.58) / 0.04, 0, 1)
-        must *= np.clip((hw + 0.12 - np.abs(x - cx)) / 0.05, 0, 1) * ident.mustache
-        beard = np.clip((y - yol - 0.03) / 0.03, 0, 1) * ident.facial_hair
-        beard = np.maximum(beard, ident.facial_hair * np.clip((np.abs(x) - 0.55) / 0.1, 0, 1)
-                           * np.clip((y + 0.3) / 0.1, 0, 1))
-        hair = np.maximum(must, beard) * assets.hair
-        img *= 1.0 - (1.0 - mats.hair_darkness) * hair
+        must *= np.clip((hw + 0.12 - np.abs(x - cx)) / 0.05, 0, 1) * (ident.mustache * (1.0 - mats.hair_darkness))
+        must *= assets.hair[:, rows]
+        img[:, rows] *= 1.0 - must
+    if ident.facial_hair > 0:
+        rows = _rows(yall, -0.3, 2.0)
+        y = yall[:, rows]
+        beard = np.clip((y - yol - 0.03) / 0.03, 0, 1)
+        beard = np.maximum(beard, np.clip((np.abs(x) - 0.55) / 0.1, 0, 1) * np.clip((y + 0.3) / 0.1, 0, 1))
+        beard *= assets.hair[:, rows] * (ident.facial_hair * (1.0 - mats.hair_darkness))
+        img[:, rows] *= 1.0 - beard
 
-    # --- face outline: cheeks at the sides, chin (moves with the jaw) at the bottom
-    fw = 1.05 * ident.face_width + 0.12 * puff
+    # --- face outline: an oval jaw that narrows to the chin (which drops with the jaw); outside = background
+    fw = 1.05 * ident.face_width + 0.12 * puff  # (B,1,1)
     chin_bottom = 0.62 * ident.chin_length + 0.42 * jaw + 0.04 * s("jawForward")
-    xr = (x - jaw_dx) / fw
-    chin_y = -0.25 + (chin_bottom + 0.25) * np.sqrt(np.clip(1.0 - xr * xr, 0.0, 1.0))
-    face = _edge(chin_y - y, inv_px) * _edge(fw - np.abs(x - 0.5 * jaw_dx), inv_px)
-    face = np.maximum(face, _edge(-0.25 - y, inv_px) * _edge(fw - np.abs(x), inv_px))
-    img = assets.background + face * (img - assets.background)
-    if assets.overlay_mul is not None:
-        img = img * assets.overlay_mul + assets.overlay_add
-    return img.astype(np.float32, copy=False)
-
-
+    top = -0.3
+    ry = chin_bottom - top
+    rows = _rows(yall, top, float(chin_bottom.max()) + 0.05)
+    y = yall[:, rows]
+    t = np.clip((y - top) / ry, 0.0, 1.0)  # (B,H,1)
+    half = fw * np.sqrt(1.0 - t * t)
+    shift = jaw_dx * t
+    face = _edge(half - np.abs(x - shift), inv_px)
+    band = img[:, rows]
+    band -= assets.background[:, rows]
+    band *= face
+    band += assets.background[:, rows]
+    last = rows.stop
+    img[:, last:] = assets.background[:, last:]
+    if rows.start > 0:  # above the jaw: the cheeks' sides (only matters where they enter the view)
+        side_mask = _edge(fw - np.abs(x), inv_px)
+        if np.any(side_mask < 1.0):
+            upper = img[:, : rows.start]
+            upper -= assets.background[:, : rows.start]
+            upper *= side_mask
+            upper += assets.background[:, : rows.start]
+    if assets.overlay_mul is not None and assets.overlay_rows.stop > assets.overlay_rows.start:
+        r = assets.overlay_rows
+        img[:, r] *= assets.overlay_mul[:, r]
+        img[:, r] += assets.overlay_add[:, r]
+    return img

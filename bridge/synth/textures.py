@@ -34,3 +34,14 @@ def strands(rng: np.random.Generator, n: int, density: float, period_px: float =
     wave = 0.5 + 0.5 * np.cos(2 * np.pi * x / period_px + phase + 2.5 * jitter)
     mask = value_noise(rng, (1, n), max(2.0, n / 4.0))[0] * 0.5 + 0.5
     return np.clip(wave * 0.6 + 0.4, 0, 1) * (mask < density + 0.15)
+
+
+def hair_texture(rng: np.random.Generator, shape: tuple[int, int], strand_px: float = 3.0) -> np.ndarray:
+    """0..1 fine hair coverage: per-pixel noise smeared along (mostly vertical) strands, with clumps."""
+    h, w = shape
+    fine = rng.random((h, w)).astype(np.float32)
+    k = max(1, int(round(strand_px)))
+    fine = cv2.blur(fine, (1, 2 * k + 1))
+    fine = (fine - fine.mean()) / (fine.std() + 1e-6)
+    clumps = value_noise(rng, shape, max(3.0, max(h, w) / 8.0))
+    return np.clip(0.55 + 0.3 * fine + 0.25 * clumps, 0.0, 1.0).astype(np.float32)
