@@ -98,7 +98,7 @@ class FailureDetector:
         self.reset()
 
     def reset(self) -> None:
-        """Forget all history (cameras count as never seen, weights start at 1)."""
+        """Forget all history: cameras count as never seen (weight 0, they fade in on their first frames)."""
         # Plain Python lists of 4 floats/ints: for arrays this small, numpy's per-call overhead costs more than the
         # arithmetic (this runs every frame). Flags are ints here and become TrackingFlags once at the end.
         n = len(REGIONS)
