@@ -227,7 +227,7 @@ class CameraSource:
             self._connect()
             self._open = True
             self.counters.connected = True
-        except (OSError, SourceError) as exc:
+        except Exception as exc:  # noqa: BLE001 - OpenCV/driver errors too: the caller gets one SourceError
             if require_connected:
                 hint = self.availability_hint()
                 raise SourceError(f"{self.describe()}: cannot open: {exc}" + (f"\n{hint}" if hint else "")) from exc
