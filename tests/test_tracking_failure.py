@@ -142,7 +142,8 @@ def test_camera_lost_after_timeout_and_brief_gaps_tolerated():
     for _ in range(10):
         det.update(FrameQuality(t, {"mouth": assess_view(eye_image(RNG))}), {}, t)
         t += 1 / 60
-    assert det.update(FrameQuality(t, {}), {}, t).flags == TrackingFlags.OK  # a single missing frame: fine
+    gap = det.update(FrameQuality(t, {}), {"mouth": 0.0}, t)  # models report 0 for an absent view
+    assert gap.flags == TrackingFlags.OK and gap.confidence[REGIONS.index("mouth")] == 1.0  # a brief gap: fine
     st = det.update(FrameQuality(t + 0.6, {}), {}, t + 0.6)
     assert TrackingFlags.CAMERA_LOST in st.flags and st.confidence[REGIONS.index("mouth")] == 0.0
     st = det.update(FrameQuality(t + 0.62, {"mouth": assess_view(eye_image(RNG))}), {}, t + 0.62)

@@ -112,6 +112,7 @@ class FailureDetector:
         self._start: float | None = None
         self._t: float | None = None
         self._prev_flags = [0] * n
+        self._last_conf = [0.0] * n
 
     def update(self, quality: FrameQuality, model_confidence: dict[str, float], timestamp: float) -> FailureStatus:
         """Judge every region at ``timestamp`` from this frame's image statistics and model confidences."""
@@ -147,9 +148,13 @@ class FailureDetector:
             seen[i] = last is not None or self._expected[i]
             healthy[i] = f == 0 and last is not None
             if healthy[i]:
-                confidence[i] = 1.0 if conf is None else min(max(float(conf), 0.0), 1.0)
+                if view is None:  # brief gap: models report 0 for an absent view; keep the last confidence
+                    confidence[i] = self._last_conf[i]
+                else:
+                    confidence[i] = 1.0 if conf is None else min(max(float(conf), 0.0), 1.0)
             self._advance_ease(i, healthy[i], seen[i], last is not None, timestamp, dt)
         self._prev_flags = region_flags
+        self._last_conf = confidence
         flags = 0
         reasons: dict[str, tuple[str, ...]] = {}
         weight = [lv * lv * (3.0 - 2.0 * lv) for lv in self._level]  # smoothstep: glide out and in, no jolt
