@@ -330,8 +330,9 @@ def test_slow_reader_never_sees_a_backlog_and_close_mid_run_stops_threads(tmp_pa
         assert fs is not None
         sets.append(fs)
     stats = source.stats()["fast"]
-    # Newest frame wins: every delivered frame was either read or dropped, at most one is waiting.
-    assert stats.frames - stats.dropped - len(sets) in (0, 1)
+    # Newest frame wins: every delivered frame was either read or dropped; at most one is waiting (two while the
+    # capture thread is between counting a new frame and replacing the waiting one). A queue would hold hundreds.
+    assert stats.frames - stats.dropped - len(sets) in (0, 1, 2)
     assert stats.dropped > len(sets)  # the camera outran the reader and nothing queued up
     assert [f.sequence for f in sets] == list(range(1, 6))
 
