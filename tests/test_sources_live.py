@@ -407,3 +407,35 @@ def test_synthetic_source_through_the_contract():
     finally:
         source.close()
     source.close()
+
+
+def test_replay_spec_delegates_to_the_recording_reader(tmp_path):
+    from bridge.frames import FrameSet
+    from bridge.outputs.base import OutputFrame
+    from bridge.outputs.recorder import RecorderSink
+    from bridge.schema import FaceState
+
+    rng = np.random.default_rng(3)
+    sink = RecorderSink(tmp_path, raw_frames=True)
+    recorded = []
+    for i in range(4):
+        fs = FrameSet(images={"mouth": rng.integers(0, 256, (30, 40), dtype=np.uint8)}, capture_time=1000.0 + i / 60,
+                      sequence=i)
+        sink.send(OutputFrame(state=FaceState.neutral(fs.capture_time, i), frames=fs))
+        recorded.append(fs)
+    sink.close()
+    source = open_frameset_source(f"replay:{sink.path}")
+    replayed = []
+    try:
+        source.start()
+        end = time.monotonic() + 10
+        while len(replayed) < len(recorded) and time.monotonic() < end:
+            fs = source.read(timeout=0.2)
+            if fs is not None:
+                replayed.append(fs)
+    finally:
+        source.close()
+    assert [f.sequence for f in replayed] == [f.sequence for f in recorded]
+    assert all(np.array_equal(a.images["mouth"], b.images["mouth"]) for a, b in zip(replayed, recorded, strict=True))
+    with pytest.raises(SourceError):
+        open_frameset_source(f"replay:{tmp_path / 'not-a-recording'}")
