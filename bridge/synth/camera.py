@@ -132,12 +132,16 @@ def finish_camera(
 ) -> np.ndarray:
     """(B, H, W) float32 linear radiance -> (B, H, W) uint8: gain/vignette, signal-dependent noise, tone curve."""
     images *= gain_map
-    noise = rng.standard_normal(images.shape, dtype=np.float32)
-    noise *= noise_std
+    n, h, w = images.shape
+    noise = np.empty((n * h, w), np.float32)
+    # OpenCV's Gaussian generator is ~5x faster than numpy's; seeding it from ``rng`` right before use keeps
+    # the output a pure function of the caller's generator (same thread, same seed -> same noise).
+    cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
+    cv2.randn(noise, 0.0, float(noise_std))
+    noise = noise.reshape(n, h, w)
     # Shot noise grows with brightness; read noise floor keeps dark pupils noisy too.
     images += noise * (0.5 + images)
     np.clip(images, 0.0, 1.0, out=images)
     images *= 255.0
     out8 = images.astype(np.uint8)
-    n, h, w = out8.shape
     return cv2.LUT(out8.reshape(n * h, w), lut).reshape(n, h, w)

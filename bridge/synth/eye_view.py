@@ -84,10 +84,14 @@ def _glint_sprite(rng: np.random.Generator, sess: SessionConditions, sigma_sprit
     return np.clip(out * sess.glint_brightness * 1.6, 0, 2.0)
 
 
-def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw: tuple[int, int]) -> EyeAssets:
-    """Draw the static layers of one eye view (deterministic for identity, session and side)."""
+def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw: tuple[int, int],
+                     supersample: float = 1.0) -> EyeAssets:
+    """Draw the static layers of one eye view (deterministic for identity, session and side).
+
+    ``supersample`` < 1 renders a coarser canvas that the slip warp upsamples (cheap device-size frames).
+    """
     rng = np.random.default_rng([ident.texture_seed, 11 + side])
-    geom = ViewGeometry.for_size(out_hw)
+    geom = ViewGeometry.for_size(out_hw, supersample)
     hc, wc = geom.canvas_hw
     x, y = geom.x[0, 0], geom.y[0, :, 0]
     ex, ey = ident.eye_offset[0], EYE_CENTRE_Y + ident.eye_offset[1]
@@ -128,7 +132,7 @@ def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw
         for _ in range(int(rng.integers(1, 4))):
             ang = rng.uniform(0.3, 1.2)
             d = X * math.cos(ang) + Y * math.sin(ang) - rng.uniform(-1.0, 1.0)
-            streaks += rng.uniform(0.1, 0.35) * np.clip(1.0 - np.abs(d) / rng.uniform(0.03, 0.12), 0, 1)
+            streaks += rng.uniform(0.05, 0.22) * np.clip(1.0 - np.abs(d) / rng.uniform(0.06, 0.2), 0, 1) ** 2
         spots = np.zeros_like(frame)
         for _ in range(int(rng.integers(0, 6))):
             sx, sy = rng.uniform(-1.1, 1.1), rng.uniform(-1.0, ident.glasses_y)
@@ -222,7 +226,7 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
         crease = _soft_band(y[:, rows] - crease_y, 0.035 + px)
         crease *= -(ident.crease_depth * (0.3 + 0.7 * np.clip(upper, 0, 1))) * inside_eye
         if ident.makeup_shadow > 0:  # eyeshadow between the lid margin and the crease
-            lid = np.clip((yu - y[:, rows]) / 0.04, 0, 1) * np.clip((y[:, rows] - crease_y + 0.05) / 0.05, 0, 1)
+            lid = np.clip((y[:, rows] - crease_y + 0.08) / 0.16, 0, 1) * np.clip((yu - y[:, rows]) / 0.03, 0, 1)
             crease -= ident.makeup_shadow * lid * inside_eye
         crease += 1.0
         img[:, rows] *= crease

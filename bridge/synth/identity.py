@@ -53,6 +53,7 @@ class Identity:
     teeth_gap: float  # visibility of gaps between teeth
     facial_hair: float  # 0 none .. 1 full beard (dark in NIR)
     mustache: float
+    mustache_height: float
     chin_length: float
     face_width: float  # cheek contour half-width in the mouth/lower-face views
     nostril_size: float
@@ -111,7 +112,7 @@ def sample_identity(rng: np.random.Generator) -> Identity:
     monolid = rng.random() < 0.25
     return Identity(
         texture_seed=int(rng.integers(0, 2**31 - 1)),
-        skin_nir=_u(rng, 0.55, 0.92),
+        skin_nir=_u(rng, 0.5, 0.86),
         skin_visible=_u(rng, 0.18, 0.85),
         skin_texture=_u(rng, 0.01, 0.07),
         eye_half_width=_u(rng, 0.58, 0.78),
@@ -144,13 +145,14 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         teeth_gap=_u(rng, 0.1, 0.6),
         facial_hair=facial_hair,
         mustache=mustache,
+        mustache_height=_u(rng, 0.6, 1.2),
         chin_length=_u(rng, 0.8, 1.2),
         face_width=_u(rng, 0.95, 1.3),
         nostril_size=_u(rng, 0.7, 1.3),
         glasses=bool(rng.random() < 0.25),
         glasses_frame=_u(rng, 0.02, 0.08),
         glasses_y=_u(rng, 0.55, 0.95),
-        makeup_shadow=_u(rng, 0.0, 0.25) if rng.random() < 0.25 else 0.0,
+        makeup_shadow=_u(rng, 0.0, 0.12) if rng.random() < 0.25 else 0.0,
         asymmetry=(_u(rng, -0.05, 0.05), _u(rng, -0.05, 0.05)),
     )
 

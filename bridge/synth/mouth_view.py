@@ -69,7 +69,9 @@ def _static_skin(rng, ident: Identity, xf, yf, skin_level: float, shape, light_d
     cheeks = np.exp(-(((np.abs(X) - 0.75) / 0.35) ** 2) - ((Y + 0.15) / 0.4) ** 2)
     chin = np.exp(-((X / 0.35) ** 2) - ((Y - 0.5 * ident.chin_length) / 0.18) ** 2)
     philtrum = np.exp(-((X / 0.05) ** 2)) * np.clip((-Y - 0.15) / 0.1, 0, 1) * np.clip((Y + 0.6) / 0.1, 0, 1)
+    roundness = np.clip(np.abs(X) / (1.05 * ident.face_width), 0, 1) ** 3
     shading = 1.0 + 0.08 * cheeks + 0.06 * chin - 0.08 * philtrum + 0.25 * light_dir * np.clip(X / 1.2, -1, 1)
+    shading = shading * (1.0 - 0.3 * roundness)
     texture = 1.0 + ident.skin_texture * (fractal_noise(rng, shape, 12.0, 3) + 0.5 * fractal_noise(rng, shape, 48.0, 2))
     return (skin_level * shading * texture).astype(np.float32)
 
@@ -82,10 +84,11 @@ def _teeth_gaps(rng, ident: Identity, xf) -> np.ndarray:
     return (ident.teeth_gap * gaps).reshape(1, 1, -1).astype(np.float32)
 
 
-def build_mouth_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[int, int]) -> MouthAssets:
+def build_mouth_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[int, int],
+                       supersample: float = 1.0) -> MouthAssets:
     """Static layers of the NIR mouth camera."""
     rng = np.random.default_rng([ident.texture_seed, 21])
-    geom = ViewGeometry.for_size(out_hw)
+    geom = ViewGeometry.for_size(out_hw, supersample)
     xf, yf, pxf = _grids(geom, MOUTH_VIEW_SCALE, 0.0)
     shape = geom.canvas_hw
     skin = _static_skin(rng, ident, xf, yf, ident.skin_nir, shape, 0.0)
@@ -109,10 +112,11 @@ def build_mouth_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[i
     )
 
 
-def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[int, int]) -> MouthAssets:
+def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[int, int],
+                            supersample: float = 1.0) -> MouthAssets:
     """Static layers of the external webcam: background, headset body over the upper face, neck."""
     rng = np.random.default_rng([ident.texture_seed, 31])
-    geom = ViewGeometry.for_size(out_hw)
+    geom = ViewGeometry.for_size(out_hw, supersample)
     xf, yf, pxf = _grids(geom, LOWER_FACE_VIEW_SCALE, 0.12)
     shape = geom.canvas_hw
     skin = _static_skin(rng, ident, xf, yf, ident.skin_visible, shape, sess.light_direction)
@@ -121,9 +125,11 @@ def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tu
     # Room behind the person, then the neck (shadowed skin) under the chin.
     room = sess.background_visible * (1.0 + sess.background_texture * fractal_noise(rng, shape, 5.0, 3))
     room = room * (1.0 + 0.2 * sess.light_direction * X / 2.0)
-    neck_w = 0.32 * ident.face_width
-    neck = np.clip((neck_w - np.abs(X)) / 0.04, 0, 1) * np.clip((Y - 0.1) / 0.05, 0, 1)
-    neck_level = ident.skin_visible * 0.55 * (1.0 + 0.2 * sess.light_direction * X)
+    neck_w = 0.3 * ident.face_width
+    neck = np.clip((neck_w + 0.05 * np.clip(Y - 0.6, 0, 1) - np.abs(X)) / 0.04, 0, 1) * np.clip((Y - 0.1) / 0.05, 0, 1)
+    chin_view = 0.12 + 0.62 * ident.chin_length / LOWER_FACE_VIEW_SCALE
+    under_chin = np.clip((Y - chin_view) / 0.35, 0, 1)  # the jaw shadows the top of the neck
+    neck_level = ident.skin_visible * (0.35 + 0.35 * under_chin) * (1.0 + 0.2 * sess.light_direction * X)
     shirt = np.clip((Y - 0.95) / 0.05, 0, 1) * np.clip((np.abs(X) - 0.2) / 0.05, 0, 1)
     background = room * (1 - neck) + neck_level * neck
     background = background * (1 - shirt) + rng.uniform(0.05, 0.8) * shirt
@@ -242,10 +248,12 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
     cheek_sq = 0.5 * (s("cheekSquintLeft") + s("cheekSquintRight"))
     rows = _rows(yall, -0.62, 0.35)
     y = yall[:, rows]
-    fold_x = 0.3 + (y + 0.6) * 0.42 + 0.06 * smile_mean + 0.15 * hw - 0.06  # (B,H,1) distance from the mouth axis
-    fold_depth = mats.fold_scale * (0.04 + 0.28 * smile_mean + 0.15 * sneer + 0.1 * cheek_sq)
-    fold = _band(np.abs(x - cx) - fold_x, 0.035 + 0.02 * smile_mean)
-    fold *= np.clip((0.35 - y) / 0.2, 0, 1) * np.clip((y + 0.62) / 0.15, 0, 1) * -fold_depth
+    # Nasolabial line: from the nose wing, bowing outward, to just past the mouth corner.
+    d = y + 0.6
+    fold_x = 0.3 + 0.62 * d - 0.38 * d * d + 0.06 * smile_mean + 0.2 * (hw - ident.mouth_half_width)
+    fold_depth = mats.fold_scale * (0.03 + 0.25 * smile_mean + 0.15 * sneer + 0.1 * cheek_sq)
+    fold = _band(np.abs(x - cx) - fold_x, 0.03 + 0.025 * smile_mean)
+    fold *= np.clip((0.3 - y) / 0.3, 0, 1) * np.clip((y + 0.62) / 0.2, 0, 1) * -fold_depth
     fold += 1.0
     img[:, rows] *= fold
     mento_y = yol + 0.09 + 0.05 * jaw_gap - 0.03 * shrug_lo
@@ -303,17 +311,19 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
 
     # --- facial hair (dark in NIR and visible light): moustache above the upper lip, beard below the lower lip
     if ident.mustache > 0:
-        rows = _rows(yall, -0.6, float(you.max()))
+        rows = _rows(yall, -0.62, float(you.max()))
         y = yall[:, rows]
-        must = np.clip((you - y) / 0.02, 0, 1) * np.clip((y + 0.58) / 0.04, 0, 1)
-        must *= np.clip((hw + 0.12 - np.abs(x - cx)) / 0.05, 0, 1) * (ident.mustache * (1.0 - mats.hair_darkness))
+        reach = np.clip(1.0 - ((x - cx) / (hw + 0.14)) ** 2, 0, 1)  # (B,1,W): thick in the middle, thin at the ends
+        top = you - (0.05 + 0.16 * reach) * ident.mustache_height
+        must = np.clip((you - y) / 0.02, 0, 1) * np.clip((y - top) / 0.04, 0, 1) * np.minimum(reach * 4.0, 1.0)
+        must *= ident.mustache * (1.0 - mats.hair_darkness)
         must *= assets.hair[:, rows]
         img[:, rows] *= 1.0 - must
     if ident.facial_hair > 0:
         rows = _rows(yall, -0.3, 2.0)
         y = yall[:, rows]
-        beard = np.clip((y - yol - 0.03) / 0.03, 0, 1)
-        beard = np.maximum(beard, np.clip((np.abs(x) - 0.55) / 0.1, 0, 1) * np.clip((y + 0.3) / 0.1, 0, 1))
+        beard = np.clip((y - yol - 0.04) / 0.06, 0, 1)
+        beard = np.maximum(beard, np.clip((np.abs(x) - 0.5) / 0.2, 0, 1) * np.clip((y + 0.3) / 0.2, 0, 1))
         beard *= assets.hair[:, rows] * (ident.facial_hair * (1.0 - mats.hair_darkness))
         img[:, rows] *= 1.0 - beard
 

@@ -88,10 +88,16 @@ class HeadsetRenderer:
     """Renders the synthetic headset's camera views.
 
     ``sizes`` maps each wanted view (any subset of schema.CAMERAS) to (H, W); default: every view at 64x64.
+    ``render_scale`` < 1 draws the face on a coarser canvas that the slip warp upsamples to the output size
+    (noise stays per output pixel): device-size frames for live use at a fraction of the cost.
     Static layers (textures, sprites, vignettes) are cached per (identity, session) so batches are cheap.
     """
 
-    def __init__(self, sizes: dict[str, tuple[int, int]] | None = None, cache_size: int = 8) -> None:
+    def __init__(self, sizes: dict[str, tuple[int, int]] | None = None, cache_size: int = 8,
+                 render_scale: float = 1.0) -> None:
+        if not (0.1 <= render_scale <= 4.0):
+            raise ValueError(f"render_scale must be in 0.1..4, got {render_scale!r}")
+        self.render_scale = float(render_scale)
         self.sizes = validate_sizes(sizes)
         self.views = tuple(v for v in CAMERAS if v in self.sizes)
         self._cache: OrderedDict[tuple, tuple] = OrderedDict()
@@ -104,12 +110,13 @@ class HeadsetRenderer:
             self._cache.move_to_end(key)
             return hit
         size = self.sizes[view]
+        k = self.render_scale
         if view in ("left_eye", "right_eye"):
-            assets = build_eye_assets(ident, sess, 0 if view == "left_eye" else 1, size)
+            assets = build_eye_assets(ident, sess, 0 if view == "left_eye" else 1, size, k)
         elif view == "mouth":
-            assets = build_mouth_assets(ident, sess, size)
+            assets = build_mouth_assets(ident, sess, size, k)
         else:
-            assets = build_lower_face_assets(ident, sess, size)
+            assets = build_lower_face_assets(ident, sess, size, k)
         entry = (assets, _ViewCamera(view, sess, assets))
         self._cache[key] = entry
         if len(self._cache) > self._cache_size * len(CAMERAS):

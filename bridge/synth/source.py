@@ -17,13 +17,17 @@ from bridge.synth.performance import Performance, free_performance
 from bridge.synth.renderer import DEVICE_SIZES, HeadsetRenderer, validate_sizes
 
 PERFORMANCE_SECONDS = 120.0  # length of one performance segment before a new one is generated
+# Device-size frames are drawn on a half-resolution canvas and upsampled by the slip warp (real 240x240
+# ESP32/OV2640 JPEG frames are soft anyway); keeps 60 Hz well under half a core.
+LIVE_RENDER_SCALE = 0.5
 
 
 class SyntheticSource:
     """A live synthetic headset. Not thread-safe: call ``read`` from one thread."""
 
     def __init__(self, fps: float = 60.0, seed: int = 0, sizes: dict[str, tuple[int, int]] | None = None,
-                 realtime: bool = True, performance_seconds: float = PERFORMANCE_SECONDS) -> None:
+                 realtime: bool = True, performance_seconds: float = PERFORMANCE_SECONDS,
+                 render_scale: float = LIVE_RENDER_SCALE) -> None:
         if not (isinstance(fps, int | float) and 1.0 <= fps <= 1000.0):
             raise ValueError(f"SyntheticSource: fps must be in 1..1000, got {fps!r}")
         self.fps = float(fps)
@@ -32,7 +36,7 @@ class SyntheticSource:
         self._rng = np.random.default_rng([int(seed), 99])
         self.identity = sample_identity(self._rng)
         self.session = sample_session(self._rng, self.identity)
-        self._renderer = HeadsetRenderer(self.sizes)
+        self._renderer = HeadsetRenderer(self.sizes, render_scale=render_scale)
         self._perf_seconds = float(performance_seconds)
         self._perf: Performance = self._new_performance()
         self._perf_start = 0  # absolute frame index where the current performance begins

@@ -27,13 +27,13 @@ def fractal_noise(rng: np.random.Generator, shape: tuple[int, int], base_cells: 
 
 
 def strands(rng: np.random.Generator, n: int, density: float, period_px: float = 2.5) -> np.ndarray:
-    """(n,) 0..1 coverage of thin vertical hairs along a row (lashes, brow hairs): gaps where density is low."""
-    x = np.arange(n, dtype=np.float32)
-    phase = rng.uniform(0, 2 * np.pi)
-    jitter = value_noise(rng, (1, n), max(2.0, n / 6.0))[0]
-    wave = 0.5 + 0.5 * np.cos(2 * np.pi * x / period_px + phase + 2.5 * jitter)
-    mask = value_noise(rng, (1, n), max(2.0, n / 4.0))[0] * 0.5 + 0.5
-    return np.clip(wave * 0.6 + 0.4, 0, 1) * (mask < density + 0.15)
+    """(n,) 0..1 coverage of thin hairs along a row (lashes, brow hairs): irregular, sparser when density is low."""
+    fine = rng.random(n).astype(np.float32)
+    k = max(1, int(round(period_px / 2)))
+    fine = np.convolve(fine, np.ones(k, np.float32) / k, mode="same")
+    fine = (fine - fine.mean()) / (fine.std() + 1e-6)
+    clumps = value_noise(rng, (1, n), max(2.0, n / 10.0))[0]
+    return np.clip(0.35 + 0.45 * density + 0.2 * fine + 0.15 * clumps, 0.0, 1.0).astype(np.float32)
 
 
 def hair_texture(rng: np.random.Generator, shape: tuple[int, int], strand_px: float = 3.0) -> np.ndarray:
