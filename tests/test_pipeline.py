@@ -134,3 +134,25 @@ def test_control_pause_skips_models_and_resume_continues():
         assert not bridge.pipeline.last.state.flags & TrackingFlags.PAUSED
     finally:
         bridge.close()
+
+
+class FlakyModels(LabelModels):
+    """Raises on every third frame, like a model fed a frame it cannot handle."""
+
+    def predict(self, inputs, neutral=None):
+        if self.calls % 3 == 2:
+            self.calls += 1
+            raise ValueError("bad crop")
+        return super().predict(inputs, neutral)
+
+
+def test_a_frame_that_breaks_the_models_is_counted_not_fatal():
+    rx = RawReceiver()
+    bridge = build([OutputSection(kind="vmc", port=rx.port)], ScriptedSource(count=30), models=FlakyModels())
+    try:
+        assert bridge.pipeline.run(duration_s=30) == "source finished"
+    finally:
+        bridge.close()
+        rx.close()
+    assert bridge.pipeline.errors == {"frame: ValueError": 10}
+    assert bridge.pipeline.frames == 20 and bridge.pipeline.sequence == 30  # every frame still produced a state

@@ -76,6 +76,7 @@ class Pipeline:
         self.sequence = 0  # FaceState sequence: counts every state sent (frames and idle steps), never repeats
         self.frames = 0  # frame sets processed
         self.idle_steps = 0  # steps without a frame set
+        self.errors: dict[str, int] = {}  # "stage: ExceptionType" -> count (frames dropped, not fatal)
         self.last: StepResult | None = None
         self.paused = False
 
@@ -111,29 +112,24 @@ class Pipeline:
                 self.stop_event.wait(remaining)
         ready = time.perf_counter()
         times = self.times
-        if frames is None or self.paused:
-            # No frame (camera stalled/lost) or paused: the tracker decides what to show (hold, ease to neutral,
-            # flags); skipping the models while paused is what makes pause save CPU.
+        state = None
+        if frames is not None and not self.paused:
+            try:
+                state = self._track(frames, ready)
+            except Exception as exc:  # a bad frame (odd size, model/runtime error) must never stop the bridge
+                self._count_error("frame", exc)
+        if state is None:
+            # No frame (camera stalled/lost), paused, or a frame that failed: the tracker decides what to show
+            # (hold, ease to neutral, flags); skipping the models while paused is what makes pause save CPU.
             state = self.tracker.idle(time.time(), self.sequence)
-            t = time.perf_counter()
-            times.add("tracking", t - ready)
             self.idle_steps += 1
-        else:
-            quality = assess_frames(frames)
-            t1 = time.perf_counter()
-            times.add("quality", t1 - ready)
-            inputs = self.models.preprocess(frames)
-            t2 = time.perf_counter()
-            times.add("preprocess", t2 - t1)
-            outputs = self.models.predict(inputs, self.tracker.neutral.reference())
-            t3 = time.perf_counter()
-            times.add("models", t3 - t2)
-            state = self.tracker.update(outputs, quality, frames.capture_time, self.sequence, inputs=inputs)
-            t = time.perf_counter()
-            times.add("tracking", t - t3)
-            self.frames += 1
+        t = time.perf_counter()
         self.sequence += 1
-        rigs = self.retarget.apply(state)
+        try:
+            rigs = self.retarget.apply(state)
+        except Exception as exc:  # sinks that need a rig then fail (counted); the recorder still records
+            self._count_error("retarget", exc)
+            rigs = {}
         t5 = time.perf_counter()
         times.add("retarget", t5 - t)
         per_sink = self.fanout.send(OutputFrame(state=state, rigs=rigs, frames=frames))
@@ -146,6 +142,29 @@ class Pipeline:
             self.end_to_end.add(sent - ready)
         self.last = result
         return result
+
+    def _track(self, frames: FrameSet, ready: float) -> FaceState:
+        """Quality, models and tracking for one frame set (each timed)."""
+        times = self.times
+        quality = assess_frames(frames)
+        t1 = time.perf_counter()
+        times.add("quality", t1 - ready)
+        inputs = self.models.preprocess(frames)
+        t2 = time.perf_counter()
+        times.add("preprocess", t2 - t1)
+        outputs = self.models.predict(inputs, self.tracker.neutral.reference())
+        t3 = time.perf_counter()
+        times.add("models", t3 - t2)
+        state = self.tracker.update(outputs, quality, frames.capture_time, self.sequence, inputs=inputs)
+        times.add("tracking", time.perf_counter() - t3)
+        self.frames += 1
+        return state
+
+    def _count_error(self, stage: str, exc: Exception) -> None:
+        key = f"{stage}: {type(exc).__name__}"
+        self.errors[key] = self.errors.get(key, 0) + 1
+        if self.errors[key] == 1:
+            log.exception("%s failed (further %s errors are only counted)", stage, type(exc).__name__)
 
     # --- loop -------------------------------------------------------------------------------------------------
     def source_finished(self) -> bool:

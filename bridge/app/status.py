@@ -41,6 +41,7 @@ class StatusSnapshot:
     outputs: dict[str, dict[str, int]] = field(default_factory=dict)
     output_errors: dict[str, int] = field(default_factory=dict)
     control: dict[str, int] = field(default_factory=dict)
+    pipeline_errors: dict[str, int] = field(default_factory=dict)  # "stage: ExceptionType" -> frames affected
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -88,6 +89,7 @@ def build_snapshot(pipeline: Any, source_stats: Mapping[str, Any], started: floa
         latency_ms_p50=p50, latency_ms_p99=p99, tracking=word,
         flags=[f.name for f in TrackingFlags if f and f in flags and f.name],
         top_emotion=top, top_emotion_p=round(top_p, 3), outputs=outputs, output_errors=errors, control=control,
+        pipeline_errors=dict(pipeline.errors),
     )
 
 
@@ -97,7 +99,8 @@ def format_line(snap: StatusSnapshot) -> str:
     dropped = sum(c.dropped for c in snap.cameras.values())
     latency = "--" if math.isnan(snap.latency_ms_p50) else f"{snap.latency_ms_p50:.1f}/{snap.latency_ms_p99:.1f}ms"
     failing = sum(snap.output_errors.values())
-    tail = f" | output errors {failing}" if failing else ""
+    bad_frames = sum(snap.pipeline_errors.values())
+    tail = (f" | output errors {failing}" if failing else "") + (f" | bad frames {bad_frames}" if bad_frames else "")
     return (f"{cams or 'no cameras'} | latency p50/p99 {latency} | dropped {dropped} | {snap.tracking} | "
             f"{snap.top_emotion} {snap.top_emotion_p:.2f}{tail}")
 
