@@ -39,6 +39,8 @@ compile FaceBridge.Unity -target:library -r:"$BUILD/UnityEngine.dll" -r:"$BUILD/
     -out:"$BUILD/FaceBridge.Unity.dll" "$PKG"/Runtime/Unity/*.cs
 compile FaceBridge.Editor -target:library -r:"$BUILD/UnityEngine.dll" -r:"$BUILD/UnityEditor.dll" \
     -r:"$BUILD/FaceBridge.Core.dll" -r:"$BUILD/FaceBridge.Unity.dll" -out:"$BUILD/FaceBridge.Editor.dll" "$PKG"/Editor/*.cs
+compile Sample.BasicSetup -target:library -r:"$BUILD/UnityEngine.dll" -r:"$BUILD/FaceBridge.Core.dll" \
+    -r:"$BUILD/FaceBridge.Unity.dll" -out:"$BUILD/Sample.BasicSetup.dll" "$PKG"/Samples~/BasicSetup/*.cs
 compile FaceBridge.Tests -target:library -r:"$BUILD/UnityEngine.dll" -r:"$BUILD/FaceBridge.Core.dll" \
     -r:"$BUILD/FaceBridge.Unity.dll" -r:"$NUNIT_DLL" -out:"$BUILD/FaceBridge.Tests.dll" \
     "$PKG"/Tests/Editor/*.cs "$PKG"/Tests/Runtime/*.cs

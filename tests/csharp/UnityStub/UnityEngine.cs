@@ -91,9 +91,10 @@ namespace UnityEngine
         public GameObject() : this("GameObject") { }
         public GameObject(string name) { this.name = name; All.Add(this); }
 
-        public T AddComponent<T>() where T : Component, new()
+        public T AddComponent<T>() where T : Component
         {
-            var c = new T { gameObject = this };
+            var c = (T)Activator.CreateInstance(typeof(T), true);
+            c.gameObject = this;
             Components.Add(c);
             SendMessage(c, "Awake");
             if (c is Behaviour) SendMessage(c, "OnEnable");
@@ -273,6 +274,24 @@ namespace UnityEngine
     {
         public static bool Button(string text) { return false; }
         public static void Label(string text) { }
+    }
+
+    public sealed class GUIStyle
+    {
+        public int fontSize;
+        public GUIStyle() { }
+        public GUIStyle(GUIStyle other) { fontSize = other.fontSize; }
+    }
+
+    public sealed class GUISkin
+    {
+        public GUIStyle label = new GUIStyle();
+    }
+
+    public static class GUI
+    {
+        public static GUISkin skin = new GUISkin();
+        public static void Label(Rect position, string text, GUIStyle style) { }
     }
 
     public static class GUILayoutUtility
