@@ -71,15 +71,16 @@ def test_stalled_rendered_camera_is_frozen(rendered):
 def test_tracker_on_rendered_frames_with_oracle_outputs(rendered):
     tracker = Tracker(TrackingConfig(neutral=NeutralConfig(duration_s=0.3, min_frames=5)))
     states = []
-    for fs in rendered:
+    for k, fs in enumerate(rendered):
+        t = k / 60.0  # the performance's own clock (non-realtime capture_time depends on render speed)
         crops = {v: fs.images[v][::4, ::4].astype(np.float32) / 255 for v in ("left_eye", "right_eye")}
         out = oracle_outputs(fs)
-        states.append(tracker.update(out, assess_frames(fs), fs.capture_time, fs.sequence,
-                                     inputs=ModelInputs(images=crops)))
+        states.append(tracker.update(out, assess_frames(fs), t, fs.sequence, inputs=ModelInputs(images=crops)))
     last = states[-1]
     allowed = TrackingFlags.NO_PERSONALIZATION  # oracle outputs say personalized=False
     assert last.flags & ~allowed == 0
     assert tracker.neutral.reference() is not None
     assert last.confidence.min() == pytest.approx(0.9)
     truth = rendered[-1].labels["blendshapes"]
-    assert np.abs(last.blendshapes - truth).max() < 0.1  # filtered, faded in, tracking the labels
+    err = np.abs(last.blendshapes - truth)
+    assert err.mean() < 0.02 and err.max() < 0.1  # faded in and tracking the labels
