@@ -19,6 +19,7 @@ from bridge.app.control import Command, ControlServer, parse_command
     ("/facebridge/pause", [], Command.PAUSE),
     ("/facebridge/pause", [0], Command.RESUME),
     ("/facebridge/resume", [], Command.RESUME),
+    ("/facebridge/reset_calibration", [], Command.RESET_CALIBRATION),
     ("/avatar/parameters/FaceBridge/Recalibrate", [True], Command.RECALIBRATE),
     ("/avatar/parameters/FaceBridge/Recalibrate", [False], None),  # button release
     ("/facebridge/explode", [], None),

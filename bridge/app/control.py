@@ -1,7 +1,8 @@
 """OSC control input: recalibrate, recenter, pause, resume.
 
 Accepted addresses (arguments optional): ``/facebridge/recalibrate``, ``/facebridge/recenter``,
-``/facebridge/pause``, ``/facebridge/resume``, ``/facebridge/pause <int|bool>`` (non-zero pauses, zero resumes),
+``/facebridge/pause``, ``/facebridge/resume``, ``/facebridge/reset_calibration``,
+``/facebridge/pause <int|bool>`` (non-zero pauses, zero resumes),
 and the VRChat-menu form ``/avatar/parameters/FaceBridge/<Command>`` with a true bool/int (false is ignored so a
 button's release does nothing). Bound to 127.0.0.1 by default. Commands are queued and applied by the pipeline
 thread between frames (the tracker is never touched from the network thread). Packets that are not valid OSC, or
@@ -27,6 +28,7 @@ class Command(enum.Enum):
     RECENTER = "recenter"
     PAUSE = "pause"
     RESUME = "resume"
+    RESET_CALIBRATION = "reset_calibration"  # forget the learned range of motion
 
 
 _BY_NAME = {c.value: c for c in Command}

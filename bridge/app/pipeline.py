@@ -94,6 +94,8 @@ class Pipeline:
         elif command is Command.RESUME:
             self.paused = False
             self.tracker.resume()
+        elif command is Command.RESET_CALIBRATION:
+            self.tracker.reset_calibration()
 
     # --- one step ---------------------------------------------------------------------------------------------
     def step(self) -> StepResult | None:

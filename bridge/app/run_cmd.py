@@ -82,6 +82,12 @@ def main(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
         final = snapshot()
         bridge.close()
+        try:  # the learned range of motion belongs to the user profile (only when RoM calibration is enabled)
+            saved = bridge.tracker.save_calibration()
+            if saved is not None:
+                log.info("range-of-motion profile saved to %s", saved)
+        except (OSError, ValueError) as exc:
+            log.warning("could not save the range-of-motion profile: %s", exc)
         reporter.report(final, force=True)
         reporter.finish()
     log.info("stopped (%s) after %.1f s: %d frame sets; %s", reason, time.monotonic() - started, pipeline.frames,
