@@ -79,3 +79,26 @@ def test_port_in_use_gives_actionable_error():
             ControlServer("127.0.0.1", first.address[1])
     finally:
         first.close()
+
+
+def test_vrchat_menu_buttons_reach_the_control_input_via_port_9001_listener():
+    from test_outputs_helpers import free_udp_port
+
+    from bridge.outputs.vrchat import VrchatSink
+
+    server = ControlServer("127.0.0.1", 0)
+    sink = VrchatSink("127.0.0.1", free_udp_port(), rig_key="main", listen_port=0)
+    sink.listener.forward = server.submit
+    try:
+        client = SimpleUDPClient("127.0.0.1", sink.listener.port)
+        client.send_message("/avatar/parameters/FaceBridge/Recenter", True)
+        client.send_message("/avatar/parameters/FaceBridge/Recenter", False)  # release: ignored
+        client.send_message("/avatar/parameters/FT/v2/JawOpen", 0.5)  # another app's parameter: ignored
+        got = wait_commands(server, 1)
+        time.sleep(0.2)
+        got += server.drain()
+    finally:
+        sink.close()
+        server.close()
+    assert got == [Command.RECENTER]
+    assert server.counters.ignored == 2

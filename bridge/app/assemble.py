@@ -162,6 +162,11 @@ def assemble(config: Config, *, source: str | None = None, preset: str | None = 
         if control_server is not None:
             control_server.close()
         raise
+    if control_server is not None:  # VRChat menu buttons arrive on the vrchat output's listen port
+        for sink in sinks:
+            listener = getattr(sink, "listener", None)
+            if listener is not None:
+                listener.forward = control_server.submit
     fanout = SinkFanout(sinks)
     pipeline = Pipeline(source_obj, model_set, tracker, retarget, fanout,
                         commands=control_server.drain if control_server else None,

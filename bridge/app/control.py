@@ -96,12 +96,20 @@ class ControlServer:
                 self.counters.malformed += 1
                 continue
             for timed in packet.messages:
-                command = parse_command(timed.message.address, list(timed.message.params))
-                if command is None:
-                    self.counters.ignored += 1
-                    continue
-                self.counters.commands += 1
-                self.commands.put(command)
+                self.submit(timed.message.address, list(timed.message.params))
+
+    def submit(self, address: str, params: list) -> bool:
+        """Queue the command an OSC message means (thread-safe); False (counted as ignored) if it means none.
+
+        Also used by the vrchat output's listener, so expression-menu buttons that VRChat reports on its
+        output port (9001) reach us too."""
+        command = parse_command(address, params)
+        if command is None:
+            self.counters.ignored += 1
+            return False
+        self.counters.commands += 1
+        self.commands.put(command)
+        return True
 
     def drain(self) -> list[Command]:
         """Commands received since the last call, oldest first."""

@@ -16,7 +16,7 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from pythonosc.osc_packet import OscPacket, ParseError
@@ -53,6 +53,9 @@ class AvatarChangeListener:
     """Listens (default 127.0.0.1:9001) for VRChat's /avatar/change; a bind failure only disables it."""
 
     def __init__(self, host: str, port: int) -> None:
+        # Called (on the listener thread) with every other /avatar/parameters/... message, e.g. to route
+        # expression-menu buttons to the control input. Must be thread-safe.
+        self.forward: Callable[[str, list], object] | None = None
         self.changed = threading.Event()
         self.avatar_id = ""
         self.malformed = 0
@@ -90,10 +93,12 @@ class AvatarChangeListener:
                 self.malformed += 1
                 continue
             for timed in packet.messages:
-                if timed.message.address == "/avatar/change":
-                    params = timed.message.params
+                address, params = timed.message.address, list(timed.message.params)
+                if address == "/avatar/change":
                     self.avatar_id = str(params[0]) if params else ""
                     self.changed.set()
+                elif self.forward is not None and address.startswith("/avatar/parameters/"):
+                    self.forward(address, params)
 
     def close(self) -> None:
         self._stop.set()
