@@ -39,6 +39,18 @@ def test_rendered_headset_frames_raise_no_failure_flags(rendered):
         assert st.reasons == {}, f"frame {k}: false alarm {st.reasons}"
 
 
+def test_no_false_alarms_across_identities():
+    """Different identities/sessions (skin, make-up, glasses, dim webcam) must not trip the image checks."""
+    synth = pytest.importorskip("bridge.synth.source")
+    for seed in range(8):
+        src = synth.SyntheticSource(fps=60.0, seed=seed, realtime=False)
+        det = FailureDetector()
+        for k in range(3):
+            st = det.update(assess_frames(src.read(1.0)), {}, k / 60.0)
+            assert st.reasons == {}, f"identity seed {seed}, frame {k}: false alarm {st.reasons}"
+        src.close()
+
+
 def _degraded(fs: FrameSet, view: str, image: np.ndarray) -> FrameSet:
     return FrameSet(images={**fs.images, view: image}, capture_time=fs.capture_time, sequence=fs.sequence)
 

@@ -32,8 +32,8 @@ class FailureConfig:
 
     lost_after_s: float = 0.5  # a camera seen before that sends nothing for this long is lost
     frozen_frames: int = 30  # this many identical images in a row = frozen (0.5 s at 60 Hz)
-    dark_mean: float = 18.0  # mean grey below this = too dark ...
-    dark_p95: float = 45.0  # ... or even the brightest 5 % below this
+    dark_mean: float = 15.0  # mean grey below this = too dark ...
+    dark_p95: float = 30.0  # ... or even the brightest 5 % below this (a dim webcam at p95 ~40 still works)
     bright_mean: float = 235.0  # mean grey above this = too bright ...
     bright_saturated: float = 0.6  # ... or this fraction of pixels clipped white
     min_contrast: float = 10.0  # central p95 - p05 below this: nothing visible (eye out of view, lens covered)
