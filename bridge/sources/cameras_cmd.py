@@ -14,9 +14,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test", metavar="SPEC",
                         help="open a source spec (device index, URL, serial:PORT, file, folder) and show its frame "
                              "rate, drops and errors")
-    parser.add_argument("--seconds", type=float, default=3.0, help="how long --test reads (default 3)")
-    parser.add_argument("--layout", default="single",
-                        help="layout for --test: single, eyes_side_by_side, combined_eyes_mouth, lower_face_external")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="how long --test reads (default 3) or --simulate serves (default: until Ctrl-C)")
+    parser.add_argument("--simulate", choices=("mjpeg", "serial"),
+                        help="serve the synthetic headset as an MJPEG/HTTP camera or a USB-serial camera on a pty, "
+                             "to try the bridge end to end without hardware")
+    parser.add_argument("--port", type=int, default=8080, help="--simulate mjpeg: HTTP port on 127.0.0.1 (8080)")
+    parser.add_argument("--fps", type=float, default=30.0, help="--simulate: frame rate (30)")
+    parser.add_argument("--size", type=int, nargs=2, default=(400, 400), metavar=("W", "H"),
+                        help="--simulate: camera frame size (400 400)")
+    parser.add_argument("--layout", default=None,
+                        help="layout for --test (default single) and --simulate (default combined_eyes_mouth): "
+                             "single, eyes_side_by_side, combined_eyes_mouth, lower_face_external")
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -67,9 +76,11 @@ def _test(args: argparse.Namespace) -> int:
     from bridge.sources import SourceError, open_frameset_source
     from bridge.sources.layouts import LAYOUT_VIEWS
 
-    views = ("mouth",) if args.layout == "single" else LAYOUT_VIEWS.get(args.layout, ())
+    layout = args.layout or "single"
+    seconds = 3.0 if args.seconds is None else args.seconds
+    views = ("mouth",) if layout == "single" else LAYOUT_VIEWS.get(layout, ())
     try:
-        source = open_frameset_source(args.test, layout=args.layout, views=views)
+        source = open_frameset_source(args.test, layout=layout, views=views)
         source.start()
     except SourceError as exc:
         print(f"error: {exc}")
@@ -77,7 +88,7 @@ def _test(args: argparse.Namespace) -> int:
     sets = 0
     shapes: dict[str, tuple[int, ...]] = {}
     try:
-        end = time.monotonic() + args.seconds
+        end = time.monotonic() + seconds
         while time.monotonic() < end and not source.finished:
             frames = source.read(timeout=0.2)
             if frames is not None:
@@ -86,13 +97,47 @@ def _test(args: argparse.Namespace) -> int:
         stats = source.stats()
     finally:
         source.close()
-    print(f"{args.test}: {sets} frame sets in {args.seconds:.1f} s; views {shapes or 'none'}")
+    print(f"{args.test}: {sets} frame sets in {seconds:.1f} s; views {shapes or 'none'}")
     for name, s in stats.items():
         print(f"  {name}: {s.fps:.1f} fps, {s.frames} frames, {s.dropped} dropped ({s.corrupt} corrupt), "
               f"{s.errors} errors, connected={s.connected}" + (f", last error: {s.last_error}" if s.last_error else ""))
     return 0 if sets else 1
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from bridge.sources.layouts import LAYOUTS
+    from bridge.sources.simulator import MjpegHttpServer, SerialPtyCamera, jpeg_provider
+    from bridge.synth.source import SyntheticSource
+
+    layout = args.layout or "combined_eyes_mouth"
+    if layout not in LAYOUTS or layout == "lower_face_external":
+        print(f"error: --layout for --simulate must be one of {LAYOUTS[:3]}, got {layout!r}")
+        return 2
+    synthetic = SyntheticSource(fps=args.fps, realtime=True)
+    provider = jpeg_provider(lambda: synthetic.read(1.0), layout, tuple(args.size))
+    try:
+        if args.simulate == "mjpeg":
+            camera = MjpegHttpServer(provider, port=args.port, fps=args.fps).start()
+            where = camera.url
+        else:
+            camera = SerialPtyCamera(provider, fps=args.fps).start()
+            where = f"serial:{camera.port}"
+    except OSError as exc:
+        print(f"error: cannot start the {args.simulate} simulator: {exc}")
+        return 2
+    print(f"Simulated {args.simulate} camera ({layout}, {args.size[0]}x{args.size[1]} @ {args.fps:g} fps): {where}")
+    print(f"Try: facebridge run --source {where}   (Ctrl-C stops)", flush=True)
+    try:
+        camera.wait(args.seconds)
+    finally:
+        camera.close()
+        synthetic.close()
+    print(f"sent {camera.frames_sent} frames")
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
-    """List cameras, or test one source with --test."""
+    """List cameras, test one source with --test, or serve a simulated camera with --simulate."""
+    if args.simulate:
+        return _simulate(args)
     return _test(args) if args.test else _list(args)
