@@ -1,5 +1,6 @@
 """Pure parts of bridge.sources: geometry, layouts, stream parsers, the assembler and spec parsing."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -8,7 +9,7 @@ from bridge.sources.base import Backoff, CapturedFrame, FrameCounters
 from bridge.sources.factory import build_processor
 from bridge.sources.jpeg import JpegStreamSplitter, decode_jpeg_gray, encode_jpeg
 from bridge.sources.layouts import LayoutSplitter, default_regions
-from bridge.sources.lower_face import LowerFaceLocator
+from bridge.sources.lower_face import LowerFaceLocator, TemplateRegionTracker, face_finder
 from bridge.sources.serial_camera import FRAME_MAGIC, SerialFrameParser
 from bridge.sources.transform import ViewTransform, to_gray
 
@@ -126,7 +127,8 @@ def test_lower_face_region_and_detector_recentring():
     assert LowerFaceLocator()(frame) == (0, 0, 320, 240)
     boxes = [[(60, 40, 100, 100)]]  # detector sees a 100x100 face at (60, 40) in the (downscaled) image
 
-    locator = LowerFaceLocator(region=(0, 0, 80, 60), detector=lambda img: boxes[0], detect_every=1, smoothing=1.0)
+    locator = LowerFaceLocator(region=(0, 0, 80, 60), finder=face_finder(lambda img: boxes[0]), detect_every=1,
+                               smoothing=1.0)
     x, y, w, h = locator(frame)
     # The lower face is the bottom part of the face box: centre x = 110, centre y = 40 + 0.45*100 + 0.35*100 = 120.
     assert (w, h) == (80, 60) and abs(x + w / 2 - 110) <= 1 and abs(y + h / 2 - 120) <= 1
@@ -135,6 +137,43 @@ def test_lower_face_region_and_detector_recentring():
     boxes[0] = [(300, 200, 100, 100)]  # near the corner: the box is shifted to stay inside
     x2, y2, w2, h2 = locator(frame)
     assert x2 + w2 <= 320 and y2 + h2 <= 240 and (w2, h2) == (80, 60)
+
+
+def _textured_scene(dx: int, dy: int) -> np.ndarray:
+    # A fixed random texture (a "face") pasted at an offset into a plain background frame.
+    rng = np.random.default_rng(5)
+    face = cv2.GaussianBlur(rng.integers(0, 255, (120, 140), dtype=np.uint8), (5, 5), 1.5)
+    frame = np.full((240, 320), 90, np.uint8)
+    frame[60 + dy : 180 + dy, 90 + dx : 230 + dx] = face
+    return frame
+
+
+def test_template_tracker_follows_the_region_without_a_model():
+    region = (110, 100, 100, 60)  # inside the textured patch
+    tracker = TemplateRegionTracker(region)
+    assert tracker(_textured_scene(0, 0)) is None  # first frame: learns the template
+    assert tracker(_textured_scene(0, 0)) == region
+    assert tracker(_textured_scene(18, -12)) == (128, 88, 100, 60)  # the user moved right and up
+    assert tracker.last_score > 0.9
+    assert tracker(np.full((240, 320), 90, np.uint8)) is None  # nothing to match: keep the last box
+    locator = LowerFaceLocator(region, finder=TemplateRegionTracker(region), detect_every=1, smoothing=1.0)
+    locator(_textured_scene(0, 0))
+    assert locator(_textured_scene(-20, 10)) == (90, 110, 100, 60)
+
+
+def test_detect_face_without_a_detector_falls_back_to_template_tracking(monkeypatch):
+    import bridge.sources.lower_face as lower_face
+
+    # As on OpenCV 5 without a YuNet file (also forced here so OpenCV 4's Haar cascades don't change the test).
+    monkeypatch.setattr(lower_face, "default_face_detector", lambda model_path=None: (None, "no detector"))
+    spec = CameraSpec("0", layout="lower_face_external", lower_face_region=(110, 100, 100, 60), detect_face=True)
+    process = build_processor(spec)
+    first = process(_textured_scene(0, 0))["lower_face"]
+    moved = None
+    for _ in range(10):  # the finder runs every 5th frame and moves half way each time
+        moved = process(_textured_scene(24, 0))["lower_face"]
+    assert first.shape == moved.shape == (60, 100)
+    assert np.abs(moved.astype(int) - first.astype(int)).mean() < 12  # the crop followed the texture
 
 
 def test_lower_face_external_spec_builds_processor():

@@ -22,17 +22,28 @@ def build_processor(spec: CameraSpec, face_detector=None) -> FrameProcessor:
     except ValueError as exc:
         raise SourceError(f"camera {spec.name!r}: {exc}") from None
     if spec.layout == "lower_face_external":
-        from bridge.sources.lower_face import LowerFaceLocator, default_face_detector
+        from bridge.sources.lower_face import (
+            LowerFaceLocator,
+            TemplateRegionTracker,
+            default_face_detector,
+            face_finder,
+        )
 
-        detector = face_detector
-        if detector is None and spec.detect_face:
+        finder = None if face_detector is None else face_finder(face_detector)
+        if finder is None and spec.detect_face:
             detector, description = default_face_detector(spec.face_detector_model)
-            if detector is None:
-                log.warning("camera %r: detect_face is on but no face detector is available (%s); using the fixed "
-                            "lower_face_region. Give face_detector_model = a YuNet .onnx file to enable it.",
-                            spec.name, description)
+            if detector is not None:
+                finder = face_finder(detector)
+            elif spec.lower_face_region is not None:
+                log.info("camera %r: no face detector (%s); following lower_face_region by template tracking",
+                         spec.name, description)
+                finder = TemplateRegionTracker(spec.lower_face_region)
+            else:
+                log.warning("camera %r: detect_face is on but there is no face detector (%s) and no "
+                            "lower_face_region to track; using the whole frame. Set lower_face_region, or "
+                            "face_detector_model = a YuNet .onnx file.", spec.name, description)
         try:
-            locator = LowerFaceLocator(spec.lower_face_region, detector)
+            locator = LowerFaceLocator(spec.lower_face_region, finder)
         except ValueError as exc:
             raise SourceError(f"camera {spec.name!r}: {exc}") from None
         return FrameProcessor(transform.apply, lower_face=locator)

@@ -1,10 +1,11 @@
 """Where the lower face is in an external webcam's frame (the headset hides the upper face).
 
-The box comes from the config (``lower_face_region``, pixels of the transformed frame). With a face detector it
-is re-centred on the detected face every few frames and smoothed, so the crop follows the user when they move.
-Detectors are plain callables ``gray image -> list of (x, y, w, h) face boxes``; ``default_face_detector`` builds
-one from what this OpenCV offers: YuNet (``cv2.FaceDetectorYN``) when a model file is given, else the bundled
-Haar cascades (OpenCV 4.x ships them in ``cv2.data.haarcascades``; OpenCV 5 does not).
+The box comes from the config (``lower_face_region``, pixels of the transformed frame). With ``detect_face`` it is
+re-centred every few frames and smoothed, so the crop follows the user when they move. What finds it:
+a face detector when one is available - YuNet (``cv2.FaceDetectorYN``) when a model file is given, else the
+bundled Haar cascades (OpenCV 4.x ships them in ``cv2.data.haarcascades``; OpenCV 5 does not) - otherwise a
+model-free template tracker that follows the configured region's first appearance. A face under a headset is
+hard for frontal-face detectors, so the tracker is also the choice when a detector keeps failing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import numpy as np
 from bridge.sources.transform import clip_box
 
 Box = tuple[int, int, int, int]
-FaceDetector = Callable[[np.ndarray], Sequence[Box]]
+FaceDetector = Callable[[np.ndarray], Sequence[Box]]  # gray image -> face boxes
+RegionFinder = Callable[[np.ndarray], Box | None]  # gray image -> lower-face box, None when not found
 
 # The lower face inside a detected face box (fractions of the box): from just below the eyes to below the chin.
 LOWER_FACE_IN_FACE_BOX = (-0.05, 0.45, 1.10, 0.70)
@@ -64,42 +66,101 @@ def default_face_detector(model_path: str | None = None) -> tuple[FaceDetector |
     return _haar_detector()
 
 
+def face_finder(detector: FaceDetector) -> RegionFinder:
+    """A RegionFinder from a face detector: the biggest face (the user), converted to its lower part."""
+
+    def find(gray: np.ndarray) -> Box | None:
+        scale = min(1.0, DETECT_MAX_WIDTH / gray.shape[1])
+        small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        faces = list(detector(small))
+        if not faces:
+            return None
+        fx, fy, fw, fh = max(faces, key=lambda b: b[2] * b[3])
+        ox, oy, ow, oh = LOWER_FACE_IN_FACE_BOX
+        return (int((fx + ox * fw) / scale), int((fy + oy * fh) / scale), int(ow * fw / scale), int(oh * fh / scale))
+
+    return find
+
+
+class TemplateRegionTracker:
+    """A RegionFinder without any model: remembers what the configured region shows in the first frame (the
+    headset's lower edge, cheeks, chin) and finds it again by normalised cross-correlation in a window around its
+    last position. Matching the FIRST appearance (never updated) means it cannot drift; a weak match (the face
+    left, the view is blocked) returns None so the last box stays.
+    """
+
+    def __init__(self, region: Box, search_margin: float = 0.5, min_score: float = 0.4,
+                 work_width: int = 96) -> None:
+        if region[2] <= 0 or region[3] <= 0:
+            raise ValueError(f"template region must have w, h > 0, got {region}")
+        self.region = region
+        self.search_margin = search_margin
+        self.min_score = min_score
+        self.work_width = work_width  # the template is matched at this width: ~0.1 ms per search
+        self.last_score = 0.0
+        self._template: np.ndarray | None = None
+        self._scale = 1.0
+        self._box: Box = region
+
+    def __call__(self, gray: np.ndarray) -> Box | None:
+        height, width = gray.shape[:2]
+        if self._template is None:
+            x, y, w, h = clip_box(self.region, width, height)
+            self._scale = min(1.0, self.work_width / w)
+            self._template = self._small(gray[y : y + h, x : x + w])
+            self._box = (x, y, w, h)
+            if self._template.std() < 2.0:  # a featureless region (black frame at start): try again next time
+                self._template = None
+            return None
+        x, y, w, h = self._box
+        mx, my = int(w * self.search_margin), int(h * self.search_margin)
+        sx0, sy0 = max(0, x - mx), max(0, y - my)
+        sx1, sy1 = min(width, x + w + mx), min(height, y + h + my)
+        window = self._small(gray[sy0:sy1, sx0:sx1])
+        th, tw = self._template.shape
+        if window.shape[0] < th or window.shape[1] < tw:
+            return None
+        scores = cv2.matchTemplate(window, self._template, cv2.TM_CCOEFF_NORMED)
+        _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+        self.last_score = float(best)
+        if not np.isfinite(best) or best < self.min_score:
+            return None
+        self._box = (sx0 + round(bx / self._scale), sy0 + round(by / self._scale), w, h)
+        return self._box
+
+    def _small(self, image: np.ndarray) -> np.ndarray:
+        if self._scale == 1.0:
+            return np.ascontiguousarray(image)
+        return cv2.resize(image, None, fx=self._scale, fy=self._scale, interpolation=cv2.INTER_AREA)
+
+
 class LowerFaceLocator:
     """Callable: transformed webcam frame -> lower-face box (x, y, w, h) in pixels.
 
-    ``region`` is the configured box (None = whole frame until a face is found). With a ``detector`` the box is
-    re-centred on the detected lower face every ``detect_every`` frames; the centre moves by ``smoothing`` of the
-    way each time so the crop does not jitter. With no detection the last box is kept.
+    ``region`` is the configured box (None = whole frame until something is found). With a ``finder`` (a face
+    detector via ``face_finder`` or a ``TemplateRegionTracker``) the box is re-centred every ``detect_every``
+    frames; the centre moves by ``smoothing`` of the way each time so the crop does not jitter. When the finder
+    finds nothing the last box is kept.
     """
 
-    def __init__(self, region: Box | None = None, detector: FaceDetector | None = None, detect_every: int = 5,
+    def __init__(self, region: Box | None = None, finder: RegionFinder | None = None, detect_every: int = 5,
                  smoothing: float = 0.5) -> None:
         if region is not None and (len(region) != 4 or region[2] <= 0 or region[3] <= 0):
             raise ValueError(f"lower_face_region must be (x, y, w, h) with w, h > 0, got {region}")
         if detect_every < 1 or not 0 < smoothing <= 1:
             raise ValueError("detect_every must be >= 1 and smoothing in (0, 1]")
         self.region = region
-        self.detector = detector
+        self.finder = finder
         self.detect_every = detect_every
         self.smoothing = smoothing
         self._frame = 0
         self._center: tuple[float, float] | None = None
         self._size: tuple[float, float] | None = None
 
-    def _detect_lower_face(self, gray: np.ndarray) -> Box | None:
-        scale = min(1.0, DETECT_MAX_WIDTH / gray.shape[1])
-        small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        faces = list(self.detector(small))
-        if not faces:
-            return None
-        fx, fy, fw, fh = max(faces, key=lambda b: b[2] * b[3])  # the user is the biggest face
-        ox, oy, ow, oh = LOWER_FACE_IN_FACE_BOX
-        return (int((fx + ox * fw) / scale), int((fy + oy * fh) / scale), int(ow * fw / scale), int(oh * fh / scale))
-
     def __call__(self, gray: np.ndarray) -> Box:
         height, width = gray.shape[:2]
-        if self.detector is not None and self._frame % self.detect_every == 0:
-            found = self._detect_lower_face(gray)
+        if self.finder is not None and self._frame % self.detect_every == 0:
+            found = self.finder(gray)
             if found is not None:
                 cx, cy = found[0] + found[2] / 2.0, found[1] + found[3] / 2.0
                 if self._center is None:
