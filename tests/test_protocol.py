@@ -238,7 +238,7 @@ def _kind(msg) -> str:
 
 
 def test_vector_streams_assemble_into_frames():
-    for stream, count in (("arkit52", 2), ("unified", 1), ("bigrig", 1)):
+    for stream, count in (("arkit52", 2), ("unified", 1), ("bigrig", 1), ("tiny", 1)):
         frames = assemble([p.read_bytes() for p in sorted(VECTORS.glob(f"{stream}_*.bin"))])
         assert len(frames) == count, stream
 
@@ -267,3 +267,17 @@ def test_liblo_oscdump_decodes_our_datagrams(tmp_path):
     assert '/fb/v1/emotion isffffffff 2 "surprise"' in text
     assert "/fb/v1/values iii" + "f" * 52 in text
     assert '/fb/v1/names isii' in text and '"eyeBlinkLeft"' in text
+
+
+def test_docs_byte_examples_match_the_encoder():
+    gen = generator()
+    docs = gen.DOCS_PATH.read_text()
+    assert gen.docs_examples(gen.build_vectors()) in docs, "run tests/vectors/generate.py --write-docs"
+
+
+def test_documented_sizes_match_the_encoder():
+    gen = generator()
+    enc = FacebridgeEncoder()
+    sizes = [len(d) for d in enc.encode(make_frame(names=gen.UNIFIED_NAMES, rig="unified_expressions"))]
+    assert sizes == [1464, 1456, 160, 1152]  # the frame is 1,148 with the shorter label "sadness"
+    assert [len(d) for d in FacebridgeEncoder().encode(make_frame())] == [928, 564]

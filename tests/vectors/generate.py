@@ -119,7 +119,17 @@ def build_vectors() -> dict[str, tuple[bytes, str]]:
     fb = _frame(2_147_483_647, "big_custom", big_names, rng, None, "contempt", 0)
     add_stream("bigrig", enc.encode(fb), "300-shape custom rig with UTF-8 names: values split over two bundles")
 
-    # 4. Malformed datagrams a receiver must reject without crashing.
+    # 4. A tiny 3-shape rig: the complete byte-level example in docs/protocol.md.
+    enc = FacebridgeEncoder(names_interval_s=2.0)
+    tiny = ProtocolFrame(
+        sequence=1, capture_time=CAPTURE_TIME, rig="demo", names=("jawOpen", "eyeBlinkLeft", "eyeBlinkRight"),
+        values=np.array([0.5, 1.0, 0.0], np.float32), emotion_probs=np.array([0.125, 0.75, 0.125, 0, 0, 0, 0, 0]),
+        emotion_label="happiness", valence=0.5, arousal=0.25, light=(1.0, 0.75, 0.5, 0.8, 0.5),
+        flags=int(TrackingFlags.NO_PERSONALIZATION), confidence=np.array([1.0, 1.0, 0.5, 0.0], np.float32),
+    )
+    add_stream("tiny", enc.encode(tiny), "3-shape demo rig (the worked example in docs/protocol.md)")
+
+    # 5. Malformed datagrams a receiver must reject without crashing.
     good = out["arkit52_01_frame"][0]
     out["invalid_truncated"] = (good[:-8], "frame bundle cut 8 bytes short")
     bad_size = bytearray(good)
@@ -166,6 +176,58 @@ def expected_json(data: bytes, description: str) -> dict:
             "timetag_unix": decoded.timetag, "messages": [_message_json(m) for m in decoded.messages]}
 
 
+def hexdump(data: bytes) -> str:
+    """Classic 16-bytes-per-line dump: offset, hex bytes, printable ASCII."""
+    lines = []
+    for i in range(0, len(data), 16):
+        chunk = data[i:i + 16]
+        ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{i:04x}  {' '.join(f'{b:02x}' for b in chunk):<47}  {ascii_}")
+    return "\n".join(lines)
+
+
+def _elements(data: bytes) -> list[tuple[int, int, str]]:
+    """(offset, size, address) of each element of a (non-nested) bundle."""
+    out, pos = [], 16
+    while pos < len(data):
+        (size,) = struct.unpack_from(">i", data, pos)
+        address = data[pos + 4:data.index(b"\x00", pos + 4)].decode()
+        out.append((pos + 4, size, address))
+        pos += 4 + size
+    return out
+
+
+DOCS_BEGIN = "<!-- BEGIN GENERATED EXAMPLES (tests/vectors/generate.py --write-docs) -->"
+DOCS_END = "<!-- END GENERATED EXAMPLES -->"
+DOCS_PATH = HERE.parent.parent / "docs" / "protocol.md"
+
+
+def docs_examples(vectors: dict[str, tuple[bytes, str]]) -> str:
+    """The byte-level examples section of docs/protocol.md, produced by the real encoder."""
+    parts = [DOCS_BEGIN, ""]
+    for name in ("tiny_00_names", "tiny_01_frame"):
+        data = vectors[name][0]
+        ntp = struct.unpack_from(">Q", data, 8)[0]
+        parts.append(f"### `tests/vectors/{name}.bin` ({len(data)} bytes)\n")
+        parts.append(f"Timetag `0x{ntp:016x}` = {ntp >> 32} s + {ntp & 0xFFFFFFFF}/2^32 s since 1900 "
+                     f"= Unix {CAPTURE_TIME}.\n")
+        parts.append("| element at | size | message | decoded |")
+        parts.append("|---|---|---|---|")
+        decoded = decode_datagram(data).messages
+        for (offset, size, address), msg in zip(_elements(data), decoded, strict=True):
+            fields = ", ".join(f"{k}={v!r}" for k, v in _message_json(msg).items() if k != "type")
+            parts.append(f"| 0x{offset:04x} | {size} | `{address}` | {fields} |")
+        parts.append("\n```text\n" + hexdump(data) + "\n```\n")
+    parts.append(DOCS_END)
+    return "\n".join(parts)
+
+
+def write_docs(vectors: dict[str, tuple[bytes, str]]) -> None:
+    text = DOCS_PATH.read_text()
+    start, end = text.index(DOCS_BEGIN), text.index(DOCS_END) + len(DOCS_END)
+    DOCS_PATH.write_text(text[:start] + docs_examples(vectors) + text[end:])
+
+
 def render(vectors: dict[str, tuple[bytes, str]]) -> dict[str, bytes]:
     """File name -> bytes for every vector (.bin and .json)."""
     files: dict[str, bytes] = {}
@@ -178,8 +240,10 @@ def render(vectors: dict[str, tuple[bytes, str]]) -> dict[str, bytes]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="verify the checked-in vectors instead of writing")
+    parser.add_argument("--write-docs", action="store_true", help="also refresh the examples in docs/protocol.md")
     args = parser.parse_args(argv)
-    files = render(build_vectors())
+    vectors = build_vectors()
+    files = render(vectors)
     if args.check:
         stale = [n for n, b in files.items() if not (HERE / n).exists() or (HERE / n).read_bytes() != b]
         for n in stale:
@@ -191,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     for n, b in files.items():
         (HERE / n).write_bytes(b)
     print(f"wrote {len(files) // 2} vectors to {HERE}")
+    if args.write_docs:
+        write_docs(vectors)
+        print(f"refreshed the examples in {DOCS_PATH}")
     return 0
 
 

@@ -142,6 +142,7 @@ namespace FaceBridge.Tests
         [TestCase("arkit52", 2)]
         [TestCase("unified", 1)]
         [TestCase("bigrig", 1)]
+        [TestCase("tiny", 1)]
         public void StreamsAssembleIntoFramesThatMatchTheJson(string stream, int expectedFrames)
         {
             string dir = RequireVectors();
