@@ -211,8 +211,10 @@ class CameraSource:
         """Unblock a read in progress (called from close() in another thread). Default: rely on read timeouts."""
 
     def availability_hint(self) -> str:
-        """What could be opened instead, for the missing-camera error at start."""
-        return ""
+        """What could be opened instead, for the missing-camera error at start (files/folders: nothing)."""
+        from bridge.sources.discovery import available_summary
+
+        return available_summary()
 
     def describe(self) -> str:
         return f"{self.kind} camera {self.name!r}"

@@ -43,6 +43,9 @@ class ImageFolderSource(CameraSource):
     def describe(self) -> str:
         return f"image folder camera {self.name!r} ({self.folder})"
 
+    def availability_hint(self) -> str:
+        return ""
+
     def _connect(self) -> None:
         if not os.path.isdir(self.folder):
             raise SourceError(f"{self.folder!r} is not a folder")

@@ -38,11 +38,7 @@ class VideoCaptureSource(CameraSource):
         return f"{self.kind} camera {self.name!r} ({self.target})"
 
     def availability_hint(self) -> str:
-        if self.is_file:
-            return ""
-        from bridge.sources.discovery import available_summary
-
-        return available_summary()
+        return "" if self.is_file else super().availability_hint()
 
     def _connect(self) -> None:
         cap = cv2.VideoCapture(self.target)

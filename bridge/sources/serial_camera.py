@@ -115,11 +115,6 @@ class SerialCameraSource(CameraSource):
     def describe(self) -> str:
         return f"serial camera {self.name!r} ({self.port} @ {self.baud} baud)"
 
-    def availability_hint(self) -> str:
-        from bridge.sources.discovery import available_summary
-
-        return available_summary()
-
     def _connect(self) -> None:
         fd = os.open(self.port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         try:
