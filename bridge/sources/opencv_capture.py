@@ -9,6 +9,9 @@ import numpy as np
 
 from bridge.sources.base import Backoff, CameraSource, ConnectionLost, EndOfStream, Pacer, SourceError
 
+STREAM_OPEN_TIMEOUT_MS = 5000
+STREAM_READ_TIMEOUT_MS = 2000
+
 
 class VideoCaptureSource(CameraSource):
     """Frames from ``cv2.VideoCapture``. ``is_file`` switches to file behaviour: pacing at the file's frame rate
@@ -41,7 +44,14 @@ class VideoCaptureSource(CameraSource):
         return "" if self.is_file else super().availability_hint()
 
     def _connect(self) -> None:
-        cap = cv2.VideoCapture(self.target)
+        if self.kind == "stream":
+            # Network streams: bounded open/read waits (FFmpeg's own default is ~30 s) so a stalled stream becomes
+            # a reconnect and close() stays quick.
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_OPEN_TIMEOUT_MS,
+                      cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_READ_TIMEOUT_MS]
+            cap = cv2.VideoCapture(self.target, cv2.CAP_ANY, params)
+        else:
+            cap = cv2.VideoCapture(self.target)
         if not cap.isOpened():
             cap.release()
             what = "file" if self.is_file else "device/stream"
