@@ -113,7 +113,14 @@ def _simulate(args: argparse.Namespace) -> int:
     if layout not in LAYOUTS or layout == "lower_face_external":
         print(f"error: --layout for --simulate must be one of {LAYOUTS[:3]}, got {layout!r}")
         return 2
-    synthetic = SyntheticSource(fps=args.fps, realtime=True)
+    if args.size[0] < 16 or args.size[1] < 16:
+        print(f"error: --size must be at least 16 16, got {args.size[0]} {args.size[1]}")
+        return 2
+    try:
+        synthetic = SyntheticSource(fps=args.fps, realtime=True)
+    except ValueError as exc:
+        print(f"error: {exc}")
+        return 2
     provider = jpeg_provider(lambda: synthetic.read(1.0), layout, tuple(args.size))
     try:
         if args.simulate == "mjpeg":
