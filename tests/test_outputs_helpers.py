@@ -82,9 +82,13 @@ class PythonOscReceiver:
 class RawReceiver:
     """A plain UDP socket on an ephemeral loopback port; returns raw datagrams."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        try:
+            self.sock.bind(("127.0.0.1", port))
+        except OSError:
+            self.sock.close()
+            raise
         self.sock.settimeout(2.0)
         self.port = self.sock.getsockname()[1]
 

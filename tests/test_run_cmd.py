@@ -134,3 +134,28 @@ def test_sigint_stops_cleanly(video, tmp_path):
             proc.kill()
     assert proc.returncode == 0, err
     assert "stopped (stopped)" in err
+
+
+SHIPPED = Path(assemble_module.__file__).resolve().parents[1] / "models"
+
+
+@pytest.mark.skipif(not any(SHIPPED.glob("*.onnx")), reason="the trained model set is not in bridge/models yet")
+def test_default_run_with_shipped_models_reaches_the_unity_port(tmp_path):
+    """`facebridge run` with no source/output: synthetic headset -> the Unity package's default port."""
+    from test_outputs_helpers import RawReceiver
+
+    from bridge.outputs.facebridge_protocol import DEFAULT_PORT, decode_datagram
+
+    try:
+        rx = RawReceiver(DEFAULT_PORT)
+    except OSError:
+        pytest.skip(f"port {DEFAULT_PORT} is busy on this machine")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "bridge", "run", "--duration", "3", "--no-control"],
+                              capture_output=True, text=True, timeout=120)
+        datagrams = rx.drain(0.5)
+    finally:
+        rx.close()
+    assert proc.returncode == 0, proc.stderr
+    decoded = [m for d in datagrams for m in decode_datagram(d).messages]
+    assert any(type(m).__name__ == "FrameHeader" for m in decoded)
