@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# The canvas extends this far beyond the nominal view (which spans [-1, 1] on its shorter side) so that
-# slip shifts/rotations/zoom-outs still land on drawn pixels.
+# Without a known slip, the canvas extends this far beyond the nominal view (which spans [-1, 1] on its
+# shorter side) so that typical slip shifts/rotations/zoom-outs still land on drawn pixels.
 CANVAS_EXTENT = 1.4
 
 
@@ -29,11 +29,23 @@ class ViewGeometry:
     y: np.ndarray  # (1, Hc, 1) float32 face y of each canvas row (increasing DOWN)
 
     @staticmethod
-    def for_size(out_hw: tuple[int, int], supersample: float = 1.0) -> ViewGeometry:
+    def for_size(out_hw: tuple[int, int], supersample: float = 1.0,
+                 slip: tuple[tuple[float, float], float, float] | None = None) -> ViewGeometry:
+        """Canvas for an output size. With ``slip`` = (shift, rotation_deg, scale) the canvas is just large
+        enough for what that slip shows (fewer pixels to draw); without it, a generous fixed margin."""
         h, w = out_hw
         m = min(h, w)
         px = 2.0 / (m * supersample)
-        half_x, half_y = CANVAS_EXTENT * w / m, CANVAS_EXTENT * h / m
+        if slip is None:
+            half_x, half_y = CANVAS_EXTENT * w / m, CANVAS_EXTENT * h / m
+        else:
+            shift, rot, scale = slip
+            th = math.radians(rot)
+            c, s = abs(math.cos(th)) / scale, abs(math.sin(th)) / scale
+            vx, vy = w / m, h / m  # view half extents in face units before slip
+            margin = 3 * px  # bilinear taps + rounding
+            half_x = c * vx + s * vy + 2 * abs(shift[0]) + margin
+            half_y = s * vx + c * vy + 2 * abs(shift[1]) + margin
         wc, hc = int(math.ceil(2 * half_x / px)), int(math.ceil(2 * half_y / px))
         x = ((np.arange(wc, dtype=np.float32) + 0.5) * px - wc * px / 2).reshape(1, 1, wc)
         y = ((np.arange(hc, dtype=np.float32) + 0.5) * px - hc * px / 2).reshape(1, hc, 1)

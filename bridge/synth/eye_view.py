@@ -85,13 +85,13 @@ def _glint_sprite(rng: np.random.Generator, sess: SessionConditions, sigma_sprit
 
 
 def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw: tuple[int, int],
-                     supersample: float = 1.0) -> EyeAssets:
+                     supersample: float = 1.0, slip: tuple | None = None) -> EyeAssets:
     """Draw the static layers of one eye view (deterministic for identity, session and side).
 
     ``supersample`` < 1 renders a coarser canvas that the slip warp upsamples (cheap device-size frames).
     """
     rng = np.random.default_rng([ident.texture_seed, 11 + side])
-    geom = ViewGeometry.for_size(out_hw, supersample)
+    geom = ViewGeometry.for_size(out_hw, supersample, slip)
     hc, wc = geom.canvas_hw
     x, y = geom.x[0, 0], geom.y[0, :, 0]
     ex, ey = ident.eye_offset[0], EYE_CENTRE_Y + ident.eye_offset[1]

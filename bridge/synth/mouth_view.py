@@ -85,10 +85,10 @@ def _teeth_gaps(rng, ident: Identity, xf) -> np.ndarray:
 
 
 def build_mouth_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[int, int],
-                       supersample: float = 1.0) -> MouthAssets:
+                       supersample: float = 1.0, slip: tuple | None = None) -> MouthAssets:
     """Static layers of the NIR mouth camera."""
     rng = np.random.default_rng([ident.texture_seed, 21])
-    geom = ViewGeometry.for_size(out_hw, supersample)
+    geom = ViewGeometry.for_size(out_hw, supersample, slip)
     xf, yf, pxf = _grids(geom, MOUTH_VIEW_SCALE, 0.0)
     shape = geom.canvas_hw
     skin = _static_skin(rng, ident, xf, yf, ident.skin_nir, shape, 0.0)
@@ -113,10 +113,10 @@ def build_mouth_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[i
 
 
 def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[int, int],
-                            supersample: float = 1.0) -> MouthAssets:
+                            supersample: float = 1.0, slip: tuple | None = None) -> MouthAssets:
     """Static layers of the external webcam: background, headset body over the upper face, neck."""
     rng = np.random.default_rng([ident.texture_seed, 31])
-    geom = ViewGeometry.for_size(out_hw, supersample)
+    geom = ViewGeometry.for_size(out_hw, supersample, slip)
     xf, yf, pxf = _grids(geom, LOWER_FACE_VIEW_SCALE, 0.12)
     shape = geom.canvas_hw
     skin = _static_skin(rng, ident, xf, yf, ident.skin_visible, shape, sess.light_direction)

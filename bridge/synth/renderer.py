@@ -111,12 +111,14 @@ class HeadsetRenderer:
             return hit
         size = self.sizes[view]
         k = self.render_scale
+        i = VIEW_ORDER.index(view)
+        slip = (sess.slip_shift[i], sess.slip_rotation_deg[i], sess.slip_scale[i])  # canvas only as big as needed
         if view in ("left_eye", "right_eye"):
-            assets = build_eye_assets(ident, sess, 0 if view == "left_eye" else 1, size, k)
+            assets = build_eye_assets(ident, sess, 0 if view == "left_eye" else 1, size, k, slip)
         elif view == "mouth":
-            assets = build_mouth_assets(ident, sess, size, k)
+            assets = build_mouth_assets(ident, sess, size, k, slip)
         else:
-            assets = build_lower_face_assets(ident, sess, size, k)
+            assets = build_lower_face_assets(ident, sess, size, k, slip)
         entry = (assets, _ViewCamera(view, sess, assets))
         self._cache[key] = entry
         if len(self._cache) > self._cache_size * len(CAMERAS):
