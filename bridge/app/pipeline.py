@@ -23,6 +23,7 @@ from bridge.inference.types import FaceModels
 from bridge.outputs.base import OutputFrame
 from bridge.outputs.fanout import SinkFanout
 from bridge.schema import FaceState
+from bridge.tracking import Tracker
 from bridge.tracking.quality import assess_frames
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class Pipeline:
     ``commands`` is polled once per step (e.g. ``ControlServer.drain``).
     """
 
-    def __init__(self, source: FrameSetSourceLike, models: FaceModels, tracker: Any, retarget: RetargetStage,
+    def __init__(self, source: FrameSetSourceLike, models: FaceModels, tracker: Tracker, retarget: RetargetStage,
                  fanout: SinkFanout, commands: Callable[[], list[Command]] | None = None,
                  read_timeout_s: float = 0.5, idle_interval_s: float = 0.05) -> None:
         self.source = source
@@ -105,7 +106,11 @@ class Pipeline:
             for command in self.commands():
                 self.apply_command(command)
         asked = time.perf_counter()
-        frames = self.source.read(self.read_timeout_s)
+        try:
+            frames = self.source.read(self.read_timeout_s)
+        except Exception as exc:  # a source bug must not end the session: treat it as "no frame this time"
+            self._count_error("source", exc)
+            frames = None
         if frames is None:
             if self.source_finished():
                 return None
