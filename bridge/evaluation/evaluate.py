@@ -53,11 +53,11 @@ def predict_split(models: OnnxFaceModels, data: SplitData) -> Predictions:
         si = data.session_index[idx]
         ref = np.concatenate([data.neutral["left_eye"][si], data.neutral["right_eye"][si]], axis=2)[:, None]
         shapes, gaze, openness = models.run_batch("blendshapes", left, right, mouth)
-        e5, au, e8 = models.run_batch("eyemotion", np.concatenate([pair, pair - ref], axis=1))
-        e5r, aur, _ = models.run_batch("eyemotion", np.concatenate([pair, np.zeros_like(pair)], axis=1))
+        e5, au, e8, va = models.run_batch("eyemotion", np.concatenate([pair, pair - ref], axis=1))
+        e5r, aur, _, _ = models.run_batch("eyemotion", np.concatenate([pair, np.zeros_like(pair)], axis=1))
         parts = {
             "shapes": shapes, "gaze": gaze, "openness": openness, "emotive5": e5, "emotive5_raw": e5r, "au10": au,
-            "au10_raw": aur, "eyes8": e8, "valence_arousal": models.run_batch("eye_affect", pair)[0],
+            "au10_raw": aur, "eyes8": e8, "valence_arousal": va,
             "mouth8": models.run_batch("mouth8", mouth)[0], "lower_face8": models.run_batch("lower_face8", lower)[0],
             "shapes8": models.run_batch("expression_vector8", shapes)[0],
         }

@@ -91,9 +91,17 @@ def ccc(y: np.ndarray, p: np.ndarray) -> float:
     return float(2 * cov / denom) if denom > 0 else 0.0
 
 
-def sagr(y: np.ndarray, p: np.ndarray) -> float:
-    """Sign agreement: fraction of samples where prediction and truth have the same sign (0 counts as positive)."""
-    return float(np.mean((np.asarray(y) >= 0) == (np.asarray(p) >= 0)))
+SAGR_MIN_ABS = 0.05
+
+
+def sagr(y: np.ndarray, p: np.ndarray, min_abs: float = SAGR_MIN_ABS) -> float:
+    """Sign agreement: fraction of samples with sign(p) == sign(y), over samples with |y| >= ``min_abs``.
+
+    A neutral face has valence/arousal exactly 0, whose sign is undefined; counting it would score noise.
+    """
+    y, p = np.asarray(y), np.asarray(p)
+    keep = np.abs(y) >= min_abs
+    return float(np.mean(np.sign(y[keep]) == np.sign(p[keep]))) if keep.any() else float("nan")
 
 
 def regression_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:

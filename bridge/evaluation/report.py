@@ -183,7 +183,8 @@ def render_markdown(rep: dict, title: str) -> str:
         parts.append(f"| {sid} | " + " | ".join(f"{vals[k]:.3f}" for k in REFA_FINAL) + " |")
     parts += ["", "## Affect metrics", "",
               "RMSE; CORR = Pearson r; CCC = 2 cov(y, p) / (var y + var p + (mean y - mean p)^2); "
-              "SAGR = fraction of frames where sign(p) = sign(y) (0 counted positive).", ""]
+              "SAGR = fraction of frames where sign(p) = sign(y), over frames with |y| >= 0.05 (a neutral face has "
+              "y = 0 exactly, whose sign is undefined).", ""]
     return "\n".join(parts) + "\n"
 
 

@@ -37,14 +37,11 @@ BLENDSHAPES = ModelSpec(
 )
 EYEMOTION = ModelSpec(
     key="eyemotion", file="eyemotion.onnx", views=("left_eye", "right_eye"),
-    inputs=("eye_pair",), outputs=("emotive5", "au10", "emotion8"),
+    inputs=("eye_pair",), outputs=("emotive5", "au10", "emotion8", "valence_arousal"),
     summary="Eyemotion CNN on the two eye crops concatenated side by side; channel 0 raw, channel 1 frame minus "
-            "the session's neutral mean (zeros when no neutral reference)",
-)
-EYE_AFFECT = ModelSpec(
-    key="eye_affect", file="eye_affect.onnx", views=("left_eye", "right_eye"),
-    inputs=("eye_pair",), outputs=("valence_arousal",),
-    summary="VGG-like eyes-only regressor of valence and arousal in [-1, 1] (tanh), MSE loss",
+            "the session's neutral mean (zeros when no neutral reference). Heads: 5 emotive classes (softmax), "
+            "10 AUs (sigmoids), 8 FER+ emotions (softmax, fusion source 'eyes') and the eyes-only affect regressor "
+            "(valence, arousal in [-1, 1], tanh, MSE loss) sharing the VGG-like encoder",
 )
 MOUTH8 = ModelSpec(
     key="mouth8", file="mouth8.onnx", views=("mouth",), inputs=("image",), outputs=("emotion8",),
@@ -59,7 +56,7 @@ EXPRESSION_VECTOR8 = ModelSpec(
     key="expression_vector8", file="expression_vector8.onnx", views=(), inputs=("shapes",), outputs=("emotion8",),
     summary="DeepExp3D-style light classifier: the 52 predicted blendshapes -> 8 FER+ emotions (identity-free input)",
 )
-ALL_SPECS: tuple[ModelSpec, ...] = (BLENDSHAPES, EYEMOTION, EYE_AFFECT, MOUTH8, LOWER_FACE8, EXPRESSION_VECTOR8)
+ALL_SPECS: tuple[ModelSpec, ...] = (BLENDSHAPES, EYEMOTION, MOUTH8, LOWER_FACE8, EXPRESSION_VECTOR8)
 SPEC_BY_KEY: dict[str, ModelSpec] = {s.key: s for s in ALL_SPECS}
 
 FUSION_FILE = "fusion.json"  # calibrated log-linear pooling weights per emotion source

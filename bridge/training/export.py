@@ -20,8 +20,6 @@ def example_inputs(spec: ModelSpec, size: int, seed: int = 0) -> tuple[torch.Ten
         return tuple(torch.rand(1, 1, size, size, generator=g) for _ in range(3))
     if spec.key == "eyemotion":
         return (torch.rand(1, 2, size, 2 * size, generator=g) - 0.25,)
-    if spec.key == "eye_affect":
-        return (torch.rand(1, 1, size, 2 * size, generator=g),)
     if spec.key in ("mouth8", "lower_face8"):
         return (torch.rand(1, 1, size, size, generator=g),)
     if spec.key == "expression_vector8":

@@ -92,7 +92,8 @@ class EyemotionNet(nn.Module):
     """Eyemotion: both eye crops concatenated side by side into one image, one CNN.
 
     Channel 0 = raw pair, channel 1 = pair minus the session's neutral mean (zeros without a reference). Heads:
-    5 emotive classes (softmax), 10 AUs (independent sigmoids, multi-label), 8 FER+ emotions (for the fusion).
+    5 emotive classes (softmax), 10 AUs (independent sigmoids, multi-label), 8 FER+ emotions (for the fusion), and
+    the eyes-only affect regressor (valence, arousal; tanh) on the same VGG-like encoder.
     """
 
     def __init__(self, size: int, width: int = 12, feat: int = 128) -> None:
@@ -101,27 +102,15 @@ class EyemotionNet(nn.Module):
         self.emotive5 = nn.Linear(feat, 5)
         self.au10 = nn.Linear(feat, 10)
         self.emotion8 = nn.Linear(feat, 8)
+        self.affect = mlp(feat, 64, 2)
         self.export = False
 
     def forward(self, eye_pair: torch.Tensor):
         f = self.encoder(eye_pair)
-        e5, au, e8 = self.emotive5(f), self.au10(f), self.emotion8(f)
+        e5, au, e8, va = self.emotive5(f), self.au10(f), self.emotion8(f), torch.tanh(self.affect(f))
         if self.export:
-            return torch.softmax(e5, 1), torch.sigmoid(au), torch.softmax(e8, 1)
-        return e5, au, e8
-
-
-class AffectNet(nn.Module):
-    """Eyes-only valence/arousal regressor (VGG-like CNN, tanh outputs in [-1, 1])."""
-
-    def __init__(self, size: int, width: int = 8, feat: int = 64) -> None:
-        super().__init__()
-        self.encoder = Encoder(1, size, 2 * size, width, feat)
-        self.out = nn.Linear(feat, 2)
-        self.export = False
-
-    def forward(self, eye_pair: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.out(self.encoder(eye_pair)))
+            return torch.softmax(e5, 1), torch.sigmoid(au), torch.softmax(e8, 1), va
+        return e5, au, e8, va
 
 
 class Emotion8Net(nn.Module):

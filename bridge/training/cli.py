@@ -1,0 +1,59 @@
+"""`facebridge train [--out DIR] [--quick]`: render/reuse data, train every model, export ONNX, write the card."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="runs/train", help="working folder: dataset, crops, checkpoints, logs "
+                                                            "(default runs/train; re-running resumes)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small data and few epochs (minutes); writes models to OUT/models unless --models-dir")
+    parser.add_argument("--models-dir", default=None,
+                        help="where the ONNX files and model card go (default: bridge/models; OUT/models with --quick)")
+    parser.add_argument("--data", default=None, help="an existing synthetic dataset folder to use instead of OUT/data")
+    parser.add_argument("--workers", type=int, default=2, help="render processes for the dataset (default 2)")
+    parser.add_argument("--identities", type=int, default=None, help="override the plan's number of identities")
+    parser.add_argument("--seconds", type=float, default=None, help="override the plan's seconds per session")
+    parser.add_argument("--size", type=int, default=None, help="override the input resolution (default 48)")
+    parser.add_argument("--width", type=int, default=None, help="override the network width (default 8)")
+    parser.add_argument("--epoch-scale", type=float, default=1.0, help="multiply every epoch count (min 1)")
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("train: needs torch; install the extra: pip install -e '.[train]'", file=sys.stderr)
+        return 2
+    from dataclasses import replace
+
+    from bridge.training.pipeline import TrainPlan, train_all
+    from bridge.training.publish import publish
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    plan = TrainPlan.quick() if args.quick else TrainPlan.full()
+    overrides = {k: getattr(args, k) for k in ("identities", "seconds", "size", "width") if getattr(args, k)}
+    if args.epoch_scale != 1.0:
+        overrides["epochs"] = {k: max(1, round(v * args.epoch_scale)) for k, v in plan.epochs.items()}
+    plan = replace(plan, **overrides)
+    default_models = out / "models" if args.quick else Path(__file__).resolve().parent.parent / "models"
+    models_dir = Path(args.models_dir) if args.models_dir else default_models
+    log_path = out / "train.log"
+
+    def log(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        with open(log_path, "a") as fh:
+            fh.write(line + "\n")
+
+    log(f"plan: {plan}")
+    result = train_all(out, models_dir, plan, Path(args.data) if args.data else None, args.workers, log)
+    publish(out, models_dir, plan, result, log)
+    log(f"done in {result['seconds']:.0f} s of training; models in {models_dir}")
+    return 0

@@ -1,0 +1,208 @@
+"""`facebridge train`: dataset -> every model -> ONNX + parity -> fusion -> held-out metrics -> model card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bridge.evaluation.data import SplitData, load_split, save_split
+from bridge.inference.spec import (
+    ALL_SPECS,
+    BLENDSHAPES,
+    EXPRESSION_VECTOR8,
+    EYEMOTION,
+    FUSION_FILE,
+    LOWER_FACE8,
+    MOUTH8,
+)
+from bridge.training import nets, tasks
+from bridge.training.calibrate import fit_fusion
+from bridge.training.export import export_onnx, parity_check
+from bridge.training.loop import FitConfig, fit
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """How much data and how many epochs. ``full`` fits the ~50 min budget on this 2-core machine."""
+
+    identities: int
+    seconds: float
+    size: int = 48
+    width: int = 8
+    epochs: dict = field(default_factory=dict)
+    batch: int = 128
+    seed: int = 7
+    data_seed: int = 20261121
+
+    @staticmethod
+    def full() -> TrainPlan:
+        return TrainPlan(identities=50, seconds=60.0,
+                         epochs={"blendshapes": 6, "eyemotion": 6, "mouth8": 5, "lower_face8_full": 2,
+                                 "lower_face8": 4, "expression_vector8": 30})
+
+    @staticmethod
+    def quick() -> TrainPlan:
+        return TrainPlan(identities=10, seconds=12.0,
+                         epochs={"blendshapes": 3, "eyemotion": 3, "mouth8": 2, "lower_face8_full": 1,
+                                 "lower_face8": 2, "expression_vector8": 10})
+
+
+def ensure_dataset(data_dir: Path, plan: TrainPlan, workers: int, log: Log) -> Path:
+    """Render the synthetic dataset unless ``data_dir`` already holds one (then it is reused as is)."""
+    if (data_dir / "manifest.json").exists():
+        log(f"reusing dataset {data_dir}")
+        return data_dir
+    from bridge.synth.dataset import write_dataset
+
+    log(f"rendering dataset: {plan.identities} identities x {plan.seconds:.0f} s -> {data_dir}")
+    t0 = time.time()
+    write_dataset(data_dir, identities=plan.identities, seconds=plan.seconds, seed=plan.data_seed, workers=workers,
+                  overwrite=False, progress=True)
+    log(f"dataset rendered in {time.time() - t0:.0f} s")
+    return data_dir
+
+
+def load_splits(data_dir: Path, size: int, cache_dir: Path, log: Log) -> dict[str, SplitData]:
+    """train/val/test SplitData at model resolution, cached as .npz beside the checkpoints."""
+    paths = {s: cache_dir / f"{s}_{size}.npz" for s in ("train", "val", "test")}
+    if all(p.exists() for p in paths.values()):
+        log(f"reusing cropped splits in {cache_dir}")
+        return {s: load_split(p) for s, p in paths.items()}
+    from bridge.evaluation.dataset import read_synth_splits
+
+    splits = read_synth_splits(data_dir, size)
+    for s, p in paths.items():
+        save_split(splits[s], p)
+    return splits
+
+
+def _predict_shapes(model: nets.BlendshapeNet, split: SplitData) -> np.ndarray:
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for s in range(0, len(split), 512):
+            idx = np.arange(s, min(len(split), s + 512))
+            xs = [tasks.to_float(split.views[v][idx]) for v in ("left_eye", "right_eye", "mouth")]
+            out.append(model(*xs)[0].clamp(0, 1).numpy())
+    return np.concatenate(out)
+
+
+def _eval_probs(model, split: SplitData, build) -> np.ndarray:
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for s in range(0, len(split), 512):
+            idx = np.arange(s, min(len(split), s + 512))
+            out.append(torch.softmax(build(idx), 1).numpy())
+    return np.concatenate(out)
+
+
+def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path | None = None, workers: int = 2,
+              log: Log = print) -> dict:
+    """The whole training run (resumable: dataset, cropped splits and per-epoch checkpoints are reused)."""
+    torch.set_num_threads(2)
+    torch.manual_seed(plan.seed)
+    t_start = time.time()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = ensure_dataset(data_dir or out_dir / "data", plan, workers, log)
+    splits = load_splits(data_dir, plan.size, out_dir / "cache", log)
+    train, val = splits["train"], splits["val"]
+    log(f"frames: train {len(train)}, val {len(val)}, test {len(splits['test'])}")
+    ckpt = out_dir / "ckpt"
+    s, w = plan.size, plan.width
+
+    def cfg(key: str) -> FitConfig:
+        return FitConfig(epochs=plan.epochs[key], batch=plan.batch, seed=plan.seed)
+
+    summaries: dict[str, dict] = {}
+    trained: dict[str, torch.nn.Module] = {}
+
+    m = nets.BlendshapeNet(s, w)
+    summaries["blendshapes"] = fit("blendshapes", m, **_recipe(tasks.blendshape_recipe(train, val)),
+                                   cfg=cfg("blendshapes"), ckpt_dir=ckpt, log=log)
+    trained[BLENDSHAPES.key] = m
+
+    m = nets.EyemotionNet(s, w)
+    summaries["eyemotion"] = fit("eyemotion", m, **_recipe(tasks.eyemotion_recipe(train, val)), cfg=cfg("eyemotion"),
+                                 ckpt_dir=ckpt, log=log)
+    trained[EYEMOTION.key] = m
+
+    m = nets.Emotion8Net(s, w)
+    summaries["mouth8"] = fit("mouth8", m, **_recipe(tasks.emotion8_recipe(train, val, "mouth", hide=False)),
+                              cfg=cfg("mouth8"), ckpt_dir=ckpt, log=log)
+    trained[MOUTH8.key] = m
+
+    # Occluded-lower-face protocol: stage 1 on full faces, stage 2 (same weights) with the upper half hidden.
+    m = nets.Emotion8Net(s, w)
+    summaries["lower_face8_full"] = fit("lower_face8_full", m,
+                                        **_recipe(tasks.emotion8_recipe(train, val, "lower_face", hide=False)),
+                                        cfg=cfg("lower_face8_full"), ckpt_dir=ckpt, log=log)
+    summaries["lower_face8"] = fit("lower_face8", m,
+                                   **_recipe(tasks.emotion8_recipe(train, val, "lower_face", hide=True)),
+                                   cfg=cfg("lower_face8"), ckpt_dir=ckpt, log=log)
+    trained[LOWER_FACE8.key] = m
+
+    train_shapes = _predict_shapes(trained["blendshapes"], train)
+    val_shapes = _predict_shapes(trained["blendshapes"], val)
+    m = nets.ExpressionVectorNet()
+    rec = tasks.expression_vector_recipe(train_shapes, train.labels["blendshapes"], train.labels["fer8"], val_shapes,
+                                         val.labels["fer8"])
+    summaries["expression_vector8"] = fit("expression_vector8", m, **_recipe(rec),
+                                          cfg=FitConfig(epochs=plan.epochs["expression_vector8"], batch=256, lr=3e-3,
+                                                        seed=plan.seed), ckpt_dir=ckpt, log=log)
+    trained[EXPRESSION_VECTOR8.key] = m
+
+    log("calibrating the fusion on validation identities")
+    fusion = fit_fusion(_val_sources(trained, val, val_shapes), val.labels["fer8"].astype(int))
+    log("fusion weights: " + ", ".join(f"{k} {v:.3f}" for k, v in fusion.weights.items()))
+
+    stage = out_dir / "export"
+    stage.mkdir(parents=True, exist_ok=True)
+    parity = {}
+    for spec in ALL_SPECS:
+        path = export_onnx(trained[spec.key], spec, s, stage / spec.file)
+        parity[spec.file] = parity_check(trained[spec.key], spec, s, path)
+        kb = path.stat().st_size / 1024
+        if kb > 5 * 1024:
+            raise RuntimeError(f"{path.name} is {kb:.0f} KB, above the 5 MB budget; lower --width")
+        log(f"exported {spec.file}: {kb:.0f} KB, max |onnxruntime - torch| = {parity[spec.file]:.1e}")
+    (stage / FUSION_FILE).write_text(json.dumps(fusion.to_json(), indent=1))
+    models_dir.mkdir(parents=True, exist_ok=True)
+    for spec in ALL_SPECS:
+        shutil.copy2(stage / spec.file, models_dir / spec.file)
+    shutil.copy2(stage / FUSION_FILE, models_dir / FUSION_FILE)
+    return {"summaries": summaries, "parity": parity, "seconds": round(time.time() - t_start, 1),
+            "frames": {k: len(v) for k, v in splits.items()}, "plan": asdict(plan), "data_dir": str(data_dir)}
+
+
+def _recipe(r: tasks.Recipe) -> dict:
+    return {"n_train": r.n_train, "make_batch": r.make_batch, "loss_fn": r.loss_fn, "validate": r.validate}
+
+
+def _val_sources(trained: dict, val: SplitData, val_shapes: np.ndarray) -> dict[str, np.ndarray]:
+    """Each emotion source's validation distributions, computed as the runtime will (eyes personalized)."""
+    def eyes(idx):
+        return trained[EYEMOTION.key](tasks.eyemotion_input(tasks.eye_pair(val, idx), tasks.neutral_pair(val, idx)))[2]
+
+    def mouth(idx):
+        return trained[MOUTH8.key](tasks.to_float(val.views["mouth"][idx]))
+
+    def lower(idx):
+        return trained[LOWER_FACE8.key](tasks.hide_upper(tasks.to_float(val.views["lower_face"][idx])))
+
+    src = {"eyes": _eval_probs(trained[EYEMOTION.key], val, eyes),
+           "mouth": _eval_probs(trained[MOUTH8.key], val, mouth),
+           "lower_face": _eval_probs(trained[LOWER_FACE8.key], val, lower)}
+    with torch.no_grad():
+        trained[EXPRESSION_VECTOR8.key].eval()
+        src["shapes"] = torch.softmax(trained[EXPRESSION_VECTOR8.key](torch.from_numpy(val_shapes).float()), 1).numpy()
+    return src
