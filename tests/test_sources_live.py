@@ -409,6 +409,21 @@ def test_synthetic_source_through_the_contract():
     source.close()
 
 
+def test_realtime_synthetic_renders_in_its_own_capture_thread():
+    pytest.importorskip("bridge.synth.source", reason="synthetic source not built yet")
+    source = open_frameset_source("synthetic:fps=30,seed=2")
+    source.start()
+    try:
+        assert any(t.name == "capture-synthetic" for t in threading.enumerate())
+        first, _ = _read_until(source, lambda f: True)
+        second, _ = _read_until(source, lambda f: True)
+        assert second.sequence > first.sequence and second.labels  # ground truth travels with the frames
+    finally:
+        source.close()
+    assert not any(t.name == "capture-synthetic" and t.is_alive() for t in threading.enumerate())
+    assert source.read(timeout=0.1) is None and not source.stats()["synthetic"].connected
+
+
 def test_replay_spec_delegates_to_the_recording_reader(tmp_path):
     from bridge.frames import FrameSet
     from bridge.outputs.base import OutputFrame

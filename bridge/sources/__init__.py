@@ -15,7 +15,7 @@ _EXPORTS = {
     "parse_source_spec": "bridge.sources.spec",
     "FrameSetSource": "bridge.sources.frameset_source",
     "CameraFrameSetSource": "bridge.sources.frameset_source",
-    "SyntheticFrameSetSource": "bridge.sources.frameset_source",
+    "SyntheticFrameSetSource": "bridge.sources.synthetic",
     "open_frameset_source": "bridge.sources.frameset_source",
     "open_source": "bridge.sources.frameset_source",
     "SourceError": "bridge.sources.base",
@@ -49,11 +49,11 @@ if TYPE_CHECKING:
     from bridge.sources.frameset_source import (
         CameraFrameSetSource,
         FrameSetSource,
-        SyntheticFrameSetSource,
         open_frameset_source,
         open_source,
     )
     from bridge.sources.spec import CameraSpec, SourceTarget, parse_source_spec
+    from bridge.sources.synthetic import SyntheticFrameSetSource
 
 
 def __getattr__(name: str) -> object:

@@ -1,5 +1,5 @@
 """FrameSetSource: what the pipeline reads. Real cameras (one capture thread each + the assembler), the synthetic
-headset, or a replay - all behind the same start/read/stats/close."""
+headset (bridge.sources.synthetic), or a replay - all behind the same start/read/stats/close."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Protocol
 
 from bridge.frames import FrameSet
 from bridge.sources.assembler import FrameSetAssembler
-from bridge.sources.base import Backoff, CameraSource, CapturedFrame, FrameCounters, SourceError, SourceStats
+from bridge.sources.base import Backoff, CameraSource, CapturedFrame, SourceError, SourceStats
 from bridge.sources.spec import CameraSpec, parse_source_spec
+from bridge.sources.synthetic import SyntheticFrameSetSource, parse_synthetic_options
 
 
 class FrameSetSource(Protocol):
@@ -122,78 +123,6 @@ class CameraFrameSetSource:
         self.close()
 
 
-class SyntheticFrameSetSource:
-    """Adapts ``bridge.synth.source.SyntheticSource`` (rendered headset with exact labels) to FrameSetSource."""
-
-    name = "synthetic"
-
-    def __init__(self, **options: object) -> None:
-        self._options = options
-        self._inner = None
-        self.counters = FrameCounters()
-        self._closed = False
-        self._last_sequence: int | None = None
-
-    def start(self) -> None:
-        if self._inner is not None:
-            return
-        try:
-            from bridge.synth.source import SyntheticSource
-        except ImportError as exc:
-            raise SourceError(f"synthetic source unavailable: {exc}") from exc
-        try:
-            self._inner = SyntheticSource(**self._options)
-        except (TypeError, ValueError) as exc:
-            raise SourceError(f"synthetic source: bad option ({exc}); allowed: fps, seed, sizes, realtime") from exc
-        if hasattr(self._inner, "start"):
-            self._inner.start()
-        self.counters.connected = True
-
-    def read(self, timeout: float = 0.5) -> FrameSet | None:
-        if self._inner is None or self._closed:
-            return None
-        frames = self._inner.read(timeout)
-        if frames is not None:
-            # The synthetic headset skips frames a slow reader missed (its sequence jumps): count them as drops.
-            if self._last_sequence is not None and frames.sequence > self._last_sequence + 1:
-                self.counters.drop(frames.sequence - self._last_sequence - 1)
-            self._last_sequence = frames.sequence
-            self.counters.frame(frames.capture_time, frames.sequence)
-        return frames
-
-    def stats(self) -> dict[str, SourceStats]:
-        return {self.name: self.counters.snapshot()}
-
-    @property
-    def finished(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.counters.connected = False
-        if self._inner is not None:
-            self._inner.close()
-
-
-_SYNTH_OPTION_TYPES = {"fps": float, "seed": int, "realtime": lambda v: v.lower() in ("1", "true", "yes", "on")}
-
-
-def _synthetic_options(options: dict[str, str], spec: str) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in options.items():
-        convert = _SYNTH_OPTION_TYPES.get(key)
-        if convert is None:
-            raise SourceError(f"source {spec!r}: unknown synthetic option {key!r}; "
-                              f"allowed: {sorted(_SYNTH_OPTION_TYPES)}")
-        try:
-            out[key] = convert(value)
-        except ValueError:
-            raise SourceError(f"source {spec!r}: option {key}={value!r} is not a valid {key}") from None
-    return out
-
-
 def _open_replay(path: str) -> FrameSetSource:
     try:
         from bridge.sources import replay
@@ -217,7 +146,7 @@ def open_frameset_source(specs: str | CameraSpec | Sequence[CameraSpec] = "synth
     if isinstance(specs, str):
         target = parse_source_spec(specs)
         if target.kind == "synthetic":
-            return SyntheticFrameSetSource(**_synthetic_options(dict(target.options), specs))
+            return SyntheticFrameSetSource(**parse_synthetic_options(dict(target.options), specs))
         if target.kind == "replay":
             return _open_replay(str(target.location))
         specs = [CameraSpec(source=specs, layout=layout or "combined_eyes_mouth", views=tuple(views))]
