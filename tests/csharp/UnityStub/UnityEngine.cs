@@ -32,7 +32,7 @@ namespace UnityEngine
                 return;
             }
             var behaviour = obj as Behaviour;
-            if (behaviour != null && behaviour.enabled) Call(obj, "OnDisable");
+            if (behaviour != null && behaviour.enabled && behaviour.gameObject.activeSelf) Call(obj, "OnDisable");
             if (obj is MonoBehaviour) Call(obj, "OnDestroy");
             var component = obj as Component;
             if (component != null) component.gameObject.Components.Remove(component);
@@ -66,6 +66,7 @@ namespace UnityEngine
     public class Behaviour : Component
     {
         bool _enabled = true;
+        internal bool Awoken;
 
         public bool enabled
         {
@@ -74,7 +75,7 @@ namespace UnityEngine
             {
                 if (value == _enabled) return;
                 _enabled = value;
-                SendMessage(this, value ? "OnEnable" : "OnDisable");
+                if (gameObject == null || gameObject.activeSelf) SendMessage(this, value ? "OnEnable" : "OnDisable");
             }
         }
 
@@ -88,6 +89,22 @@ namespace UnityEngine
         internal static readonly List<GameObject> All = new List<GameObject>();
         internal readonly List<Component> Components = new List<Component>();
 
+        public bool activeSelf { get; private set; } = true;
+
+        /// <summary>Like Unity: components added while inactive get Awake/OnEnable only on activation.</summary>
+        public void SetActive(bool value)
+        {
+            if (value == activeSelf) return;
+            activeSelf = value;
+            foreach (var c in Components.ToArray())
+            {
+                var b = c as Behaviour;
+                if (b == null || !b.enabled) continue;
+                if (value && !b.Awoken) { b.Awoken = true; SendMessage(c, "Awake"); }
+                SendMessage(c, value ? "OnEnable" : "OnDisable");
+            }
+        }
+
         public GameObject() : this("GameObject") { }
         public GameObject(string name) { this.name = name; All.Add(this); }
 
@@ -96,8 +113,11 @@ namespace UnityEngine
             var c = (T)Activator.CreateInstance(typeof(T), true);
             c.gameObject = this;
             Components.Add(c);
+            if (!activeSelf) return c;
+            var b = c as Behaviour;
+            if (b != null) b.Awoken = true;
             SendMessage(c, "Awake");
-            if (c is Behaviour) SendMessage(c, "OnEnable");
+            if (b != null) SendMessage(c, "OnEnable");
             return c;
         }
 

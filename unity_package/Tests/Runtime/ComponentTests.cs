@@ -137,8 +137,8 @@ namespace FaceBridge.Tests
         public void ReceiverDrivesABlendshapeEndToEndOverUdp()
         {
             var avatar = NewObject("Avatar");
+            avatar.SetActive(false); // configure before OnEnable would open the default port (it may be in use)
             var receiver = avatar.AddComponent<FaceBridgeReceiver>();
-            receiver.StopReceiving(); // OnEnable opened the default port; use a free loopback port instead
             receiver.BindAddress = "127.0.0.1";
             receiver.Port = 0;
             Assert.IsTrue(receiver.StartReceiving(), receiver.StatusText);
