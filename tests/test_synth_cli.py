@@ -101,3 +101,9 @@ def test_synthetic_source_bad_arguments():
         SyntheticSource(fps=0)
     with pytest.raises(ValueError, match="unknown camera view"):
         SyntheticSource(sizes={"chin": (64, 64)})
+
+
+def test_bench_command_reports_throughput(capsys):
+    assert cli_main(["synth", "bench", "--size", "32", "--batch", "8", "--seconds", "0.3", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "frame sets/s wall" in out and "per CPU-second" in out
