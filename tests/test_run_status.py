@@ -15,8 +15,8 @@ from bridge.schema import FaceState, TrackingFlags
 def snapshot(**changes) -> StatusSnapshot:
     base = dict(uptime_s=3.0, frames=180, cameras={"left_eye": CameraStatus(59.8, 180, 2, 0, True),
                                                     "mouth": CameraStatus(0.0, 90, 5, 3, False)},
-                latency_ms_p50=1.234, latency_ms_p99=4.5, tracking="tracking", flags=[], top_emotion="happiness",
-                top_emotion_p=0.81)
+                latency_ms_p50=1.234, latency_ms_p99=4.5, capture_latency_ms_p50=math.nan, tracking="tracking",
+                flags=[], top_emotion="happiness", top_emotion_p=0.81)
     base.update(changes)
     return StatusSnapshot(**base)
 
@@ -26,6 +26,7 @@ def test_format_line_shows_fps_latency_drops_state_and_emotion():
     assert line == ("left_eye:60fps mouth:0fps(lost) | latency p50/p99 1.2/4.5ms | dropped 7 | tracking | "
                     "happiness 0.81 | output errors 4 | bad frames 2")
     assert "latency p50/p99 --" in format_line(snapshot(latency_ms_p50=math.nan, latency_ms_p99=math.nan))
+    assert "1.2/4.5ms (from capture 9.8ms) |" in format_line(snapshot(capture_latency_ms_p50=9.84))
 
 
 def test_tracking_word_priorities():

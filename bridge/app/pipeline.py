@@ -74,6 +74,9 @@ class Pipeline:
         self.stop_event = threading.Event()
         self.times = StageTimes()
         self.end_to_end = LatencyRing()
+        # capture time (camera clock, time.time()) -> sent: includes the capture hand-off and decoding, which
+        # "ready -> sent" does not. Replayed recordings keep old capture times, so implausible values are skipped.
+        self.capture_to_send = LatencyRing()
         self.sequence = 0  # FaceState sequence: counts every state sent (frames and idle steps), never repeats
         self.frames = 0  # frame sets processed
         self.idle_steps = 0  # steps without a frame set
@@ -147,6 +150,9 @@ class Pipeline:
         result = StepResult(state=state, rigs=rigs, had_frames=frames is not None, end_to_end_s=sent - ready)
         if frames is not None:
             self.end_to_end.add(sent - ready)
+            age = time.time() - frames.capture_time
+            if 0.0 <= age < 5.0:
+                self.capture_to_send.add(age)
         self.last = result
         return result
 

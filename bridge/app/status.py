@@ -34,6 +34,7 @@ class StatusSnapshot:
     cameras: dict[str, CameraStatus]
     latency_ms_p50: float
     latency_ms_p99: float
+    capture_latency_ms_p50: float  # camera capture time -> last datagram sent
     tracking: str
     flags: list[str]
     top_emotion: str
@@ -45,7 +46,7 @@ class StatusSnapshot:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("latency_ms_p50", "latency_ms_p99"):
+        for key in ("latency_ms_p50", "latency_ms_p99", "capture_latency_ms_p50"):
             if math.isnan(data[key]):
                 data[key] = None
         return data
@@ -73,6 +74,7 @@ def build_snapshot(pipeline: Any, source_stats: Mapping[str, Any], started: floa
     cams = {name: CameraStatus(fps=round(float(s.fps), 1), frames=int(s.frames), dropped=int(s.dropped),
                                errors=int(s.errors), connected=bool(s.connected)) for name, s in source_stats.items()}
     p50, p99 = pipeline.end_to_end.percentiles_ms()
+    (capture_p50,) = pipeline.capture_to_send.percentiles_ms((50.0,))
     last = pipeline.last
     if last is None:
         flags, word, top, top_p = TrackingFlags.OK, "starting", "neutral", 0.0
@@ -86,7 +88,7 @@ def build_snapshot(pipeline: Any, source_stats: Mapping[str, Any], started: floa
     control = {} if control_counters is None else asdict(control_counters)
     return StatusSnapshot(
         uptime_s=round(time.monotonic() - started, 2), frames=pipeline.frames, cameras=cams,
-        latency_ms_p50=p50, latency_ms_p99=p99, tracking=word,
+        latency_ms_p50=p50, latency_ms_p99=p99, capture_latency_ms_p50=capture_p50, tracking=word,
         flags=[f.name for f in TrackingFlags if f and f in flags and f.name],
         top_emotion=top, top_emotion_p=round(top_p, 3), outputs=outputs, output_errors=errors, control=control,
         pipeline_errors=dict(pipeline.errors),
@@ -98,6 +100,8 @@ def format_line(snap: StatusSnapshot) -> str:
     cams = " ".join(f"{name}:{c.fps:.0f}fps" + ("" if c.connected else "(lost)") for name, c in snap.cameras.items())
     dropped = sum(c.dropped for c in snap.cameras.values())
     latency = "--" if math.isnan(snap.latency_ms_p50) else f"{snap.latency_ms_p50:.1f}/{snap.latency_ms_p99:.1f}ms"
+    if not math.isnan(snap.capture_latency_ms_p50):
+        latency += f" (from capture {snap.capture_latency_ms_p50:.1f}ms)"
     failing = sum(snap.output_errors.values())
     bad_frames = sum(snap.pipeline_errors.values())
     tail = (f" | output errors {failing}" if failing else "") + (f" | bad frames {bad_frames}" if bad_frames else "")
