@@ -281,3 +281,13 @@ def test_documented_sizes_match_the_encoder():
     sizes = [len(d) for d in enc.encode(make_frame(names=gen.UNIFIED_NAMES, rig="unified_expressions"))]
     assert sizes == [1464, 1456, 160, 1152]  # the frame is 1,148 with the shorter label "sadness"
     assert [len(d) for d in FacebridgeEncoder().encode(make_frame())] == [928, 564]
+
+
+def test_assembler_keeps_a_bounded_number_of_tables():
+    assembler = FrameAssembler()
+    for i in range(6):
+        names = tuple(f"s{i}_{k}" for k in range(3))
+        assemble(FacebridgeEncoder().encode(make_frame(seq=i, names=names, rig=f"rig{i}")), assembler)
+    assert assembler.frames == 6
+    assert assembler.table(names_table_id("rig0", ("s0_0", "s0_1", "s0_2"))) is None  # oldest forgotten
+    assert assembler.table(names_table_id("rig5", ("s5_0", "s5_1", "s5_2"))) == ("rig5", ("s5_0", "s5_1", "s5_2"))

@@ -519,7 +519,8 @@ class FrameAssembler:
     """Stateful receiver side: collects names tables and frame parts, yields complete ProtocolFrames.
 
     Counts what a receiver should report: frames completed, frames lost (gaps in sequence numbers),
-    frames dropped because their names table never arrived, and malformed datagrams.
+    frames that never completed before the next one started (``waiting_for_names``: almost always because
+    their names table had not arrived yet) and malformed datagrams.
     """
 
     def __init__(self) -> None:
@@ -559,8 +560,15 @@ class FrameAssembler:
         rig, total, names = entry
         return rig, tuple(names[i] for i in range(total))
 
+    MAX_TABLES = 4  # a sender changes rigs rarely; bound memory against hostile or buggy senders
+
     def _add_names(self, chunk: NamesChunk) -> None:
+        if chunk.table_id not in self._tables and len(self._tables) >= self.MAX_TABLES:
+            del self._tables[next(iter(self._tables))]  # forget the oldest table
         rig, total, names = self._tables.setdefault(chunk.table_id, (chunk.rig, chunk.total, {}))
+        if total != chunk.total:
+            self.malformed += 1  # same id, different size: never mix two tables
+            return
         for i, name in enumerate(chunk.names):
             names[chunk.offset + i] = name
 
