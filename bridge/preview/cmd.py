@@ -66,7 +66,9 @@ def _dispose(app, window) -> None:
     # can abort in the garbage collector ("bool_dealloc").
     import gc
 
+    guard = window.bool_guard
     window.deleteLater()
     app.processEvents()
     del window
     gc.collect()
+    guard.restore()  # the last emits happened during teardown

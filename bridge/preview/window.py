@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from bridge.preview.editor import GAIN_RANGE, PresetEditor
 from bridge.preview.feed import SyntheticFaceFeed
+from bridge.preview.qt_compat import BoolRefGuard
 
 HISTORY_SECONDS = 10.0
 DEFAULT_PLOTTED = 6
@@ -31,6 +32,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
         self.editor, self.feed, self.fps = editor, feed, fps
         self.frames_shown = 0
         self.last_frame = None
+        self.bool_guard = BoolRefGuard()  # PySide6 6.12 leaks references to True on every emit (see qt_compat)
         self._build_ui()
         self._load_targets()
         self._frame_timer = QtCore.QTimer(self)
@@ -170,6 +172,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
 
     def step(self) -> bool:
         """Advance one frame if the source has one. Returns True when a frame was shown."""
+        self.bool_guard.restore()
         item = self.feed.next(0.0)
         if item is None:
             return False
@@ -275,6 +278,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
 
     def poll_file(self) -> str | None:
         """Hot reload: pick up valid edits of the preset file, keep the last good preset on broken ones."""
+        self.bool_guard.restore()
         message = self.editor.poll_file()
         if message is not None:
             if message.startswith("reloaded"):
@@ -287,3 +291,4 @@ class PreviewWindow(QtWidgets.QMainWindow):
         self._file_timer.stop()
         self.feed.close()
         super().closeEvent(event)
+        self.bool_guard.restore()
