@@ -107,7 +107,7 @@ def plan_sessions(seconds: float) -> list[dict]:
             budget = remaining if remaining < 4.0 else min(full, max(0.5 * remaining, 4.0))
             neutral = min(NEUTRAL_SECONDS, 0.25 * budget)
             item_len = 2 * RAMP_SECONDS + HOLD_SECONDS + GAP_SECONDS
-            n_items = int(min(len(COLLECTION_ITEMS), max(1, (budget - neutral) // item_len)))
+            n_items = int(min(len(COLLECTION_ITEMS), max(1, (budget - neutral + 1e-6) // item_len)))
             hold = HOLD_SECONDS if (budget - neutral) >= item_len else max(0.2, budget - neutral - 2 * RAMP_SECONDS
                                                                             - GAP_SECONDS)
             length = _collection_length(neutral, hold, n_items)
