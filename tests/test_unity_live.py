@@ -129,6 +129,7 @@ def test_facebridge_run_drives_the_csharp_receiver(receiver_exe, tmp_path):
         started = time.time()
         run = subprocess.run(
             [*_bridge_command(), "run", "--source", "synthetic", "--duration", "4", "--no-control",
+             "--preset", "arkit52-emotion-only",  # a preset with light cues, so they cross too
              "--output", f"facebridge:127.0.0.1:{receiver.port}", "--status-json", str(tmp_path / "status.json")],
             capture_output=True, text=True, timeout=240, cwd=ROOT)
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
@@ -140,5 +141,6 @@ def test_facebridge_run_drives_the_csharp_receiver(receiver_exe, tmp_path):
     assert report["frames"] >= 20, report  # 4 s of the synthetic headset, even on a loaded machine
     assert report["names"] > 0 and report["rig"]
     assert report["emotion"] in FER8
+    assert report["has_light"] is True  # the preset's light cue reached C#
     assert report["lost"] <= max(2, report["frames"] // 10), report  # loopback: at most a few kernel drops
     assert started - 5 < report["capture_time"] < time.time() + 1  # NTP timetag = capture time, same clock
