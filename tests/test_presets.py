@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge.cli import main as cli_main
 from bridge.schema import FaceState
@@ -21,6 +23,7 @@ from retarget import (
     dump_preset,
     load_preset,
     parse_preset,
+    preset_path,
     shipped_names,
 )
 
@@ -265,3 +268,30 @@ def test_cli_new_unknown_rig_and_rigs_listing(tmp_path, capsys):
     assert "LipCornerPuller_L" in out and "AU12" in out
     assert cli_main(["presets", "rigs", "vrm1"]) == 0
     assert "VRM0: Joy" in capsys.readouterr().out
+
+
+# ---- fuzz: a mangled preset is either rejected with located problems or fully usable -------------------------
+_TOKENS = ['"', "=", "{", "}", "[", "]", "nan", "-inf", "1e309", "true", '"x"', "\n", ",", ".", "[emotions.x]",
+           "pose = 3", "rgb = [1, 2, 3]", "0", "-1", "99", "gain = -5", "[targets]", "jawOpen"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_mangled_presets_are_rejected_cleanly_or_work(data):
+    name = data.draw(st.sampled_from(shipped_names()))
+    text = preset_path(name).read_text()
+    for _ in range(data.draw(st.integers(1, 4))):
+        pos = data.draw(st.integers(0, len(text)))
+        if data.draw(st.booleans()):
+            text = text[:pos] + text[pos + data.draw(st.integers(1, 6)):]
+        else:
+            text = text[:pos] + data.draw(st.sampled_from(_TOKENS)) + text[pos:]
+    try:
+        preset = parse_preset(text, "fuzz.toml")
+    except PresetError as exc:
+        assert exc.problems and all(p.startswith("fuzz.toml") for p in exc.problems)
+        return
+    out = Retargeter(preset).apply(FaceState.neutral())
+    rig = RIGS[out.rig]
+    idx = [rig.index(n) for n in out.names]
+    assert np.all(np.isfinite(out.values)) and np.all(out.values >= rig.lo[idx]) and np.all(out.values <= rig.hi[idx])

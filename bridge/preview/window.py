@@ -142,7 +142,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
         self.bars = pg.BarGraphItem(x=np.arange(len(self.names)), height=np.zeros(len(self.names)), width=0.8,
                                     brush=(60, 120, 200))
         self.bars_plot.addItem(self.bars)
-        step = max(1, -(-len(self.names) // 12))  # at most ~12 readable tick labels
+        step = max(1, -(-len(self.names) // 8))  # at most ~8 tick labels: long rig names must not overlap
         ticks = [(i, self.names[i]) for i in range(0, len(self.names), step)]
         self.bars_plot.getAxis("bottom").setTicks([ticks])
         self._rebuild_curves()
@@ -186,8 +186,12 @@ class PreviewWindow(QtWidgets.QMainWindow):
         self.frames_shown += 1
         self._redraw()
         self.emotion_label.setText(f"emotion: {frame.emotion}")
-        if frame.light is not None:
+        if frame.light is None:
+            self.light_swatch.setText("no light cue")
+            self.light_swatch.setStyleSheet("color: #777")
+        else:
             li = frame.light
+            self.light_swatch.setText("light")
             rgb = [int(255 * c * (0.4 + 0.6 * li.intensity)) for c in (li.r, li.g, li.b)]
             self.light_swatch.setStyleSheet(f"background: rgb({rgb[0]},{rgb[1]},{rgb[2]}); border: 1px solid #444")
             self.light_swatch.setToolTip(f"rgb ({li.r:g}, {li.g:g}, {li.b:g}) x{li.intensity:g}, "
