@@ -79,7 +79,10 @@ namespace FaceBridge
         public List<ShapeMultiplier> Multipliers { get { return _multipliers; } }
         public List<ShapeAlias> Aliases { get { return _aliases; } }
 
-        void Awake()
+        void Awake() { ResolveDefaults(); }
+
+        // Also called by AutoMap, so the inspector button works in Edit mode (where Awake has not run).
+        void ResolveDefaults()
         {
             if (_receiver == null) _receiver = GetComponent<FaceBridgeReceiver>();
             if (_receiver == null) _receiver = FindObjectOfType<FaceBridgeReceiver>();
@@ -97,6 +100,7 @@ namespace FaceBridge
         /// </summary>
         public void AutoMap(IList<string> incomingNames)
         {
+            ResolveDefaults();
             var aliasPairs = new List<KeyValuePair<string, string>>();
             foreach (var a in _aliases)
                 if (a != null && !string.IsNullOrEmpty(a.incoming)) aliasPairs.Add(new KeyValuePair<string, string>(a.incoming, a.target));
