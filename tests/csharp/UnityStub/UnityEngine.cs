@@ -29,6 +29,7 @@ namespace UnityEngine
             if (go != null)
             {
                 foreach (var c in go.Components.ToArray()) DestroyImmediate(c);
+                GameObject.All.Remove(go);
                 return;
             }
             var behaviour = obj as Behaviour;
