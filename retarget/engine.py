@@ -76,7 +76,10 @@ class _DiscreteEmotion:
 
 
 class Retargeter:
-    """Applies a preset to FaceStates. ``set_preset`` swaps presets atomically (compiled before the swap)."""
+    """Applies a preset to FaceStates. ``set_preset`` swaps presets atomically (compiled before the swap).
+
+    One Retargeter per stream and thread: it reuses an input buffer and, in discrete mode, keeps the shown
+    emotion and cross-fade state (driven by ``FaceState.timestamp``)."""
 
     def __init__(self, preset: Preset) -> None:
         self._x = np.zeros(EXTENDED_INPUTS, dtype=np.float32)
