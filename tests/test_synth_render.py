@@ -34,7 +34,8 @@ def _person(seed: int = 3) -> tuple[Identity, SessionConditions]:
     # A straight, centred headset with no lens intrusion: geometry checks read image coordinates directly.
     n = len(CAMERAS)
     sess = dataclasses.replace(sess, slip_shift=((0.0, 0.0),) * n, slip_rotation_deg=(0.0,) * n,
-                               slip_scale=(1.0,) * n, intrusion=0.0, motion_blur_prob=0.0)
+                               slip_scale=(1.0,) * n, slip_aspect=(1.0,) * n, slip_shear=(0.0,) * n,
+                               intrusion=0.0, motion_blur_prob=0.0)
     return ident, sess
 
 

@@ -29,42 +29,47 @@ class ViewGeometry:
     y: np.ndarray  # (1, Hc, 1) float32 face y of each canvas row (increasing DOWN)
 
     @staticmethod
-    def for_size(out_hw: tuple[int, int], supersample: float = 1.0,
-                 slip: tuple[tuple[float, float], float, float] | None = None) -> ViewGeometry:
-        """Canvas for an output size. With ``slip`` = (shift, rotation_deg, scale) the canvas is just large
-        enough for what that slip shows (fewer pixels to draw); without it, a generous fixed margin."""
+    def for_size(out_hw: tuple[int, int], supersample: float = 1.0, slip: tuple | None = None) -> ViewGeometry:
+        """Canvas for an output size. With ``slip`` = (shift, rotation_deg, scale[, aspect, shear]) the canvas is
+        just large enough for what that slip shows (fewer pixels to draw); without it, a generous fixed margin."""
         h, w = out_hw
         m = min(h, w)
         px = 2.0 / (m * supersample)
         if slip is None:
             half_x, half_y = CANVAS_EXTENT * w / m, CANVAS_EXTENT * h / m
         else:
-            shift, rot, scale = slip
-            th = math.radians(rot)
-            c, s = abs(math.cos(th)) / scale, abs(math.sin(th)) / scale
+            a = _slip_linear(*slip[1:])
             vx, vy = w / m, h / m  # view half extents in face units before slip
             margin = 3 * px  # bilinear taps + rounding
-            half_x = c * vx + s * vy + 2 * abs(shift[0]) + margin
-            half_y = s * vx + c * vy + 2 * abs(shift[1]) + margin
+            half_x = abs(a[0, 0]) * vx + abs(a[0, 1]) * vy + 2 * abs(slip[0][0]) + margin
+            half_y = abs(a[1, 0]) * vx + abs(a[1, 1]) * vy + 2 * abs(slip[0][1]) + margin
         wc, hc = int(math.ceil(2 * half_x / px)), int(math.ceil(2 * half_y / px))
         x = ((np.arange(wc, dtype=np.float32) + 0.5) * px - wc * px / 2).reshape(1, 1, wc)
         y = ((np.arange(hc, dtype=np.float32) + 0.5) * px - hc * px / 2).reshape(1, hc, 1)
         return ViewGeometry(out_hw=(h, w), canvas_hw=(hc, wc), px=px, x=x, y=y)
 
-    def slip_matrix(self, shift: tuple[float, float], rotation_deg: float, scale: float) -> np.ndarray:
+    def slip_matrix(self, shift: tuple[float, float], rotation_deg: float, scale: float, aspect: float = 1.0,
+                    shear: float = 0.0) -> np.ndarray:
         """2x3 matrix mapping OUTPUT pixel (col, row) -> CANVAS pixel, for cv2 WARP_INVERSE_MAP."""
         h, w = self.out_hw
         m = min(h, w)
         hc, wc = self.canvas_hw
         view_px = 2.0 / m  # face units per output pixel before zoom
-        th = math.radians(rotation_deg)
-        c, s = math.cos(th) / scale, math.sin(th) / scale
-        # output pixel -> view coords (centred, face units) -> rotate/zoom -> shift -> canvas pixel
-        a = np.array([[c, -s], [s, c]], np.float64) * view_px / self.px
+        # output pixel -> view coords (centred, face units) -> shear/squash/rotate/zoom -> shift -> canvas pixel
+        a = _slip_linear(rotation_deg, scale, aspect, shear) * view_px / self.px
         centre_out = np.array([w / 2 - 0.5, h / 2 - 0.5])
         centre_canvas = np.array([wc / 2 - 0.5, hc / 2 - 0.5]) + np.array(shift) * 2.0 / self.px
         t = centre_canvas - a @ centre_out
         return np.hstack([a, t[:, None]]).astype(np.float64)
+
+
+def _slip_linear(rotation_deg: float, scale: float, aspect: float = 1.0, shear: float = 0.0) -> np.ndarray:
+    """2x2 map from view coordinates to face coordinates for one slip (rotation, zoom, squash, shear)."""
+    th = math.radians(rotation_deg)
+    rot = np.array([[math.cos(th), -math.sin(th)], [math.sin(th), math.cos(th)]])
+    # aspect < 1: the face looks vertically squashed (the view covers more face height)
+    squash = np.array([[1.0, shear], [0.0, 1.0 / aspect]])
+    return rot @ squash / scale
 
 
 def warp_to_camera(canvas: np.ndarray, geom: ViewGeometry, matrix: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from bridge.schema import BLENDSHAPE_INDEX as _I
 from bridge.synth.camera import ViewGeometry
 from bridge.synth.expressions import LOWER_ARC, UPPER_ARC, lid_opening
 from bridge.synth.identity import Identity, SessionConditions
-from bridge.synth.textures import fractal_noise, strands, value_noise
+from bridge.synth.textures import fractal_noise, hair_texture, strands, value_noise
 
 SIDES = ("left", "right")
 _SPRITE = 64  # iris sprite size (px); drawn once per identity/session, warped per frame
@@ -114,8 +114,9 @@ def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw
                                           + fractal_noise(rng, (hc, wc), 50.0, 2))
     skin = (ident.skin_nir * shading * texture).astype(np.float32)
 
-    hair = 0.55 + 0.45 * fractal_noise(rng, (hc, wc), 30.0, 2)
-    hair = np.clip(hair * (0.7 + 0.3 * strands(rng, wc, 0.9, 2.0))[None, :], 0, 1).astype(np.float32)
+    # Brow hairs run mostly sideways: fine strands smeared horizontally, denser in the middle of the band.
+    hair = 0.25 + 0.85 * hair_texture(rng, (hc, wc), strand_px=0.04 / geom.px, horizontal=True)
+    hair = np.clip(hair, 0, 1).astype(np.float32)
     lash = strands(rng, wc, ident.lash_density, period_px=max(1.5, 0.02 / geom.px))
 
     iris_sprite = _iris_sprite(rng, ident, sess.pupil_fraction)

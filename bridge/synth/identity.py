@@ -92,6 +92,8 @@ class SessionConditions:
     background_texture: float
     headset_shade: float  # grey of the headset body in the external webcam
     mouth_illumination: float  # NIR falloff strength toward the bottom of the mouth camera
+    slip_aspect: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)  # per view vertical squash (oblique camera, < 1)
+    slip_shear: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)  # per view horizontal shear (off-axis camera)
 
 
 VIEW_ORDER = ("left_eye", "right_eye", "mouth", "lower_face")
@@ -188,6 +190,10 @@ def sample_session(rng: np.random.Generator, identity: Identity) -> SessionCondi
         background_texture=_u(rng, 0.0, 0.2),
         headset_shade=_u(rng, 0.05, 0.5),
         mouth_illumination=_u(rng, 0.2, 0.7),
+        # The eye/mouth cameras look at the face obliquely from below/the side: squash and shear stand in for
+        # the perspective of a close off-axis camera.
+        slip_aspect=tuple(_u(rng, 0.8, 1.08) for _ in range(n)),
+        slip_shear=tuple(_u(rng, -0.15, 0.15) for _ in range(n)),
     )
 
 

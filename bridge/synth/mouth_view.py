@@ -233,8 +233,8 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
     y0 = corner_y * absu**1.8 - 0.05 * shrug_up - 0.03 * shrug_lo
     yiu = y0 - open_up * pa - 0.03 * shrug_up
     yil = y0 + open_lo * pa - 0.04 * shrug_lo
-    you = yiu - th_u * bow - 0.005
-    yol = yil + th_l * pl + 0.005
+    you = yiu - th_u * bow - 0.005 * pl  # (the small margins vanish past the corners: no line across the face)
+    yol = yil + th_l * pl + 0.005 * pl
 
     img = np.empty((b, hc, wc), np.float32)
     img[:] = assets.skin

@@ -58,7 +58,8 @@ class _ViewCamera:
         geom = assets.geom
         h, w = geom.out_hw
         self.geom = geom
-        matrix = geom.slip_matrix(sess.slip_shift[i], sess.slip_rotation_deg[i], sess.slip_scale[i])
+        matrix = geom.slip_matrix(sess.slip_shift[i], sess.slip_rotation_deg[i], sess.slip_scale[i],
+                                  sess.slip_aspect[i], sess.slip_shear[i])
         if view == "left_eye":
             # Canonical eye canvases have the nose at +x (right-eye layout); the subject's left eye, seen by
             # its own camera, has the nose at image LEFT, so read the canvas mirrored.
@@ -112,7 +113,9 @@ class HeadsetRenderer:
         size = self.sizes[view]
         k = self.render_scale
         i = VIEW_ORDER.index(view)
-        slip = (sess.slip_shift[i], sess.slip_rotation_deg[i], sess.slip_scale[i])  # canvas only as big as needed
+        # the canvas is only as big as this slip needs
+        slip = (sess.slip_shift[i], sess.slip_rotation_deg[i], sess.slip_scale[i], sess.slip_aspect[i],
+                sess.slip_shear[i])
         if view in ("left_eye", "right_eye"):
             assets = build_eye_assets(ident, sess, 0 if view == "left_eye" else 1, size, k, slip)
         elif view == "mouth":

@@ -36,12 +36,13 @@ def strands(rng: np.random.Generator, n: int, density: float, period_px: float =
     return np.clip(0.35 + 0.45 * density + 0.2 * fine + 0.15 * clumps, 0.0, 1.0).astype(np.float32)
 
 
-def hair_texture(rng: np.random.Generator, shape: tuple[int, int], strand_px: float = 3.0) -> np.ndarray:
-    """0..1 fine hair coverage: per-pixel noise smeared along (mostly vertical) strands, with clumps."""
+def hair_texture(rng: np.random.Generator, shape: tuple[int, int], strand_px: float = 3.0,
+                 horizontal: bool = False) -> np.ndarray:
+    """0..1 fine hair coverage: per-pixel noise smeared along strands (vertical, or horizontal for brows)."""
     h, w = shape
     fine = rng.random((h, w)).astype(np.float32)
     k = max(1, int(round(strand_px)))
-    fine = cv2.blur(fine, (1, 2 * k + 1))
+    fine = cv2.blur(fine, (2 * k + 1, 1) if horizontal else (1, 2 * k + 1))
     fine = (fine - fine.mean()) / (fine.std() + 1e-6)
     clumps = value_noise(rng, shape, max(3.0, max(h, w) / 8.0))
     return np.clip(0.55 + 0.3 * fine + 0.25 * clumps, 0.0, 1.0).astype(np.float32)
