@@ -46,6 +46,47 @@ namespace FaceBridge.Tests
             }
         }
 
+        [Test, Timeout(60000)]
+        public void FramesTakenWhileReceivingAreNeverTorn()
+        {
+            // Every frame carries 52 copies of (sequence / 1000): a frame mixed from two packets would show it.
+            using (var receiver = new UdpFrameReceiver(ReceiverProtocol.FaceBridge, "127.0.0.1", 0))
+            using (var sender = new UdpClient())
+            {
+                Assert.IsTrue(receiver.Start());
+                var target = new IPEndPoint(IPAddress.Loopback, receiver.BoundPort);
+                var names = TestPackets.Names(5, "arkit52", TestPackets.Arkit52);
+                sender.Send(names, names.Length, target);
+                const int count = 1000;
+                var packets = new byte[count][];
+                for (int i = 0; i < count; i++) packets[i] = TestPackets.Frame(i + 1, 5, Filled(52, (i + 1) / 1000f));
+                var thread = new Thread(() =>
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        sender.Send(packets[i], packets[i].Length, target);
+                        if (i % 10 == 9) Thread.Sleep(1); // paced so a busy machine drops nothing
+                    }
+                });
+                thread.Start();
+                var frame = new FaceFrame();
+                int taken = 0, lastSequence = 0;
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (lastSequence < count && DateTime.UtcNow < deadline)
+                {
+                    if (!receiver.TryTakeLatest(frame)) { Thread.Sleep(0); continue; }
+                    taken++;
+                    Assert.Greater(frame.Sequence, lastSequence, "frames are handed over in order");
+                    lastSequence = frame.Sequence;
+                    float expected = frame.Sequence / 1000f;
+                    for (int k = 0; k < 52; k++) Assert.AreEqual(expected, frame.Values[k], "torn frame");
+                }
+                thread.Join();
+                Assert.Greater(taken, 1);
+                Assert.AreEqual(count, lastSequence, "the newest frame is always delivered in the end");
+            }
+        }
+
         [Test]
         public void APortInUseGivesAClearErrorInsteadOfAnException()
         {
