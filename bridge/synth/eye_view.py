@@ -19,7 +19,7 @@ from bridge.synth.textures import fractal_noise, hair_texture, strands, value_no
 
 SIDES = ("left", "right")
 _SPRITE = 64  # iris sprite size (px); drawn once per identity/session, warped per frame
-_SPRITE_R = 30.0
+_SPRITE_R = 24.0  # iris radius in sprite px; the sprite reaches r = 1.3 for a contact-lens rim
 _GLINT_SPRITE = 48
 _GLINT_R = 14.0
 EYE_CENTRE_Y = 0.12  # the eye sits a little below the view centre; the brow is near the top edge
@@ -64,7 +64,14 @@ def _iris_sprite(rng: np.random.Generator, ident: Identity, pupil_fraction: floa
     pupil = np.clip((pupil_fraction - r) * _SPRITE_R + 0.5, 0, 1)
     value = value * (1 - pupil) + 0.025 * pupil
     alpha = np.clip((1.0 - r) * _SPRITE_R + 0.5, 0, 1)
-    return np.dstack([np.clip(value, 0, 1) * alpha, alpha]).astype(np.float32)
+    premult = np.clip(value, 0, 1) * alpha
+    if ident.contact_lens:
+        # A soft lens rim just outside the limbus: a thin dark ring drawn over the sclera.
+        ring = np.clip(1.0 - np.abs(r - ident.contact_lens_radius) * _SPRITE_R / 1.2, 0, 1) * (r > 1.0)
+        ring_alpha = 0.35 * ring
+        premult = premult + ring_alpha * 0.25 * ident.iris_nir
+        alpha = np.maximum(alpha, ring_alpha)
+    return np.dstack([premult, alpha]).astype(np.float32)
 
 
 def _glint_sprite(rng: np.random.Generator, sess: SessionConditions, sigma_sprite_px: float) -> np.ndarray:
@@ -258,6 +265,8 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
         eyeball *= -0.35
         eyeball += 1.0
         eyeball *= assets.sclera_col
+        # tear meniscus on the lower lid margin: a thin specular line in NIR
+        eyeball += _soft_band(yb - (yl - 0.015), 0.012 + px) * (0.25 * inside_eye)
         yaw = np.radians(gaze[:, side, 0]).astype(np.float32)
         pitch = np.radians(gaze[:, side, 1]).astype(np.float32)
         re = 0.85 * a

@@ -62,6 +62,8 @@ class Identity:
     glasses_y: float  # where the lower rim crosses the eye view
     makeup_shadow: float  # eyeshadow darkening of the upper lid (weak in NIR)
     asymmetry: tuple[float, float]  # per-side brow height offsets (left, right)
+    contact_lens: bool = False  # soft lens rim visible around the iris
+    contact_lens_radius: float = 1.15  # relative to the iris radius
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,8 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         glasses_y=_u(rng, 0.55, 0.95),
         makeup_shadow=_u(rng, 0.0, 0.12) if rng.random() < 0.25 else 0.0,
         asymmetry=(_u(rng, -0.05, 0.05), _u(rng, -0.05, 0.05)),
+        contact_lens=bool(rng.random() < 0.12),
+        contact_lens_radius=_u(rng, 1.08, 1.25),
     )
 
 
@@ -164,11 +168,11 @@ def sample_session(rng: np.random.Generator, identity: Identity) -> SessionCondi
     if not isinstance(identity, Identity):
         raise TypeError(f"sample_session: identity must be an Identity, got {type(identity).__name__}")
     n = len(VIEW_ORDER)
-    shifts = tuple((_u(rng, -0.08, 0.08), _u(rng, -0.08, 0.08)) for _ in range(n))
+    shifts = tuple((_u(rng, -0.1, 0.1), _u(rng, -0.1, 0.1)) for _ in range(n))
     return SessionConditions(
         slip_shift=shifts,
         slip_rotation_deg=tuple(_u(rng, -10.0, 10.0) for _ in range(n)),
-        slip_scale=tuple(_u(rng, 0.88, 1.15) for _ in range(n)),
+        slip_scale=tuple(_u(rng, 0.8, 1.25) for _ in range(n)),
         exposure=float(np.exp(rng.normal(0.0, 0.22))),
         gain_noise=_u(rng, 0.005, 0.05),
         gamma=_u(rng, 0.75, 1.3),
