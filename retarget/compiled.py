@@ -18,12 +18,13 @@ EXTENDED_INPUTS = NUM_INPUTS + len(PAD_VALUES)
 
 
 @dataclass(frozen=True)
-class TermGroup:
-    """All terms of one op: ``reduce(x_ext[index] * weight, axis=1)`` then ``scatter @ that``."""
+class TermBlock:
+    """Every min/max/product term in one padded gather: ``g = x_ext[index] * weight``; rows ``start:stop`` of an
+    op are reduced with it; then ``scatter @ reduced`` adds each term (times its weight) to its target."""
 
-    op: str
     index: np.ndarray  # (K, m) int64 into the extended input vector
     weight: np.ndarray  # (K, m) float32 (1.0 on padding)
+    slices: tuple[tuple[str, int, int], ...]  # (op, first row, end row), rows grouped by op
     scatter: np.ndarray  # (T, K) float32: term k's weight into target t
 
 
@@ -35,7 +36,7 @@ class CompiledPreset:
     names: tuple[str, ...]
     input_map: np.ndarray | None  # (N, N) eye link / mirror map, None when identity
     weights: np.ndarray  # (T, N)
-    term_groups: tuple[TermGroup, ...]
+    terms: TermBlock | None
     # curves
     nonlinear: bool  # any dead zone, gamma or ease: needs the |v|/sign path
     dead_zone: np.ndarray
@@ -91,20 +92,26 @@ def compile_preset(preset: Preset) -> CompiledPreset:
             terms_by_op[term.op].append((t, term.weight, term.sources))
         curves[t] = m.curve
 
-    groups = []
-    for op, terms in terms_by_op.items():
-        if not terms:
-            continue
-        width = max(len(src) for _, _, src in terms)
-        index = np.full((len(terms), width), PAD_SLOT[op], dtype=np.int64)
-        wts = np.ones((len(terms), width), dtype=np.float32)
-        scatter = np.zeros((t_count, len(terms)), dtype=np.float32)
-        for k, (t, tw, src) in enumerate(terms):
+    all_terms = [(op, t, tw, src) for op in TERM_OPS for t, tw, src in terms_by_op[op]]
+    block = None
+    if all_terms:
+        width = max(len(src) for *_, src in all_terms)
+        index = np.empty((len(all_terms), width), dtype=np.int64)
+        wts = np.ones((len(all_terms), width), dtype=np.float32)
+        scatter = np.zeros((t_count, len(all_terms)), dtype=np.float32)
+        for k, (op, t, tw, src) in enumerate(all_terms):
+            index[k, :] = PAD_SLOT[op]
             for j, (name, w) in enumerate(src):
                 index[k, j] = INPUT_INDEX[name]
                 wts[k, j] = w
             scatter[t, k] = tw
-        groups.append(TermGroup(op, _ro(index), _ro(wts), _ro(scatter)))
+        slices, start = [], 0
+        for op in TERM_OPS:
+            n = len(terms_by_op[op])
+            if n:
+                slices.append((op, start, start + n))
+                start += n
+        block = TermBlock(_ro(index), _ro(wts), tuple(slices), _ro(scatter))
 
     def per_target(attr, default):
         return np.array([getattr(curves[t], attr) if t in curves else default for t in range(t_count)], np.float32)
@@ -124,7 +131,7 @@ def compile_preset(preset: Preset) -> CompiledPreset:
     emotions, activation, poses = _compile_emotions(preset, row, t_count)
     nonlinear = bool(np.any(dead_zone > 0) or np.any(gamma != 1.0) or ease_groups)
     return CompiledPreset(
-        preset=preset, names=names, input_map=input_map, weights=_ro(weights), term_groups=tuple(groups),
+        preset=preset, names=names, input_map=input_map, weights=_ro(weights), terms=block,
         nonlinear=nonlinear, dead_zone=_ro(dead_zone), dead_zone_scale=_ro(1.0 / (1.0 - dead_zone)),
         gamma=None if np.all(gamma == 1.0) else _ro(gamma), ease_groups=tuple(ease_groups),
         gain=_ro(per_target("gain", 1.0)), offset=_ro(per_target("offset", 0.0)),

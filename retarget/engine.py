@@ -120,15 +120,21 @@ class Retargeter:
             x[:NUM_INPUTS] = c.input_map @ x[:NUM_INPUTS]
         xin = x[:NUM_INPUTS]
         v = c.weights @ xin
-        for g in c.term_groups:
-            gathered = x[g.index] * g.weight
-            if g.op == "max":
-                reduced = gathered.max(axis=1)
-            elif g.op == "min":
-                reduced = gathered.min(axis=1)
+        tb = c.terms
+        if tb is not None:
+            gathered = x[tb.index]
+            gathered *= tb.weight
+            if len(tb.slices) == 1:
+                op = tb.slices[0][0]
+                reduced = gathered.max(axis=1) if op == "max" else (
+                    gathered.min(axis=1) if op == "min" else gathered.prod(axis=1))
             else:
-                reduced = gathered.prod(axis=1)
-            v += g.scatter @ reduced
+                reduced = np.empty(len(gathered), dtype=np.float32)
+                for op, a, b in tb.slices:
+                    rows = gathered[a:b]
+                    reduced[a:b] = rows.max(axis=1) if op == "max" else (
+                        rows.min(axis=1) if op == "min" else rows.prod(axis=1))
+            v += tb.scatter @ reduced
         v = self._curve(v)
 
         t = fs.timestamp if math.isfinite(fs.timestamp) else self._last_t
