@@ -148,6 +148,53 @@ def test_mjpeg_burst_only_newest_frame_is_decoded():
         server.server_close()
 
 
+def test_mjpeg_basic_auth_and_no_password_in_messages():
+    import base64
+
+    jpeg = encode_jpeg(_uniform(150))
+    expected = "Basic " + base64.b64encode(b"cam:s3cret").decode()
+    stop = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="cam"')
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=b")
+            self.end_headers()
+            while not stop.is_set():
+                self.wfile.write(b"--b\r\nContent-Type: image/jpeg\r\n\r\n" + jpeg + b"\r\n")
+                self.wfile.flush()
+                stop.wait(0.02)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        wrong = open_frameset_source([CameraSpec(f"http://cam:wrong@127.0.0.1:{port}/video", views=("mouth",))])
+        with pytest.raises(SourceError) as err:
+            wrong.start()
+        assert "401" in str(err.value) and "USER:PASSWORD" in str(err.value) and "wrong" not in str(err.value)
+        source = open_frameset_source([CameraSpec(f"http://cam:s3cret@127.0.0.1:{port}/video", views=("mouth",))])
+        try:
+            source.start()
+            _read_until(source, lambda f: abs(_mean(f) - 150) < 3)
+            assert "s3cret" not in source.cameras[0].describe()
+        finally:
+            source.close()
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
 def test_http_url_that_is_not_multipart_falls_back_to_videocapture(tmp_path):
     video = tmp_path / "clip.avi"
     _write_video(video, [60, 60, 60, 60, 60])

@@ -8,6 +8,7 @@ plain video URL) is handed to OpenCV's VideoCapture instead.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import socket
@@ -18,6 +19,7 @@ import numpy as np
 
 from bridge.sources.base import Backoff, CameraSource, ConnectionLost, SourceError
 from bridge.sources.jpeg import JpegStreamSplitter, decode_newest
+from bridge.sources.spec import redact_url
 
 READ_CHUNK = 64 * 1024
 
@@ -35,6 +37,7 @@ class MjpegHttpSource(CameraSource):
             raise SourceError(f"camera {name!r}: {url!r} is not an http(s) URL with a host")
         self.url = url
         self._parsed = parsed
+        self._safe_url = redact_url(url)  # no password in messages
         self.timeout = timeout
         self._conn: http.client.HTTPConnection | None = None
         self._response: http.client.HTTPResponse | None = None
@@ -43,7 +46,7 @@ class MjpegHttpSource(CameraSource):
         self.content_type = ""
 
     def describe(self) -> str:
-        return f"MJPEG camera {self.name!r} ({self.url})"
+        return f"MJPEG camera {self.name!r} ({self._safe_url})"
 
     def _connect(self) -> None:
         if self._fallback is not None:
@@ -53,15 +56,20 @@ class MjpegHttpSource(CameraSource):
         conn_cls = http.client.HTTPSConnection if p.scheme == "https" else http.client.HTTPConnection
         conn = conn_cls(p.hostname, p.port, timeout=self.timeout)
         path = (p.path or "/") + (f"?{p.query}" if p.query else "")
+        headers = {"Accept": "multipart/x-mixed-replace, */*"}
+        if p.username is not None:  # http://user:pass@host/ (IP cameras, phone webcam apps)
+            credentials = f"{urllib.parse.unquote(p.username)}:{urllib.parse.unquote(p.password or '')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
         try:
-            conn.request("GET", path, headers={"Accept": "multipart/x-mixed-replace, */*"})
+            conn.request("GET", path, headers=headers)
             response = conn.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            raise SourceError(f"no answer from {self.url}: {exc}") from exc
+            raise SourceError(f"no answer from {self._safe_url}: {exc}") from exc
         if response.status != 200:
             conn.close()
-            raise SourceError(f"{self.url} answered HTTP {response.status} {response.reason}")
+            hint = " (give credentials as http://USER:PASSWORD@HOST/...)" if response.status == 401 else ""
+            raise SourceError(f"{self._safe_url} answered HTTP {response.status} {response.reason}{hint}")
         self.content_type = response.getheader("Content-Type", "")
         if not self.content_type.lower().startswith("multipart/"):
             conn.close()
@@ -87,12 +95,12 @@ class MjpegHttpSource(CameraSource):
         try:
             data = response.read1(READ_CHUNK)
         except TimeoutError as exc:
-            raise ConnectionLost(f"no data from {self.url} for {self.timeout:.1f} s") from exc
+            raise ConnectionLost(f"no data from {self._safe_url} for {self.timeout:.1f} s") from exc
         except (http.client.HTTPException, ValueError, AttributeError) as exc:
             # ValueError/AttributeError: the response was closed under us by close() or a reset
-            raise ConnectionLost(f"stream from {self.url} broke: {exc}") from exc
+            raise ConnectionLost(f"stream from {self._safe_url} broke: {exc}") from exc
         if not data:
-            raise ConnectionLost(f"{self.url} closed the stream")
+            raise ConnectionLost(f"{self._safe_url} closed the stream")
         truncated_before = self._splitter.truncated
         frames = self._splitter.feed(data)
         if self._splitter.truncated > truncated_before:

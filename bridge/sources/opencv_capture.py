@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from bridge.sources.base import Backoff, CameraSource, ConnectionLost, EndOfStream, Pacer, SourceError
+from bridge.sources.spec import redact_url
 
 STREAM_OPEN_TIMEOUT_MS = 5000
 STREAM_READ_TIMEOUT_MS = 2000
@@ -38,7 +39,7 @@ class VideoCaptureSource(CameraSource):
         self.fourcc = fourcc
 
     def describe(self) -> str:
-        return f"{self.kind} camera {self.name!r} ({self.target})"
+        return f"{self.kind} camera {self.name!r} ({redact_url(str(self.target))})"
 
     def availability_hint(self) -> str:
         return "" if self.is_file else super().availability_hint()
@@ -55,7 +56,7 @@ class VideoCaptureSource(CameraSource):
         if not cap.isOpened():
             cap.release()
             what = "file" if self.is_file else "device/stream"
-            raise SourceError(f"OpenCV could not open {what} {self.target!r}")
+            raise SourceError(f"OpenCV could not open {what} {redact_url(str(self.target))!r}")
         if not self.is_file:
             # Requests to the driver; a camera that cannot do them keeps its own mode (OpenCV reports the result).
             if self.fourcc:
@@ -79,7 +80,7 @@ class VideoCaptureSource(CameraSource):
         if ok and frame is not None:
             return frame
         if not self.is_file:
-            raise ConnectionLost(f"no frame from {self.target!r} (unplugged or stream ended)")
+            raise ConnectionLost(f"no frame from {redact_url(str(self.target))!r} (unplugged or stream ended)")
         if self.loop and cap.get(cv2.CAP_PROP_FRAME_COUNT) > 0:
             cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             ok, frame = cap.read()

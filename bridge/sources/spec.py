@@ -30,6 +30,19 @@ SPEC_HELP = ("expected 'synthetic', a device index (0), /dev/videoN, a video fil
              "http(s)://... (MJPEG), rtsp://..., serial:PORT[@BAUD] or replay:PATH")
 
 
+def redact_url(text: str) -> str:
+    """The URL without its password (for messages and logs); other strings unchanged."""
+    if "://" not in text or "@" not in text:
+        return text
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(text)
+    if parts.password is None:
+        return text
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
 @dataclass(frozen=True, slots=True)
 class SourceTarget:
     """A parsed spec string: what kind of transport and where."""
