@@ -407,8 +407,12 @@ def test_discovery_reads_dev_and_sysfs(tmp_path):
         (dev / name).write_text("")
     (sysfs / "video2").mkdir(parents=True)
     (sysfs / "video2" / "name").write_text("HD Webcam\n")
+    (sysfs / "video2" / "index").write_text("0\n")
+    (sysfs / "video10").mkdir(parents=True)
+    (sysfs / "video10" / "index").write_text("1\n")
     videos = list_video_devices(dev_root=str(dev), sys_root=str(sysfs))
     assert [(v.index, v.name) for v in videos] == [(2, "HD Webcam"), (10, "")]
+    assert videos[0].error == "" and "metadata" in videos[1].error
     ports = list_serial_ports(dev_root=str(dev), sys_root=str(sysfs))
     assert [os.path.basename(p.path) for p in ports] == ["ttyACM1", "ttyUSB0"]
 

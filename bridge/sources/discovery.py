@@ -83,7 +83,12 @@ def list_video_devices(probe: bool = False, dev_root: str = "/dev", sys_root: st
         if not match:
             continue
         index = int(match.group(1))
-        name = _read_text(os.path.join(sys_root, os.path.basename(path), "name"))
+        node = os.path.join(sys_root, os.path.basename(path))
+        name = _read_text(os.path.join(node, "name"))
+        # UVC cameras create a second node per camera for metadata (sysfs index 1): not a picture source.
+        if _read_text(os.path.join(node, "index")) not in ("", "0"):
+            out.append(VideoDeviceInfo(path, index, name, error="metadata node, not a capture device"))
+            continue
         out.append(probe_video_device(index, path, name) if probe else VideoDeviceInfo(path, index, name))
     return out
 
