@@ -7,7 +7,7 @@ reproducible at any resolution.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -199,8 +199,3 @@ def sample_session(rng: np.random.Generator, identity: Identity) -> SessionCondi
         slip_aspect=tuple(_u(rng, 0.8, 1.08) for _ in range(n)),
         slip_shear=tuple(_u(rng, -0.15, 0.15) for _ in range(n)),
     )
-
-
-def describe(obj: Identity | SessionConditions) -> dict[str, object]:
-    """Plain dict of an Identity/SessionConditions (for manifests and debugging)."""
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}

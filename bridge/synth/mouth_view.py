@@ -177,6 +177,16 @@ def _edge(d: np.ndarray, inv_px: float) -> np.ndarray:
     return d
 
 
+def _coverage(y: np.ndarray, top: np.ndarray, bottom: np.ndarray, inv_px: float) -> np.ndarray:
+    """Fraction of each pixel row covered by the band [top, bottom] (box filter): 0 for an empty band."""
+    yp = y * inv_px
+    cov = np.minimum(yp + 0.5, bottom * inv_px)
+    cov -= np.maximum(yp - 0.5, top * inv_px)
+    np.maximum(cov, 0.0, out=cov)
+    np.minimum(cov, 1.0, out=cov)
+    return cov
+
+
 def _rows(yf: np.ndarray, lo: float, hi: float) -> slice:
     """Canvas rows whose face y lies in [lo, hi] (with a pixel of margin)."""
     col = yf[0, :, 0]
@@ -278,7 +288,7 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
     rows = _rows(yall, float(you.min()), float(yol.max()))
     y = yall[:, rows]
     band = img[:, rows]
-    lips = _edge(y - you, inv_px) * _edge(yol - y, inv_px)
+    lips = _coverage(y, you, yol, inv_px)
     lip_shade = (1.0 - mats.lip_ratio) * (1.0 + assets.lip_lines)
     # The upper lip faces down (shadowed), the lower lip faces the camera (a soft highlight).
     lower_hl = _band(y - 0.5 * (yil + yol), 0.6 * th_l + 1e-3) * 0.1
@@ -290,7 +300,7 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
     rows_ap = _rows(yall, float(yiu.min()), float(yil.max()))
     y = yall[:, rows_ap]
     band = img[:, rows_ap]
-    ap = _edge(y - yiu, inv_px) * _edge(yil - y, inv_px)
+    ap = _coverage(y, yiu, yil, inv_px)
     if np.any(ap > 0):
         teeth_h = 0.06 + 0.03 * jaw_gap
         gaps = 1.0 - assets.teeth_gaps
@@ -334,8 +344,8 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
     ry = chin_bottom - top
     rows = _rows(yall, top, float(chin_bottom.max()) + 0.05)
     y = yall[:, rows]
-    t = np.clip((y - top) / ry, 0.0, 1.0)  # (B,H,1)
-    half = fw * np.sqrt(1.0 - t * t)
+    t = np.clip((y - top) / ry, 0.0, None)  # (B,H,1)
+    half = np.where(t < 1.0, fw * np.sqrt(np.maximum(1.0 - t * t, 0.0)), -1.0)  # below the chin: no face
     shift = jaw_dx * t
     face = _edge(half - np.abs(x - shift), inv_px)
     band = img[:, rows]

@@ -52,9 +52,11 @@ def contact_sheet(identities: int = 6, seed: int = 0, size: int = 128) -> np.nda
     blocks = []
     for view in CAMERAS:
         block = np.full((label_h + identities * (size + gap), n * (size + gap)), 255, np.uint8)
-        cv2.putText(block, view, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 1, cv2.LINE_AA)
         for c, name in enumerate(SHEET_EXPRESSIONS):
-            cv2.putText(block, name, (c * (size + gap) + 60, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 0, 1, cv2.LINE_AA)
+            text = f"{view}: {name}" if c == 0 else name
+            scale = 0.4 if size >= 96 else 0.3
+            cv2.putText(block, text[: max(4, size // 6)] if c else text, (c * (size + gap) + 2, 16),
+                        cv2.FONT_HERSHEY_SIMPLEX, scale, 0, 1, cv2.LINE_AA)
             for r in range(identities):
                 y0 = label_h + r * (size + gap)
                 block[y0 : y0 + size, c * (size + gap) : c * (size + gap) + size] = frames[view][r, c]
