@@ -62,6 +62,8 @@ class Identity:
     glasses_y: float  # where the lower rim crosses the eye view
     makeup_shadow: float  # eyeshadow darkening of the upper lid (weak in NIR)
     asymmetry: tuple[float, float]  # per-side brow height offsets (left, right)
+    head_hair_length: float = 0.0  # 0 short .. 1 long hair falling beside the face (external webcam)
+    head_hair_visible: float = 0.2  # its grey level in visible light
     contact_lens: bool = False  # soft lens rim visible around the iris
     contact_lens_radius: float = 1.15  # relative to the iris radius
 
@@ -158,6 +160,8 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         glasses_y=_u(rng, 0.55, 0.95),
         makeup_shadow=_u(rng, 0.0, 0.12) if rng.random() < 0.25 else 0.0,
         asymmetry=(_u(rng, -0.05, 0.05), _u(rng, -0.05, 0.05)),
+        head_hair_length=_u(rng, 0.3, 1.0) if rng.random() < 0.45 else _u(rng, 0.0, 0.15),
+        head_hair_visible=_u(rng, 0.03, 0.6),
         contact_lens=bool(rng.random() < 0.12),
         contact_lens_radius=_u(rng, 1.08, 1.25),
     )

@@ -64,7 +64,8 @@ def _grids(geom: ViewGeometry, scale: float, y_offset: float) -> tuple[np.ndarra
     return xf, yf, geom.px * scale
 
 
-def _static_skin(rng, ident: Identity, xf, yf, skin_level: float, shape, light_dir: float) -> np.ndarray:
+def _static_skin(rng, ident: Identity, xf, yf, skin_level: float, shape, light_dir: float,
+                 nose_shadow: float = 0.0) -> np.ndarray:
     X, Y = xf[0], yf[0]
     cheeks = np.exp(-(((np.abs(X) - 0.75) / 0.35) ** 2) - ((Y + 0.15) / 0.4) ** 2)
     chin = np.exp(-((X / 0.35) ** 2) - ((Y - 0.5 * ident.chin_length) / 0.18) ** 2)
@@ -72,6 +73,8 @@ def _static_skin(rng, ident: Identity, xf, yf, skin_level: float, shape, light_d
     roundness = np.clip(np.abs(X) / (1.05 * ident.face_width), 0, 1) ** 3
     shading = 1.0 + 0.08 * cheeks + 0.06 * chin - 0.08 * philtrum + 0.25 * light_dir * np.clip(X / 1.2, -1, 1)
     shading = shading * (1.0 - 0.3 * roundness)
+    # Light from above: the nose shades the upper lip (external camera only; the headset LEDs sit near the camera).
+    shading = shading * (1.0 - nose_shadow * np.exp(-((X / 0.3) ** 2) - ((Y + 0.5) / 0.1) ** 2))
     texture = 1.0 + ident.skin_texture * (fractal_noise(rng, shape, 12.0, 3) + 0.5 * fractal_noise(rng, shape, 48.0, 2))
     return (skin_level * shading * texture).astype(np.float32)
 
@@ -119,7 +122,8 @@ def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tu
     geom = ViewGeometry.for_size(out_hw, supersample, slip)
     xf, yf, pxf = _grids(geom, LOWER_FACE_VIEW_SCALE, 0.12)
     shape = geom.canvas_hw
-    skin = _static_skin(rng, ident, xf, yf, ident.skin_visible, shape, sess.light_direction)
+    skin = _static_skin(rng, ident, xf, yf, ident.skin_visible, shape, sess.light_direction,
+                        nose_shadow=rng.uniform(0.05, 0.3))
     hair = hair_texture(rng, shape, strand_px=0.025 / pxf)
     X, Y = geom.x[0], geom.y[0]  # view coordinates
     # Room behind the person, then the neck (shadowed skin) under the chin.
@@ -133,6 +137,14 @@ def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tu
     shirt = np.clip((Y - 0.95) / 0.05, 0, 1) * np.clip((np.abs(X) - 0.2) / 0.05, 0, 1)
     background = room * (1 - neck) + neck_level * neck
     background = background * (1 - shirt) + rng.uniform(0.05, 0.8) * shirt
+    # Head hair falling beside the face (behind it: the face is composited over the background).
+    face_edge = 1.05 * ident.face_width / LOWER_FACE_VIEW_SCALE
+    hair_w = 0.08 + 0.25 * ident.head_hair_length
+    hair_end = -0.2 + 1.3 * ident.head_hair_length
+    side = np.clip((face_edge + hair_w - np.abs(X)) / 0.04, 0, 1) * np.clip((np.abs(X) - face_edge + 0.2) / 0.04, 0, 1)
+    hair_mask = side * np.clip((hair_end - Y) / 0.1, 0, 1)
+    hair_level = ident.head_hair_visible * (0.8 + 0.4 * hair_texture(rng, shape, strand_px=0.03 / pxf))
+    background = background * (1 - hair_mask) + hair_level * hair_mask
     # Headset body: dark plastic over the upper face with a lighter facial-interface rim along its lower edge.
     curve = -0.28 + rng.uniform(-0.06, 0.06) + 0.14 * (X / 0.9) ** 2
     body = np.clip((curve - Y) / 0.02, 0, 1) * np.clip((1.15 * ident.face_width * 0.6 - np.abs(X) + 0.35) / 0.05, 0, 1)
@@ -141,7 +153,10 @@ def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tu
     shade = shade * (1.0 + 0.3 * np.clip(-Y - 0.5, 0, 1))
     strap = np.clip((np.abs(X) - 0.95) / 0.05, 0, 1) * np.clip((0.0 - Y) / 0.05, 0, 1)
     cover = np.clip(body + strap, 0, 1)
-    overlay_mul = (1.0 - cover)[None].astype(np.float32)
+    # The headset shades the face just below it.
+    below = Y - curve
+    shadow = 1.0 - rng.uniform(0.1, 0.4) * np.exp(-np.clip(below, 0, None) / 0.08) * ((below > 0) & (below < 0.3))
+    overlay_mul = ((1.0 - cover) * shadow)[None].astype(np.float32)
     overlay_add = (cover * shade + 0.12 * rim)[None].astype(np.float32)
     touched = np.flatnonzero((overlay_mul[0] < 1.0).any(axis=1))
     overlay_rows = slice(int(touched[0]), int(touched[-1]) + 1) if touched.size else slice(0, 0)
