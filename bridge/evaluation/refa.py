@@ -33,7 +33,7 @@ expression shapes (all but the 8 gaze-driven eyeLook* shapes):
   [P[t,j] >= {ENOUGH_RATIO} * G[t,j]]  (artist expectations of REFA replaced by the exact synthetic labels)
 - neutralness = fraction of neutral-hold frames with max_j in E G[t,j] < {NEUTRAL_GT_MAX} for which
   max_j in E P[t,j] < {NEUTRAL_PRED_MAX}
-- smoothness = mean over j in E active in r (max G >= 0.05) of min(1, (mean|d2 G_j| + {SMOOTH_EPS}) /
+- smoothness = mean over j in E active in r (max G or max P >= 0.05) of min(1, (mean|d2 G_j| + {SMOOTH_EPS}) /
   (mean|d2 P_j| + {SMOOTH_EPS})), d2 = second difference over time: 1 when the prediction is no rougher than the truth
 - eye_closure = over (frame, eye) with G[eyeBlink] >= {EYE_CLOSED_GT}: fraction with P[eyeBlink] >= {EYE_CLOSED_PRED}
 - mouth_closure = over non-neutral-hold frames with max(0, G[jawOpen] - G[mouthClose]) <= {MOUTH_CLOSED_GT}: fraction
@@ -51,7 +51,7 @@ def recording_metrics(pred: np.ndarray, gt: np.ndarray, peak: np.ndarray, neutra
     neutral = neutral_hold & (ge.max(1) < NEUTRAL_GT_MAX)
     out["neutralness"] = float((pe[neutral].max(1) < NEUTRAL_PRED_MAX).mean()) if neutral.any() else np.nan
     if len(gt) >= 3:
-        active = ge.max(0) >= 0.05
+        active = (ge.max(0) >= 0.05) | (pe.max(0) >= 0.05)  # jitter on a shape that should rest counts too
         d2g = np.abs(np.diff(ge, 2, axis=0)).mean(0)
         d2p = np.abs(np.diff(pe, 2, axis=0)).mean(0)
         ratio = np.minimum(1.0, (d2g + SMOOTH_EPS) / (d2p + SMOOTH_EPS))

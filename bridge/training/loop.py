@@ -69,7 +69,10 @@ def fit(name: str, model: torch.nn.Module, n_train: int, make_batch: MakeBatch, 
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss)
+            total += loss.item()
+            if (step + 1) % max(1, steps_per_epoch // 4) == 0 and step + 1 < steps_per_epoch:
+                log(f"[{name}] epoch {epoch + 1}/{cfg.epochs} step {step + 1}/{steps_per_epoch} "
+                    f"loss {total / (step + 1):.4f} ({time.time() - t0:.0f}s)")
         model.eval()
         with torch.no_grad():
             score = float(validate(model))
