@@ -80,8 +80,9 @@ class _ViewCamera:
         self.gain_map = (sess.exposure * vig).astype(np.float32)
         self.noise = float(noise)
         self.lut = gamma_lut(sess.gamma, sess.black_level)
-        # Defocus is specified at model resolution; scale it with the output size.
-        self.blur_sigma = sess.blur_sigma * min(h, w) / 64.0
+        # Defocus is specified in pixels at model resolution (64); blur runs on the canvas (cheaper when the
+        # canvas is coarser than the output), so convert to canvas pixels.
+        self.blur_sigma = sess.blur_sigma * min(h, w) / 64.0 * (2.0 / min(h, w)) / geom.px
         self.motion_prob = sess.motion_blur_prob
 
 
@@ -152,8 +153,9 @@ class HeadsetRenderer:
                 canvas = render_eye_canvas(assets, ident, shapes, gaze)
             else:
                 canvas = render_mouth_canvas(assets, ident, shapes)
-            img = warp_to_camera(np.ascontiguousarray(canvas, np.float32), cam.geom, cam.matrix)
-            blur_frames(img, rng, cam.blur_sigma, cam.motion_prob)
+            canvas = np.ascontiguousarray(canvas, np.float32)
+            blur_frames(canvas, rng, cam.blur_sigma, cam.motion_prob)
+            img = warp_to_camera(canvas, cam.geom, cam.matrix)
             out[view] = finish_camera(img, cam.gain_map, cam.noise, cam.lut, rng)
         return out
 
