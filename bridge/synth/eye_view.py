@@ -17,7 +17,6 @@ from bridge.synth.expressions import LOWER_ARC, UPPER_ARC, lid_opening
 from bridge.synth.identity import Identity, SessionConditions
 from bridge.synth.textures import fractal_noise, hair_texture, strands, value_noise
 
-SIDES = ("left", "right")
 _SPRITE = 64  # iris sprite size (px); drawn once per identity/session, warped per frame
 _SPRITE_R = 24.0  # iris radius in sprite px; the sprite reaches r = 1.3 for a contact-lens rim
 _GLINT_SPRITE = 48
