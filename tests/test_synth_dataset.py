@@ -120,3 +120,14 @@ def test_session_plan_covers_the_requested_time():
         assert plan[0]["kind"] == "collection"
     long_plan = plan_sessions(300)
     assert sum(p["kind"] == "collection" for p in long_plan) >= 2  # re-donning: several collection sessions
+
+
+def test_a_deleted_shard_of_a_finished_dataset_is_rendered_again(tmp_path):
+    out = tmp_path / "ds"
+    m = write_dataset(out, identities=1, seconds=2, seed=5, sizes=SIZES, progress=False)
+    victim = out / m.shards[0]["file"]
+    before = np.load(victim)["mouth"]
+    victim.unlink()
+    again = write_dataset(out, identities=1, seconds=2, seed=5, sizes=SIZES, progress=False)
+    assert again.complete and victim.exists()
+    np.testing.assert_array_equal(np.load(victim)["mouth"], before)

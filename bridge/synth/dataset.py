@@ -215,11 +215,11 @@ def write_dataset(
                     raise ValueError(f"--overwrite only deletes dataset files; {p} is something else: remove it "
                                      f"or pick an empty --out directory")
         elif old is not None and old.same_job(manifest):
-            if old.complete:
+            done = {s["file"]: s for s in old.shards if (out / s["file"]).exists()}
+            if old.complete and len(done) == len(old.shards):
                 if progress:
                     print(f"{out}: dataset already complete ({len(old.shards)} shards)", file=sys.stderr)
                 return old
-            done = {s["file"]: s for s in old.shards if (out / s["file"]).exists()}
         else:
             raise ValueError(f"{out} is not empty and does not hold an unfinished dataset of this same job; "
                              f"pass --overwrite (overwrite=True) to replace it or choose an empty directory")
