@@ -43,6 +43,10 @@ class EyeAssets:
     glint_scale: float  # canvas px per glint-sprite px
     glasses_mul: np.ndarray | None  # (1, Hc, Wc)
     glasses_add: np.ndarray | None
+    crow_feet: np.ndarray  # (1, Hc, Wc) 0..1 wrinkle lines at the outer corner (shown by cheek raise/squint)
+    glabella: np.ndarray  # (1, Hc, Wc) 0..1 vertical furrows at the nasal end of the brow (shown by brow lowering)
+    crow_rows: slice
+    glabella_rows: slice
 
 
 def _iris_sprite(rng: np.random.Generator, ident: Identity, pupil_fraction: float) -> np.ndarray:
@@ -129,6 +133,28 @@ def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw
     glint_scale = sess.glint_ring_radius * ident.iris_radius / (_GLINT_R * geom.px)  # canvas px per sprite px
     glint_sprite = _glint_sprite(rng, sess, sigma_sprite_px=max(0.5, 0.55 / glint_scale))
 
+    # Expression wrinkles are fixed in the skin; only their depth changes per frame.
+    oy = ey - ident.eye_tilt
+    ox = ex - a
+    dx, dy = X - (ox + 0.15), Y - oy
+    r = np.sqrt(dx * dx + dy * dy)
+    theta = np.arctan2(dy, -dx)  # 0 = pointing to the temple
+    n_lines = rng.uniform(5.0, 8.0)
+    lines = np.clip(1.0 - np.abs(np.sin(n_lines * theta + rng.uniform(0, np.pi))) / 0.3, 0, 1)
+    crow = lines * np.clip((r - 0.17) / 0.05, 0, 1) * np.clip((0.45 - r) / 0.15, 0, 1) * (np.abs(theta) < 1.0)
+    crow = (crow * (0.7 + 0.3 * fractal_noise(rng, (hc, wc), 20.0, 2))).astype(np.float32)
+    gx = ex + 1.15 * a
+    gy = ey - ident.brow_height + 0.05
+    glab = np.zeros((hc, wc), np.float32)
+    for k in range(int(rng.integers(1, 3))):
+        lx = gx + 0.08 * k + rng.uniform(-0.03, 0.03)
+        glab += np.clip(1.0 - np.abs(X - lx - 0.15 * (Y - gy)) / 0.025, 0, 1) * np.exp(-(((Y - gy) / 0.15) ** 2))
+    glab = np.clip(glab, 0, 1).astype(np.float32)
+
+    def rows_of(m: np.ndarray) -> slice:
+        touched = np.flatnonzero((m > 0.01).any(axis=1))
+        return slice(int(touched[0]), int(touched[-1]) + 1) if touched.size else slice(0, 0)
+
     glasses_mul = glasses_add = None
     if ident.glasses:
         yg = ident.glasses_y + (0.12 if side else 0.1) * (X / 1.4) ** 2 + 0.05 * X * (1 if side else -1)
@@ -157,6 +183,7 @@ def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw
         glint_offset=(sess.glint_offset[0] * a, sess.glint_offset[1] * a), glint_scale=float(glint_scale),
         glasses_mul=glasses_mul,
         glasses_add=glasses_add,
+        crow_feet=crow[None], glabella=glab[None], crow_rows=rows_of(crow), glabella_rows=rows_of(glab),
     )
 
 
@@ -237,6 +264,16 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
             crease -= ident.makeup_shadow * lid * inside_eye
         crease += 1.0
         img[:, rows] *= crease
+
+    # --- expression wrinkles: crow's feet with cheek raise / squint, glabellar furrows with brow lowering
+    crow_depth = ident.wrinkles * np.clip(col("cheekSquint" + sfx) + 0.5 * col("eyeSquint" + sfx), 0, 1)
+    if np.any(crow_depth > 0.01) and assets.crow_rows.stop > assets.crow_rows.start:
+        r = assets.crow_rows
+        img[:, r] *= 1.0 - crow_depth * assets.crow_feet[:, r]
+    glabella_depth = ident.wrinkles * np.clip(down, 0, 1)
+    if np.any(glabella_depth > 0.01) and assets.glabella_rows.stop > assets.glabella_rows.start:
+        r = assets.glabella_rows
+        img[:, r] *= 1.0 - glabella_depth * assets.glabella[:, r]
 
     # --- lower-lid fold / cheek line (deepens and rises with cheekSquint)
     cheek = col("cheekSquint" + sfx)

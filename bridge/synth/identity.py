@@ -64,6 +64,7 @@ class Identity:
     asymmetry: tuple[float, float]  # per-side brow height offsets (left, right)
     head_hair_length: float = 0.0  # 0 short .. 1 long hair falling beside the face (external webcam)
     head_hair_visible: float = 0.2  # its grey level in visible light
+    wrinkles: float = 0.3  # depth of expression wrinkles (crow's feet, glabellar furrows): an age proxy
     contact_lens: bool = False  # soft lens rim visible around the iris
     contact_lens_radius: float = 1.15  # relative to the iris radius
 
@@ -162,6 +163,7 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         asymmetry=(_u(rng, -0.05, 0.05), _u(rng, -0.05, 0.05)),
         head_hair_length=_u(rng, 0.3, 1.0) if rng.random() < 0.45 else _u(rng, 0.0, 0.15),
         head_hair_visible=_u(rng, 0.03, 0.6),
+        wrinkles=_u(rng, 0.1, 0.6),
         contact_lens=bool(rng.random() < 0.12),
         contact_lens_radius=_u(rng, 1.08, 1.25),
     )
