@@ -299,6 +299,18 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
             nostril = np.clip((1.0 - r2) * 3.0, 0.0, 1.0)
             img[:, rows] *= 1.0 - 0.75 * nostril
 
+    # --- dimples: small pits just outside each mouth corner (mouthDimple*)
+    for sign, suffix, half_w, cy_side in ((1.0, "Left", left[0], left[1]), (-1.0, "Right", right[0], right[1])):
+        depth = s("mouthDimple" + suffix) * (0.35 * mats.fold_scale)
+        if not np.any(depth > 0.01):
+            continue
+        dx_ = cx + sign * (half_w + 0.07)
+        dy_ = cy_side + 0.03
+        rows = _rows(yall, float(dy_.min()) - 0.05, float(dy_.max()) + 0.05)
+        if rows.stop > rows.start:
+            r2 = ((x - dx_) / 0.03) ** 2 + ((yall[:, rows] - dy_) / 0.045) ** 2
+            img[:, rows] *= 1.0 - depth * np.clip(1.0 - r2, 0.0, 1.0)
+
     # --- lips: slightly darker than skin (NIR) / clearly darker (visible); seam between closed lips
     rows = _rows(yall, float(you.min()), float(yol.max()))
     y = yall[:, rows]
