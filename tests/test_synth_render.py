@@ -53,6 +53,12 @@ def test_render_batch_shapes_and_dtype(renderer):
         assert img.std() > 5  # not blank
 
 
+def test_empty_batch(renderer):
+    ident, sess = _person()
+    out = renderer.render_batch(ident, sess, _shapes(0), _gaze(0), np.random.default_rng(0))
+    assert all(img.shape == (0,) + SIZE for img in out.values())
+
+
 def test_subset_of_views_and_non_square_sizes():
     r = HeadsetRenderer({"lower_face": (30, 40), "left_eye": (40, 32)})
     ident, sess = _person()

@@ -146,6 +146,8 @@ class HeadsetRenderer:
         shapes, gaze = check_inputs(shapes, gaze)
         if not isinstance(ident, Identity) or not isinstance(sess, SessionConditions):
             raise TypeError("render_batch: pass an Identity and a SessionConditions (sample_identity/sample_session)")
+        if shapes.shape[0] == 0:
+            return {view: np.zeros((0,) + self.sizes[view], np.uint8) for view in self.views}
         out: dict[str, np.ndarray] = {}
         for view in self.views:
             assets, cam = self._assets(ident, sess, view)
