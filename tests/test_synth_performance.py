@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from bridge.schema import AU10, BLENDSHAPE_INDEX, EMOTIVE5, FER8, NUM_BLENDSHAPES
 from bridge.synth.expressions import (
@@ -127,3 +130,19 @@ def test_bad_arguments():
         free_performance(rng, seconds=-1)
     with pytest.raises(ValueError, match="'smirk' is unknown"):
         collection_performance(rng, items=("smirk",))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shapes=arrays(np.float32, (3, NUM_BLENDSHAPES), elements=st.floats(0.0, 1.0, width=32)),
+    gaze=arrays(np.float32, (3, 2, 2), elements=st.floats(-45.0, 45.0, width=32)),
+)
+def test_derived_labels_stay_in_range_for_any_shapes(shapes, gaze):
+    au = au10_from_shapes(shapes)
+    assert set(np.unique(au)) <= {0, 1}
+    assert np.all(au[:, 0] == (au[:, 1:].sum(1) == 0))  # AU0 exactly when no other AU
+    upper, lower, openness = lid_opening(shapes, gaze)
+    assert np.all((openness >= 0) & (openness <= 1))
+    assert np.all(upper >= 0) and np.all(lower > 0)
+    closed = shapes[:, BLENDSHAPE_INDEX["eyeBlinkLeft"]] >= 0.999
+    assert np.all(openness[closed, 0] < 0.01)
