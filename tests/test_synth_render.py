@@ -130,6 +130,17 @@ def test_gaze_toward_subjects_right_moves_the_pupil_to_image_left_in_both_eyes()
         assert _dark_centroid_x(out_r[view][0]) < _dark_centroid_x(out_l[view][0]) - 5, view
 
 
+def test_webcam_sees_the_head_turn_with_gaze_but_headset_cameras_do_not():
+    r = HeadsetRenderer({"lower_face": (96, 96), "mouth": (96, 96)})
+    ident, sess = _person()
+    shapes = _shapes(1, jawOpen=0.7)
+    right = r.render_batch(ident, sess, shapes, _gaze(1, yaw=30.0), np.random.default_rng(0))
+    left = r.render_batch(ident, sess, shapes, _gaze(1, yaw=-30.0), np.random.default_rng(0))
+    # turning toward the subject's right moves the face (and its open mouth) toward image left
+    assert _dark_centroid_x(right["lower_face"][0]) < _dark_centroid_x(left["lower_face"][0]) - 2
+    np.testing.assert_array_equal(right["mouth"], left["mouth"])  # the mouth camera rides on the headset
+
+
 def test_left_eye_image_is_not_mirrored():
     # The nose (inner corner, caruncle side) of the subject's left eye is on image LEFT in its own camera,
     # and on image RIGHT for the right eye: brows are thicker at the nasal end, so compare brow darkness.

@@ -4,7 +4,7 @@ performances with exact labels, dataset shards and a live source (see docs/synth
 from bridge.synth.identity import Identity, SessionConditions, sample_identity, sample_session
 from bridge.synth.renderer import DEVICE_SIZES, MODEL_SIZE, HeadsetRenderer
 
-GENERATOR_VERSION = "facebridge-synth-4"
+GENERATOR_VERSION = "facebridge-synth-5"
 
 __all__ = [
     "DEVICE_SIZES",

@@ -73,12 +73,15 @@ def _slip_linear(rotation_deg: float, scale: float, aspect: float = 1.0, shear: 
 
 
 def warp_to_camera(canvas: np.ndarray, geom: ViewGeometry, matrix: np.ndarray) -> np.ndarray:
-    """(B, Hc, Wc) float32 canvas -> (B, H, W) float32 camera images through one slip matrix."""
+    """(B, Hc, Wc) float32 canvas -> (B, H, W) float32 camera images through the slip: one (2, 3) matrix for
+    the batch or (B, 2, 3) matrices, one per frame."""
     h, w = geom.out_hw
     out = np.empty((canvas.shape[0], h, w), np.float32)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    per_frame = matrix.ndim == 3
     for b in range(canvas.shape[0]):
-        cv2.warpAffine(canvas[b], matrix, (w, h), dst=out[b], flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        m = matrix[b] if per_frame else matrix
+        cv2.warpAffine(canvas[b], m, (w, h), dst=out[b], flags=flags, borderMode=cv2.BORDER_REPLICATE)
     return out
 
 

@@ -157,9 +157,38 @@ class HeadsetRenderer:
                 canvas = render_mouth_canvas(assets, ident, shapes)
             canvas = np.ascontiguousarray(canvas, np.float32)
             blur_frames(canvas, rng, cam.blur_sigma, cam.motion_prob)
-            img = warp_to_camera(canvas, cam.geom, cam.matrix)
+            matrix = head_motion_matrices(cam, gaze) if view == "lower_face" else cam.matrix
+            img = warp_to_camera(canvas, cam.geom, matrix)
             out[view] = finish_camera(img, cam.gain_map, cam.noise, cam.lut, rng)
         return out
+
+
+# Eye-head coordination: the head turns with about a third of a gaze shift. The headset cameras move with the head
+# (their views do not change), but the external webcam sees the face shift and roll.
+HEAD_FRACTION_OF_GAZE = 0.35
+WEBCAM_SHIFT_PER_DEG = 0.012  # view units per degree of head rotation
+WEBCAM_ROLL_PER_YAW = 0.15  # degrees of image roll per degree of head yaw (people tilt a little as they turn)
+
+
+def head_motion_matrices(cam: _ViewCamera, gaze: np.ndarray) -> np.ndarray:
+    """(B, 2, 3) slip matrices of the external webcam with the head motion implied by each frame's gaze."""
+    yaw = HEAD_FRACTION_OF_GAZE * gaze[:, :, 0].mean(axis=1)
+    pitch = HEAD_FRACTION_OF_GAZE * gaze[:, :, 1].mean(axis=1)
+    px = cam.geom.px
+    out = np.repeat(cam.matrix[None], len(gaze), axis=0)
+    # Turning toward the subject's right moves the face to image LEFT; looking up lifts the chin (image up).
+    # The matrices map output -> canvas, so the canvas offset has the opposite sign of the image motion.
+    out[:, 0, 2] += (yaw * WEBCAM_SHIFT_PER_DEG) / px
+    out[:, 1, 2] += (pitch * WEBCAM_SHIFT_PER_DEG) / px
+    # Roll about the canvas centre: canvas = R (A p + t - centre) + centre.
+    roll = np.radians(WEBCAM_ROLL_PER_YAW * yaw)
+    c, s = np.cos(roll), np.sin(roll)
+    rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)  # (B, 2, 2)
+    hc, wc = cam.geom.canvas_hw
+    centre = np.array([wc / 2 - 0.5, hc / 2 - 0.5])
+    linear = rot @ out[:, :, :2]
+    shift = (rot @ (out[:, :, 2] - centre)[:, :, None])[:, :, 0] + centre
+    return np.concatenate([linear, shift[:, :, None]], axis=2)
 
 
 def check_inputs(shapes, gaze) -> tuple[np.ndarray, np.ndarray]:
