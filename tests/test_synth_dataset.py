@@ -29,6 +29,7 @@ def test_manifest_contents(dataset):
     assert data["au10"] == list(AU10) and data["fer8"] == list(FER8)
     assert data["sizes"] == {v: [32, 32] for v in CAMERAS}
     assert [d["id"] for d in data["identities"]] == [0, 1, 2, 3]
+    assert all(isinstance(d["glasses"], bool) and 0 <= d["facial_hair"] <= 1 for d in data["identities"])
     kinds = {s["kind"] for s in data["shards"]}
     assert kinds == {"collection", "free"}
     for s in data["shards"]:

@@ -119,6 +119,16 @@ def plan_sessions(seconds: float) -> list[dict]:
     return plan
 
 
+def identity_attributes(seed: int, identity: int) -> dict[str, object]:
+    """Appearance facts of one dataset identity worth slicing evaluations by (glasses, beards, mascara...)."""
+    ident = sample_identity(np.random.default_rng([seed, identity]))
+    return {
+        "glasses": ident.glasses, "contact_lens": ident.contact_lens, "facial_hair": round(ident.facial_hair, 3),
+        "mustache": round(ident.mustache, 3), "mascara": round(ident.mascara, 3),
+        "skin_nir": round(ident.skin_nir, 3), "skin_visible": round(ident.skin_visible, 3),
+    }
+
+
 def _shard_name(identity: int, session: int) -> str:
     return f"id{identity:05d}_s{session:02d}.npz"
 
@@ -201,7 +211,8 @@ def write_dataset(
         generator_version=GENERATOR_VERSION, seed=int(seed), identities_count=identities,
         seconds_per_identity=float(seconds), fps=float(fps), sizes={v: list(hw) for v, hw in sizes.items()},
         blendshapes=list(BLENDSHAPE_NAMES), emotive5=list(EMOTIVE5), au10=list(AU10), fer8=list(FER8),
-        expressions=list(EXPRESSIONS), identities=[{"id": i, "split": splits[i]} for i in range(identities)],
+        expressions=list(EXPRESSIONS),
+        identities=[{"id": i, "split": splits[i], **identity_attributes(seed, i)} for i in range(identities)],
     )
     existing = [p for p in out.iterdir()]
     done: dict[str, dict] = {}
