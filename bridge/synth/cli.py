@@ -7,6 +7,7 @@ import sys
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the sheet / dataset / bench actions (imports nothing heavy)."""
     sub = parser.add_subparsers(dest="synth_command", metavar="ACTION")
     sheet = sub.add_parser("sheet", help="render a contact sheet (identities x expressions, every view) to a PNG")
     sheet.add_argument("--out", required=True, help="output PNG path")
@@ -39,6 +40,7 @@ def _positive(name: str, value, minimum=1) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run one synth action; bad arguments print a message naming the flag and return 2."""
     if args.synth_command is None:
         args._synth_parser.print_help()
         return 2

@@ -26,7 +26,6 @@ from bridge.synth.performance import (
     HOLD_SECONDS,
     NEUTRAL_SECONDS,
     RAMP_SECONDS,
-    Performance,
     collection_performance,
     free_performance,
 )
@@ -58,10 +57,12 @@ class DatasetManifest:
     complete: bool = False
 
     def to_json(self) -> str:
+        """The manifest as indented JSON."""
         return json.dumps(asdict(self), indent=1)
 
     @staticmethod
     def read(path: Path) -> DatasetManifest:
+        """Parse manifest.json; raises ValueError naming the file when it is not a FaceBridge manifest."""
         try:
             data = json.loads(Path(path).read_text())
             return DatasetManifest(**data)
@@ -70,9 +71,11 @@ class DatasetManifest:
                              f"with `facebridge synth dataset --out DIR ...`") from None
 
     def split_of(self) -> dict[int, str]:
+        """identity id -> 'train' | 'val' | 'test'."""
         return {int(d["id"]): d["split"] for d in self.identities}
 
     def same_job(self, other: DatasetManifest) -> bool:
+        """True when ``other`` describes the same rendering job (so its shards can be reused on resume)."""
         keys = ("generator_version", "seed", "identities_count", "seconds_per_identity", "fps", "sizes")
         return all(getattr(self, k) == getattr(other, k) for k in keys)
 
@@ -327,8 +330,3 @@ def load_dataset(out_dir: str | os.PathLike, split: str | None = None,
             result[k] = np.zeros(shape, np.uint8)
     result.manifest = manifest
     return result
-
-
-def performance_from_arrays(arrays: dict[str, np.ndarray]) -> Performance:
-    """Rebuild a Performance from loaded arrays (e.g. one shard)."""
-    return Performance(**{k: arrays[k] for k in FIELD_NAMES})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridge.schema import AU10, BLENDSHAPE_INDEX, EMOTIVE5, FER8, NUM_BLENDSHAPES
+from bridge.schema import AU10, BLENDSHAPE_INDEX, NUM_BLENDSHAPES
 
 # FACS action unit -> ARKit shape weights (both sides unless the AU is lateralised with L/R).
 AU_SHAPES: dict[str, dict[str, float]] = {
@@ -209,11 +209,3 @@ def lid_opening(shapes: np.ndarray, gaze: np.ndarray) -> tuple[np.ndarray, np.nd
 # Heights of the upper/lower lid arcs relative to the closure line (eye canvas units; eye half-width ~0.6).
 UPPER_ARC = 0.28
 LOWER_ARC = 0.17
-
-
-def emotive5_index(name: str) -> int:
-    return EMOTIVE5.index(name) if name in EMOTIVE5 else -1
-
-
-def fer8_index(name: str) -> int:
-    return FER8.index(name) if name in FER8 else -1

@@ -63,6 +63,7 @@ class Performance:
 
     @property
     def fps(self) -> float:
+        """Frame rate implied by ``time`` (0 for fewer than two frames)."""
         if len(self) < 2:
             return 0.0
         return float(1.0 / np.median(np.diff(self.time)))
@@ -70,9 +71,6 @@ class Performance:
     def arrays(self) -> dict[str, np.ndarray]:
         """All fields as a dict (the shard keys)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    def slice(self, start: int, stop: int) -> Performance:
-        return Performance(**{k: v[start:stop] for k, v in self.arrays().items()})
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Performance))

@@ -49,6 +49,7 @@ class SyntheticSource:
 
     @property
     def closed(self) -> bool:
+        """True after ``close``."""
         return self._closed
 
     def read(self, timeout: float = 1.0) -> FrameSet | None:
@@ -93,6 +94,7 @@ class SyntheticSource:
                         labels=labels)
 
     def close(self) -> None:
+        """Stop the source; later reads return None."""
         self._closed = True
 
     def __enter__(self) -> SyntheticSource:
