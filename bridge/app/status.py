@@ -47,8 +47,7 @@ class StatusSnapshot:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("latency_ms_p50", "latency_ms_p99", "capture_latency_ms_p50"):
-            if math.isnan(data[key]):
-                data[key] = None
+            data[key] = None if math.isnan(data[key]) else round(data[key], 3)
         return data
 
 
