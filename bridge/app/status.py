@@ -80,6 +80,8 @@ def build_snapshot(pipeline: Any, source_stats: Mapping[str, Any], started: floa
     else:
         state = last.state
         flags, word = state.flags, tracking_word(state.flags)
+        if word == "calibrating":  # how far the neutral-reference capture is (personalization)
+            word += f" {pipeline.tracker.neutral.progress(state.timestamp):.0%}"
         top = state.emotion_label
         top_p = float(state.emotion8[FER8.index(top)])
     outputs = {sink.name: dict(sink.stats()) for sink in pipeline.fanout.sinks}
