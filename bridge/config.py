@@ -103,6 +103,9 @@ class OutputSection:
         "re-send every parameter this often (and on /avatar/change)", minimum=0.5, maximum=600.0, kinds=("vrchat",)))
     listen_port: int = field(default=9001, metadata=_doc(
         "port where VRChat sends /avatar/change; 0 = don't listen", minimum=0, maximum=65535, kinds=("vrchat",)))
+    listen_host: str = field(default="127.0.0.1", metadata=_doc(
+        "address to listen on for VRChat (0.0.0.0 when VRChat runs on another device, e.g. a Quest)",
+        kinds=("vrchat",)))
     path: str = field(default="recordings", metadata=_doc(
         "folder for recordings; each run makes a new rec-<time> subfolder (never overwrites)", kinds=("recorder",)))
     raw_frames: bool = field(default=False, metadata=_doc(

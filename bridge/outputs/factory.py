@@ -22,7 +22,7 @@ def build_sink(entry: OutputSection, rig_key: str | None) -> OutputSink:
 
         return VrchatSink(entry.host, port, rig_key=rig_key, prefix=entry.prefix, binary=entry.binary,
                           min_delta=entry.min_delta, resend_s=entry.resend_s,
-                          listen_port=entry.listen_port or None)
+                          listen_host=entry.listen_host, listen_port=entry.listen_port or None)
     if entry.kind == "recorder":
         from bridge.outputs.recorder import RecorderSink
 
