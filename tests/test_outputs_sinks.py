@@ -108,13 +108,15 @@ def test_build_sink_for_every_kind_from_config(tmp_path):
     from bridge.outputs.factory import build_sink
 
     entries = [OutputSection(kind="facebridge", port=free_udp_port()), OutputSection(kind="vmc"),
-               OutputSection(kind="vrchat", listen_port=0, binary={"JawOpen": 4}),
+               OutputSection(kind="vrchat", listen_port=free_udp_port(), binary={"JawOpen": 4}),
+               OutputSection(kind="vrchat", port=9100, listen_port=0),
                OutputSection(kind="recorder", path=str(tmp_path), raw_frames=True)]
     sinks = [build_sink(e, "main") for e in entries]
     try:
         names = [s.name for s in sinks]
         assert names[1] == "vmc:127.0.0.1:39539" and names[2] == "vrchat:127.0.0.1:9000"
-        assert sinks[2].listener.listening and sinks[3].raw_frames and sinks[3].rig_key is None
+        assert sinks[2].listener.listening and sinks[3].listener is None  # listen_port 0 = don't listen
+        assert sinks[4].raw_frames and sinks[4].rig_key is None
     finally:
         for s in sinks:
             s.close()
