@@ -24,7 +24,7 @@ from pythonosc.osc_packet import OscPacket, ParseError
 from bridge.outputs import osc
 from bridge.outputs.base import OutputFrame
 from bridge.outputs.udp import UdpDestination
-from bridge.schema import REGIONS, TrackingFlags
+from bridge.schema import REGIONS, FaceState, TrackingFlags
 
 log = logging.getLogger(__name__)
 
@@ -123,43 +123,49 @@ class VrchatSink:
         self._binary = dict(binary or {})
         self._min_delta = float(min_delta)
         self._resend_s = float(resend_s)
-        self._last: dict[str, float | bool] = {}  # address -> last value sent
+        self._last_bool: dict[str, bool] = {}  # address -> last bool sent (binary bits, status)
         self._last_full = -math.inf
+        self._layout_names: tuple[str, ...] | None = None
         self.listener = AvatarChangeListener(listen_host, listen_port) if listen_port is not None else None
 
-    def _parameters(self, frame: OutputFrame) -> dict[str, float | bool]:
-        """Every parameter address this frame defines, with its value."""
-        params: dict[str, float | bool] = {}
-        rig = frame.rigs[self.rig_key]
-        for name, value in zip(rig.names, np.asarray(rig.values, dtype=np.float32).tolist(), strict=True):
-            bits = self._binary.get(name)
-            if bits is None:
-                params[self._prefix + name] = value
-                continue
-            bit_values, negative = binary_bits(value, bits)
+    def _layout(self, names: tuple[str, ...]) -> None:
+        """Split the rig's names into float parameters (vectorized change test) and binary ones; per preset."""
+        floats = [i for i, n in enumerate(names) if n not in self._binary]
+        self._float_index = np.asarray(floats, dtype=np.int64)
+        self._float_prefixes = [osc.float_message_prefix(self._prefix + names[i]) for i in floats]
+        self._last_float = np.full(len(floats), np.nan, dtype=np.float32)  # NaN = never sent
+        self._binary_items = [(i, names[i], self._binary[names[i]]) for i in range(len(names))
+                              if names[i] in self._binary]
+        self._layout_names = names
+
+    def _float_messages(self, values: np.ndarray, full: bool) -> list[bytes]:
+        """Messages for float parameters that changed by >= min_delta since last sent (all when ``full``)."""
+        v = values[self._float_index]
+        # NaN (never sent) compares False, so it counts as changed.
+        stale = np.ones(v.shape[0], bool) if full else ~(np.abs(v - self._last_float) < self._min_delta)
+        changed = np.flatnonzero(stale)
+        self._last_float[changed] = v[changed]
+        payload = v.astype(">f4").tobytes()
+        return [self._float_prefixes[k] + payload[4 * k: 4 * k + 4] for k in changed.tolist()]
+
+    def _bool_messages(self, values: np.ndarray, state: FaceState, full: bool) -> list[bytes]:
+        """Binary-encoded parameters and the status bools, each sent when it flips (all when ``full``)."""
+        bools: dict[str, bool] = {}
+        for i, name, bits in self._binary_items:
+            bit_values, negative = binary_bits(float(values[i]), bits)
             for k, bit in enumerate(bit_values):
-                params[f"{self._prefix}{name}{1 << k}"] = bit
-            params[f"{self._prefix}{name}Negative"] = negative
-        state = frame.state
+                bools[f"{self._prefix}{name}{1 << k}"] = bit
+            bools[f"{self._prefix}{name}Negative"] = negative
         conf = dict(zip(REGIONS, state.confidence.tolist(), strict=True))
         live = not (state.flags & _LOST)
-        params[self._prefix + "EyeTrackingActive"] = live and max(conf["left_eye"], conf["right_eye"]) > 0.0
-        params[self._prefix + "ExpressionTrackingActive"] = live
-        params[self._prefix + "LipTrackingActive"] = live and max(conf["mouth"], conf["lower_face"]) > 0.0
-        return params
-
-    def _changed(self, params: dict[str, float | bool], full: bool) -> list[bytes]:
+        bools[self._prefix + "EyeTrackingActive"] = live and max(conf["left_eye"], conf["right_eye"]) > 0.0
+        bools[self._prefix + "ExpressionTrackingActive"] = live
+        bools[self._prefix + "LipTrackingActive"] = live and max(conf["mouth"], conf["lower_face"]) > 0.0
         out = []
-        for address, value in params.items():
-            last = self._last.get(address)
-            if not full and last is not None:
-                if isinstance(value, bool):
-                    if value == last:
-                        continue
-                elif abs(value - last) < self._min_delta:
-                    continue
-            self._last[address] = value
-            out.append(osc.message(address, value))
+        for address, value in bools.items():
+            if full or self._last_bool.get(address) is not value:
+                self._last_bool[address] = value
+                out.append(osc.message(address, value))
         return out
 
     def encode(self, frame: OutputFrame, now: float | None = None) -> list[bytes]:
@@ -176,7 +182,13 @@ class VrchatSink:
         eyes = osc.pack_floats([-left.gaze_pitch, left.gaze_yaw, -right.gaze_pitch, right.gaze_yaw])
         closed = 1.0 - 0.5 * (left.openness + right.openness)
         elements = [_EYE_PREFIX + eyes, _CLOSED_PREFIX + osc.pack_floats([min(max(closed, 0.0), 1.0)])]
-        elements += self._changed(self._parameters(frame), full)
+        rig = frame.rigs[self.rig_key]
+        names = tuple(rig.names)
+        if names != self._layout_names:
+            self._layout(names)
+            full = True
+        values = np.asarray(rig.values, dtype=np.float32)
+        elements += self._float_messages(values, full) + self._bool_messages(values, s, full)
         # Timetag "immediately": VRChat applies bundles on arrival; a past capture time gains nothing.
         return osc.bundles(elements)
 
