@@ -117,3 +117,16 @@ def test_vrchat_bools_and_eyes_decoded_by_oscdump(tmp_path):
     assert f"{P}JawOpen1 T" in text and f"{P}JawOpen2 T" in text and f"{P}JawOpenNegative F" in text
     assert "/tracking/eye/LeftRightPitchYaw ffff" in text
     assert f'{P}EyeSquintLeft f 0.250000' in text
+
+
+def test_a_preset_change_sends_every_new_parameter():
+    sink = VrchatSink("127.0.0.1", free_udp_port(), rig_key="main", listen_port=None, resend_s=3600)
+    try:
+        sink.encode(frame_with(NAMES, [0.5, 0.0, 0.25]), now=0.0)
+        same = messages(sink.encode(frame_with(NAMES, [0.5, 0.0, 0.25]), now=0.1))
+        assert not [a for a, _ in same if a.startswith(P)]
+        other = ("JawOpen", "TongueOut")
+        after = messages(sink.encode(frame_with(other, [0.5, 0.0]), now=0.2))
+        assert {P + "JawOpen", P + "TongueOut", P + "EyeTrackingActive"} <= {a for a, _ in after}
+    finally:
+        sink.close()
