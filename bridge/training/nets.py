@@ -34,8 +34,10 @@ class Encoder(nn.Module):
             conv_bn(4 * w, 6 * w, 2),
         )
         fh, fw = _down(height, 4), _down(width_px, 4)
+        # LeakyReLU after the linear layers: with L1 losses and mostly-zero targets, plain ReLUs here die and the
+        # shapes that are rarely active get stuck at exactly 0 (seen in training: every non-blink shape flat).
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(6 * w * fh * fw, feat),
-                                  nn.ReLU(inplace=True))
+                                  nn.LeakyReLU(0.1, inplace=True))
         self.out_features = feat
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -49,7 +51,7 @@ def _down(n: int, times: int) -> int:
 
 
 def mlp(cin: int, hidden: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(cin, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, cout))
+    return nn.Sequential(nn.Linear(cin, hidden), nn.LeakyReLU(0.1, inplace=True), nn.Linear(hidden, cout))
 
 
 class BlendshapeNet(nn.Module):

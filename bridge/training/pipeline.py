@@ -46,9 +46,9 @@ class TrainPlan:
 
     @staticmethod
     def full() -> TrainPlan:
-        return TrainPlan(identities=60, seconds=60.0,
-                         epochs={"blendshapes": 8, "eyemotion": 8, "mouth8": 6, "lower_face8_full": 2,
-                                 "lower_face8": 5, "expression_vector8": 30})
+        return TrainPlan(identities=160, seconds=30.0,
+                         epochs={"blendshapes": 12, "eyemotion": 10, "mouth8": 8, "lower_face8_full": 2,
+                                 "lower_face8": 6, "expression_vector8": 30})
 
     @staticmethod
     def quick() -> TrainPlan:

@@ -66,7 +66,10 @@ def blendshape_recipe(train: SplitData, val: SplitData) -> Recipe:
         w = torch.ones_like(ts)
         w[:, 0:7] *= keep[:, 0:1]  # a dropped eye camera: its eye's outputs are unknowable, do not train them
         w[:, 7:14] *= keep[:, 1:2]
-        l_shapes = (w * (shapes - ts).abs()).sum() / w.sum().clamp(min=1)
+        err = shapes - ts
+        # REFA's L1, plus an MSE term: L1 alone has sign-only gradients and, with shapes that are 0 in most frames,
+        # parks rarely active shapes at exactly 0 early in training (measured: every non-blink shape stayed flat).
+        l_shapes = (w * (err.abs() + err.square())).sum() / w.sum().clamp(min=1)
         we = keep[:, :2]
         l_gaze = (we.unsqueeze(2) * (gaze - tg).abs()).sum() / (2 * we.sum().clamp(min=1)) / GAZE_SCALE_DEG
         l_open = (we * (openness - to).abs()).sum() / we.sum().clamp(min=1)
