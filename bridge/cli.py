@@ -35,12 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"facebridge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:  # TEMPORARY while commands are being built in parallel
-            if exc.name is not None and module_name.startswith(exc.name):
-                continue
-            raise
+        module = importlib.import_module(module_name)
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         module.configure(cmd)
         cmd.set_defaults(_module=module)
