@@ -156,3 +156,19 @@ def test_a_frame_that_breaks_the_models_is_counted_not_fatal():
         rx.close()
     assert bridge.pipeline.errors == {"frame: ValueError": 10}
     assert bridge.pipeline.frames == 20 and bridge.pipeline.sequence == 30  # every frame still produced a state
+
+
+def test_vrm_preset_sends_vrm0_aliases_over_vmc():
+    rx = PythonOscReceiver()
+    config = Config(control=ControlSection(port=0))
+    bridge = assemble(config, outputs=[OutputSection(kind="vmc", port=rx.port)], preset="vrm1-basic",
+                      models=LabelModels(), source_obj=ScriptedSource(count=3), control=False)
+    try:
+        bridge.pipeline.run(duration_s=30)
+        msgs = rx.wait_for(lambda m: sum(a == "/VMC/Ext/Blend/Apply" for a, _ in m) >= 3)
+    finally:
+        bridge.close()
+        rx.close()
+    names = {args[0] for addr, args in msgs if addr == "/VMC/Ext/Blend/Val"}
+    assert {"happy", "aa", "blinkLeft"} <= names  # VRM 1.0
+    assert {"Joy", "A", "Blink_L"} <= names  # and the VRM 0.x aliases
