@@ -60,8 +60,8 @@ class BlendshapeNet(nn.Module):
     One eye encoder shared by both eyes (the left crop is mirrored so it looks like a right eye), one mouth encoder.
     A shared per-eye MLP maps each eye's features to that eye's 7 shapes + gaze + openness (so a wink in one eye
     cannot leak into the other), and the concatenated features drive the other 38 shapes.
-    Outputs (training mode): raw (B, 52) shapes, (B, 2, 2) gaze in degrees [left, right] x [yaw, pitch], (B, 2)
-    openness. ``export`` mode clips shapes and openness to 0..1.
+    Outputs: (B, 52) shapes (sigmoid, 0..1), (B, 2, 2) gaze in degrees [left, right] x [yaw, pitch], (B, 2)
+    openness; ``export`` mode clips openness to 0..1, training mode adds the auxiliary logits and the shape logits.
     """
 
     def __init__(self, size: int, width: int = 12, feat: int = 128) -> None:
@@ -70,6 +70,11 @@ class BlendshapeNet(nn.Module):
         self.mouth_encoder = Encoder(1, size, size, width, feat)
         self.eye_head = mlp(feat, 96, EYE_HEAD_SIZE)
         self.rest_head = mlp(3 * feat, 192, len(REST_SHAPES))
+        # Training-only auxiliary classifiers (not exported): cross-entropy gradients teach the encoders the subtle
+        # expression cues that the shape regression alone picks up far too slowly (FER8 from the mouth features,
+        # emotive5 + AU10 from both eyes' features).
+        self.aux_mouth = nn.Linear(feat, 8)
+        self.aux_eyes = nn.Linear(2 * feat, 5 + 10)
         self.export = False
 
     def forward(self, left_eye: torch.Tensor, right_eye: torch.Tensor, mouth: torch.Tensor):
@@ -79,15 +84,15 @@ class BlendshapeNet(nn.Module):
         le, re = self.eye_head(lf), self.eye_head(rf)
         rest = self.rest_head(torch.cat([lf, rf, mf], dim=1))
         # Canonical order is [7 left-eye shapes, 7 right-eye shapes, 38 others] (schema), so a concat suffices.
-        shapes = torch.cat([le[:, :7], re[:, :7], rest], dim=1)
+        logits = torch.cat([le[:, :7], re[:, :7], rest], dim=1)
+        shapes = torch.sigmoid(logits)
         # A mirrored left eye looking toward its nose reads as a right eye looking to the subject's left: negate yaw.
         gaze = torch.stack([torch.stack([-le[:, 7], le[:, 8]], 1), torch.stack([re[:, 7], re[:, 8]], 1)], 1)
         gaze = gaze * GAZE_SCALE_DEG
         openness = torch.stack([le[:, 9], re[:, 9]], 1)
         if self.export:
-            shapes = shapes.clamp(0.0, 1.0)
-            openness = openness.clamp(0.0, 1.0)
-        return shapes, gaze, openness
+            return shapes, gaze, openness.clamp(0.0, 1.0)
+        return shapes, gaze, openness, self.aux_mouth(mf), self.aux_eyes(torch.cat([lf, rf], dim=1)), logits
 
 
 class EyemotionNet(nn.Module):

@@ -47,8 +47,8 @@ class TrainPlan:
     @staticmethod
     def full() -> TrainPlan:
         return TrainPlan(identities=160, seconds=30.0,
-                         epochs={"blendshapes": 12, "eyemotion": 10, "mouth8": 8, "lower_face8_full": 2,
-                                 "lower_face8": 6, "expression_vector8": 30})
+                         epochs={"blendshapes": 20, "eyemotion": 14, "mouth8": 10, "lower_face8_full": 2,
+                                 "lower_face8": 8, "expression_vector8": 30})
 
     @staticmethod
     def quick() -> TrainPlan:
