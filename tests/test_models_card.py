@@ -63,3 +63,32 @@ def test_corrupt_model_file_gives_a_clear_error(tmp_path: Path):
     (tmp_path / "mouth8.onnx").write_bytes(b"not an onnx file")
     with pytest.raises(ValueError, match="mouth8.onnx"):
         OnnxFaceModels.load(tmp_path)
+
+
+def test_preprocess_drops_an_unusable_view_and_predict_still_runs():
+    from bridge.frames import FrameSet
+
+    models = OnnxFaceModels.load()
+    rng = np.random.default_rng(1)
+    frames = FrameSet({"left_eye": rng.integers(0, 256, (1, 1), dtype=np.uint8),  # glitch: a 1-pixel frame
+                       "right_eye": rng.integers(0, 256, (240, 320), dtype=np.uint8),
+                       "mouth": rng.integers(0, 256, (200, 200), dtype=np.uint8)}, capture_time=0.0, sequence=1)
+    inputs = models.preprocess(frames)
+    assert set(inputs.images) == {"right_eye", "mouth"}
+    out = models.predict(inputs)
+    assert out.confidence["left_eye"] == 0.0 and out.blendshapes is not None
+    # one eye camera: the missing eye copies the present eye's per-eye outputs
+    np.testing.assert_allclose(out.blendshapes[0:7], out.blendshapes[7:14])
+    np.testing.assert_allclose(out.openness[0], out.openness[1])
+
+
+def test_predict_without_eye_cameras_leaves_eye_outputs_empty():
+    models = OnnxFaceModels.load()
+    from bridge.inference.types import ModelInputs
+
+    out = models.predict(ModelInputs({"mouth": np.full((models.size, models.size), 0.5, np.float32)}))
+    assert out.gaze is None and out.openness is None and out.emotive5 is None and out.valence is None
+    assert set(out.emotion8_sources) == {"mouth", "shapes"} and out.emotion8 is not None
+    assert out.blendshapes[:14].max() == 0.0
+    with pytest.raises(ValueError, match="expected"):
+        models.predict(ModelInputs({"mouth": np.zeros((7, 7), np.float32)}))

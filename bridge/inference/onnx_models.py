@@ -108,8 +108,18 @@ class OnnxFaceModels:
 
     # ------------------------------------------------------------------ FaceModels protocol
     def preprocess(self, frames: FrameSet) -> ModelInputs:
-        """Crop every view of ``frames`` to model resolution (policy: bridge/inference/preprocess.py)."""
-        return ModelInputs({v: crop_view(img, v, self.size) for v, img in frames.images.items()})
+        """Crop every view of ``frames`` to model resolution (policy: bridge/inference/preprocess.py).
+
+        A view that cannot be cropped (e.g. a 1-pixel frame from a glitching camera) is left out, so the models
+        treat that camera as missing for this frame instead of failing the whole frame set.
+        """
+        images = {}
+        for view, img in frames.images.items():
+            try:
+                images[view] = crop_view(img, view, self.size)
+            except ValueError:
+                continue
+        return ModelInputs(images)
 
     def predict(self, inputs: ModelInputs, neutral: dict[str, np.ndarray] | None = None) -> ModelOutputs:
         """Run every model whose cameras are present (see the module docstring)."""
