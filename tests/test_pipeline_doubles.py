@@ -105,3 +105,25 @@ class LabelModels:
             confidence={view: 0.9 for view in self._views},
             personalized=neutral is not None,
         )
+
+
+class UnplugMidRun:
+    """``Pipeline.run`` on_step callback: "unplugs" the source (``close()`` from another thread, as a yanked cable
+    does) once ``frames_before`` frame sets went through, then stops the run after ``idle_after`` further steps
+    without frames. Waiting on these counts instead of wall-clock timers keeps the tests sound on a loaded CI box.
+    """
+
+    def __init__(self, pipeline, source, frames_before: int = 10, idle_after: int = 10) -> None:
+        self.pipeline, self.source = pipeline, source
+        self.frames_before, self.idle_after = frames_before, idle_after
+        self.closer: threading.Thread | None = None
+        self._idle_at_unplug = 0
+
+    def __call__(self, result) -> None:
+        if self.closer is None:
+            if self.pipeline.frames >= self.frames_before:
+                self._idle_at_unplug = self.pipeline.idle_steps
+                self.closer = threading.Thread(target=self.source.close, name="unplug")
+                self.closer.start()
+        elif self.pipeline.idle_steps - self._idle_at_unplug >= self.idle_after:
+            self.pipeline.stop()

@@ -3,13 +3,11 @@ synthetic headset."""
 
 from __future__ import annotations
 
-import threading
-
 import cv2
 import numpy as np
 import pytest
 from test_outputs_helpers import PythonOscReceiver, RawReceiver
-from test_pipeline_doubles import LabelModels
+from test_pipeline_doubles import LabelModels, UnplugMidRun
 
 from bridge.app.assemble import assemble
 from bridge.config import Config, OutputSection
@@ -34,19 +32,20 @@ def test_unplugging_a_real_video_source_mid_run(video):
     rx = PythonOscReceiver()
     bridge = assemble(Config(), outputs=[OutputSection(kind="vmc", port=rx.port)], models=LabelModels(),
                       source_obj=source, control=False)
-    timer = threading.Timer(0.6, source.close)
-    timer.start()
+    unplug = UnplugMidRun(bridge.pipeline, source, frames_before=10, idle_after=10)
     try:
-        reason = bridge.pipeline.run(duration_s=2.0)
+        # The 60 s limit is only a backstop: the run stops once 10 idle steps followed the unplug.
+        reason = bridge.pipeline.run(duration_s=60, on_step=unplug)
+        expected = bridge.pipeline.frames + 5
+        msgs = rx.wait_for(lambda m: sum(1 for a, _ in m if a == "/VMC/Ext/OK") >= expected, timeout=30)
     finally:
-        timer.cancel()
         bridge.close()
         rx.close()
-    assert reason == "duration"
-    assert bridge.pipeline.frames > 5  # frames flowed before the unplug
-    assert bridge.pipeline.idle_steps > 5  # and the pipeline kept stepping after it
+    assert reason == "stopped"  # neither "source finished" nor a stall: it kept stepping after the unplug
+    assert bridge.pipeline.frames >= 10  # frames flowed before the unplug
+    assert bridge.pipeline.idle_steps >= 10  # and the pipeline kept stepping after it
     assert bridge.pipeline.last.state.flags & TrackingFlags.CAMERA_LOST
-    assert sum(1 for a, _ in rx.messages if a == "/VMC/Ext/OK") >= bridge.pipeline.frames + 5
+    assert sum(1 for a, _ in msgs if a == "/VMC/Ext/OK") >= bridge.pipeline.frames + 5
 
 
 def test_synthetic_headset_through_the_pipeline():
