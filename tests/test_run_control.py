@@ -29,13 +29,14 @@ def test_parse_command(address, params, expected):
     assert parse_command(address, params) is expected
 
 
-def wait_commands(server: ControlServer, n: int, timeout: float = 3.0) -> list[Command]:
+def wait_commands(server: ControlServer, n: int, timeout: float = 30.0, ignored: int = 0) -> list[Command]:
+    """Drain until ``n`` commands arrived and ``ignored`` messages were counted as ignored (or ``timeout``)."""
     got: list[Command] = []
     deadline = time.monotonic() + timeout
-    while len(got) < n and time.monotonic() < deadline:
+    while (len(got) < n or server.counters.ignored < ignored) and time.monotonic() < deadline:
         got += server.drain()
         time.sleep(0.01)
-    return got
+    return got + server.drain()
 
 
 def test_commands_arrive_and_garbage_is_counted():
@@ -51,7 +52,7 @@ def test_commands_arrive_and_garbage_is_counted():
         client.send_message("/facebridge/recalibrate", [])
         client.send_message("/facebridge/pause", 1)
         client.send_message("/facebridge/resume", [])
-        got = wait_commands(server, 3)
+        got = wait_commands(server, 3, ignored=1)
     finally:
         server.close()
     assert got == [Command.RECALIBRATE, Command.PAUSE, Command.RESUME]
@@ -94,9 +95,7 @@ def test_vrchat_menu_buttons_reach_the_control_input_via_port_9001_listener():
         client.send_message("/avatar/parameters/FaceBridge/Recenter", True)
         client.send_message("/avatar/parameters/FaceBridge/Recenter", False)  # release: ignored
         client.send_message("/avatar/parameters/FT/v2/JawOpen", 0.5)  # another app's parameter: ignored
-        got = wait_commands(server, 1)
-        time.sleep(0.2)
-        got += server.drain()
+        got = wait_commands(server, 1, ignored=2)  # the two ignored ones must have been seen, not just sent
     finally:
         sink.close()
         server.close()
