@@ -63,7 +63,7 @@ class PythonOscReceiver:
         with self._lock:
             self.messages.append((address, args))
 
-    def wait_for(self, predicate, timeout: float = 3.0) -> list[tuple[str, tuple]]:
+    def wait_for(self, predicate, timeout: float = 20.0) -> list[tuple[str, tuple]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:

@@ -90,7 +90,7 @@ def test_vmc_decoded_by_liblo_oscdump(tmp_path):
     sink = VmcSink("127.0.0.1", port, rig_key="main")
     try:
         time.sleep(0.3)  # let oscdump bind
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # generous: loaded CI box
         while time.monotonic() < deadline and "/VMC/Ext/Blend/Apply" not in out.read_text():
             sink.send(frame_with(("jawOpen", "eyeBlinkLeft"), [0.625, 0.125]))
             time.sleep(0.1)
