@@ -447,7 +447,6 @@ def test_cameras_command_lists_and_tests_a_source(tmp_path, capsys):
 
 
 def test_synthetic_source_through_the_contract():
-    pytest.importorskip("bridge.synth.source", reason="synthetic source not built yet")
     source = open_frameset_source("synthetic:fps=60,seed=1,realtime=0")
     try:
         source.start()
@@ -461,7 +460,6 @@ def test_synthetic_source_through_the_contract():
 
 
 def test_realtime_synthetic_renders_in_its_own_capture_thread():
-    pytest.importorskip("bridge.synth.source", reason="synthetic source not built yet")
     source = open_frameset_source("synthetic:fps=30,seed=2")
     source.start()
     try:

@@ -76,9 +76,6 @@ def test_simulated_serial_camera_through_our_reader_and_end_of_provider():
 
 
 def test_cameras_simulate_command_serves_the_synthetic_headset(capsys):
-    import pytest
-
-    pytest.importorskip("bridge.synth.source", reason="synthetic source not built yet")
     from bridge.cli import main
 
     assert main(["cameras", "--simulate", "mjpeg", "--port", "0", "--seconds", "0.5", "--fps", "10"]) == 0

@@ -16,7 +16,8 @@ N_FRAMES = 36  # rendering is the slow part (~20-30 ms per frame set here)
 
 @pytest.fixture(scope="module")
 def rendered():
-    synth = pytest.importorskip("bridge.synth.source")
+    from bridge.synth import source as synth
+
     src = synth.SyntheticSource(fps=60.0, seed=5, realtime=False)
     try:
         return [src.read(1.0) for _ in range(N_FRAMES)]
@@ -41,7 +42,8 @@ def test_rendered_headset_frames_raise_no_failure_flags(rendered):
 
 def test_no_false_alarms_across_identities():
     """Different identities/sessions (skin, make-up, glasses, dim webcam) must not trip the image checks."""
-    synth = pytest.importorskip("bridge.synth.source")
+    from bridge.synth import source as synth
+
     for seed in range(8):
         src = synth.SyntheticSource(fps=60.0, seed=seed, realtime=False)
         det = FailureDetector()
