@@ -63,6 +63,11 @@ class UdpDestination:
             self.counters.bytes_sent += len(dgram)
         return sent
 
+    def stats(self) -> dict[str, int]:
+        """The counters in the shape every UDP sink reports (status JSON ``outputs`` entries)."""
+        c = self.counters
+        return {"sent": c.sent, "bytes": c.bytes_sent, "refused": c.refused, "failed": c.failed}
+
     def _warn(self, kind: str, text: str) -> None:
         if kind not in self._warned:
             log.warning("output %s: %s", self.label, text)

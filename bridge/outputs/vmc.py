@@ -77,8 +77,7 @@ class VmcSink:
         self._dest.send(self.encode(frame))
 
     def stats(self) -> dict[str, int]:
-        c = self._dest.counters
-        return {"sent": c.sent, "bytes": c.bytes_sent, "refused": c.refused, "failed": c.failed}
+        return self._dest.stats()
 
     def close(self) -> None:
         self._dest.close()

@@ -196,8 +196,7 @@ class VrchatSink:
         self._dest.send(self.encode(frame))
 
     def stats(self) -> dict[str, int]:
-        c = self._dest.counters
-        out = {"sent": c.sent, "bytes": c.bytes_sent, "refused": c.refused, "failed": c.failed}
+        out = self._dest.stats()
         if self.listener is not None:
             out["listen_malformed"] = self.listener.malformed
         return out
