@@ -14,11 +14,9 @@ from __future__ import annotations
 import enum
 import logging
 import queue
-import socket
-import threading
 from dataclasses import dataclass
 
-from pythonosc.osc_packet import OscPacket
+from bridge.outputs.osc_listener import OscUdpListener
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +33,10 @@ _BY_NAME = {c.value: c for c in Command}
 _PREFIXES = ("/facebridge/", "/avatar/parameters/facebridge/")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ControlCounters:
+    """A snapshot of what the control input received."""
+
     received: int = 0  # datagrams
     commands: int = 0  # commands queued
     malformed: int = 0  # not parseable as OSC
@@ -67,36 +67,19 @@ class ControlServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 39572) -> None:
         self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
-        self.counters = ControlCounters()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._queued = self._ignored = 0
         try:
-            self._sock.bind((host, port))
+            self._listener = OscUdpListener(host, port, self.submit, thread_name="control")
         except OSError as exc:
-            self._sock.close()
             raise OSError(f"control input: cannot listen on {host}:{port} ({exc}); choose another [control] port "
                           f"or set [control] enabled = false") from None
-        self._sock.settimeout(0.2)
-        self.address = self._sock.getsockname()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="control", daemon=True)
-        self._thread.start()
+        self.address = self._listener.address
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self._sock.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.counters.received += 1
-            try:
-                packet = OscPacket(data)
-            except Exception:  # any garbage: python-osc raises ParseError, but also struct/index errors
-                self.counters.malformed += 1
-                continue
-            for timed in packet.messages:
-                self.submit(timed.message.address, list(timed.message.params))
+    @property
+    def counters(self) -> ControlCounters:
+        """Datagrams received, commands queued, malformed and ignored packets so far."""
+        return ControlCounters(received=self._listener.received, commands=self._queued,
+                               malformed=self._listener.malformed, ignored=self._ignored)
 
     def submit(self, address: str, params: list) -> bool:
         """Queue the command an OSC message means (thread-safe); False (counted as ignored) if it means none.
@@ -105,9 +88,9 @@ class ControlServer:
         output port (9001) reach us too."""
         command = parse_command(address, params)
         if command is None:
-            self.counters.ignored += 1
+            self._ignored += 1
             return False
-        self.counters.commands += 1
+        self._queued += 1
         self.commands.put(command)
         return True
 
@@ -121,6 +104,4 @@ class ControlServer:
                 return out
 
     def close(self) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(timeout=1.0)
+        self._listener.close()

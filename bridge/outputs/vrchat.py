@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import logging
 import math
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
 
 import numpy as np
-from pythonosc.osc_packet import OscPacket, ParseError
 
 from bridge.outputs import osc
 from bridge.outputs.base import OutputFrame
+from bridge.outputs.osc_listener import OscUdpListener
 from bridge.outputs.udp import UdpDestination
 from bridge.schema import REGIONS, FaceState, TrackingFlags
 
@@ -58,53 +57,37 @@ class AvatarChangeListener:
         self.forward: Callable[[str, list], object] | None = None
         self.changed = threading.Event()
         self.avatar_id = ""
-        self.malformed = 0
-        self._stop = threading.Event()
-        self._sock: socket.socket | None = None
+        self._listener: OscUdpListener | None = None
         try:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.bind((host, port))
-            sock.settimeout(0.2)
-            self._sock = sock
+            self._listener = OscUdpListener(host, port, self._on_message, thread_name="vrchat-listen")
         except OSError as exc:
             log.warning("vrchat output: cannot listen on %s:%d for /avatar/change (%s); avatar changes will only "
                         "be caught by the periodic full resend", host, port, exc)
-            return
-        self.port = sock.getsockname()[1]
-        self._thread = threading.Thread(target=self._loop, name="vrchat-listen", daemon=True)
-        self._thread.start()
 
     @property
     def listening(self) -> bool:
-        return self._sock is not None
+        return self._listener is not None
 
-    def _loop(self) -> None:
-        assert self._sock is not None
-        while not self._stop.is_set():
-            try:
-                data = self._sock.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            try:
-                packet = OscPacket(data)
-            except ParseError:
-                self.malformed += 1
-                continue
-            for timed in packet.messages:
-                address, params = timed.message.address, list(timed.message.params)
-                if address == "/avatar/change":
-                    self.avatar_id = str(params[0]) if params else ""
-                    self.changed.set()
-                elif self.forward is not None and address.startswith("/avatar/parameters/"):
-                    self.forward(address, params)
+    @property
+    def port(self) -> int | None:
+        """The bound port (useful with port 0), None when not listening."""
+        return None if self._listener is None else self._listener.port
+
+    @property
+    def malformed(self) -> int:
+        """Datagrams on the listen port that were not OSC."""
+        return 0 if self._listener is None else self._listener.malformed
+
+    def _on_message(self, address: str, params: list) -> None:
+        if address == "/avatar/change":
+            self.avatar_id = str(params[0]) if params else ""
+            self.changed.set()
+        elif self.forward is not None and address.startswith("/avatar/parameters/"):
+            self.forward(address, params)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._sock is not None:
-            self._sock.close()
-            self._thread.join(timeout=1.0)
+        if self._listener is not None:
+            self._listener.close()
 
 
 class VrchatSink:
