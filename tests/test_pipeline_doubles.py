@@ -11,7 +11,7 @@ import numpy as np
 from bridge.frames import FrameSet
 from bridge.inference.types import ModelInputs, ModelOutputs
 from bridge.schema import AU10, BLENDSHAPE_INDEX, EMOTIVE5, FER8, NUM_BLENDSHAPES
-from bridge.sources.base import FrameCounters, SourceStats
+from bridge.sources.base import FrameCounters, Pacer, SingleStreamStats
 
 JAW = BLENDSHAPE_INDEX["jawOpen"]
 
@@ -22,7 +22,7 @@ def jaw_curve(i: int) -> float:
     return phase if phase <= 1.0 else 2.0 - phase
 
 
-class ScriptedSource:
+class ScriptedSource(SingleStreamStats):
     """Frame sets with textured noise images (never frozen) and labels {"blendshapes": (52,)}.
 
     ``count`` frames then finished (None = endless); ``fps`` paces reads (0 = as fast as read). Capture times
@@ -41,7 +41,7 @@ class ScriptedSource:
         self.counters = FrameCounters()
         self._i = 0
         self._closed = threading.Event()
-        self._next_due = 0.0
+        self._pacer = Pacer(fps)
 
     def start(self) -> None:
         self.counters.connected = True
@@ -52,12 +52,8 @@ class ScriptedSource:
         if self.count is not None and self._i >= self.count:
             self.counters.finished = True
             return None
-        if self.fps:
-            now = time.monotonic()
-            self._next_due = max(self._next_due, now)
-            if self._closed.wait(self._next_due - now):
-                return None
-            self._next_due += 1.0 / self.fps
+        if not self._pacer.wait(self._closed, timeout):
+            return None
         i = self._i
         self._i += 1
         shapes = np.zeros(NUM_BLENDSHAPES, np.float32)
@@ -67,13 +63,6 @@ class ScriptedSource:
         t = self._t0 + i * self._dt if not self.fps else time.time()
         self.counters.frame(t, i)
         return FrameSet(images=images, capture_time=t, sequence=i, labels={"blendshapes": shapes})
-
-    def stats(self) -> dict[str, SourceStats]:
-        return {self.name: self.counters.snapshot()}
-
-    @property
-    def finished(self) -> bool:
-        return self.counters.finished
 
     def close(self) -> None:
         self._closed.set()

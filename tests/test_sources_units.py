@@ -1,11 +1,13 @@
 """Pure parts of bridge.sources: geometry, layouts, stream parsers, the assembler and spec parsing."""
 
+import threading
+
 import cv2
 import numpy as np
 import pytest
 
 from bridge.sources import CameraSpec, FrameSetAssembler, SourceError, parse_source_spec
-from bridge.sources.base import Backoff, CapturedFrame, FrameCounters
+from bridge.sources.base import Backoff, CapturedFrame, FrameCounters, Pacer
 from bridge.sources.factory import build_processor
 from bridge.sources.jpeg import JpegStreamSplitter, decode_jpeg_gray, encode_jpeg
 from bridge.sources.layouts import LayoutSplitter, default_regions
@@ -378,3 +380,14 @@ def test_empty_folder_fails_at_start_with_a_clear_error(tmp_path):
     with pytest.raises(SourceError, match="holds no images"):
         source.start()
     source.close()
+
+
+def test_pacer_honours_timeout_and_stop():
+    stop = threading.Event()
+    pacer = Pacer(0.01)  # one frame per 100 s: the second frame is never due within this test
+    assert pacer.wait(stop, timeout=0.01) is True  # the first frame is due at once
+    assert pacer.wait(stop, timeout=0.01) is False  # not due within the timeout: nothing consumed
+    stop.set()
+    assert pacer.wait(stop) is False  # stopped: returns at once instead of waiting 100 s
+    unpaced = Pacer(None)
+    assert unpaced.wait(threading.Event()) is True and unpaced.wait(stop) is False

@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 
 from bridge.frames import FrameSet
-from bridge.sources.base import FrameCounters, SourceStats
+from bridge.sources.base import FrameCounters, Pacer, SingleStreamStats
 
 
 def render_pool(count: int, seed: int = 0) -> tuple[list[FrameSet], float]:
@@ -31,7 +31,7 @@ def render_pool(count: int, seed: int = 0) -> tuple[list[FrameSet], float]:
     return pool, elapsed / max(1, count)
 
 
-class PoolSource:
+class PoolSource(SingleStreamStats):
     """Serves a pool of frame sets forever: as fast as read (``fps=None``) or paced at ``fps``."""
 
     name = "synthetic-pool"
@@ -42,39 +42,21 @@ class PoolSource:
         self.pool, self.fps = pool, fps
         self.counters = FrameCounters()
         self._i = 0
-        self._due: float | None = None
+        self._pacer = Pacer(fps)
         self._closed = threading.Event()
 
     def start(self) -> None:
         self.counters.connected = True
 
     def read(self, timeout: float = 0.5) -> FrameSet | None:
-        if self._closed.is_set():
+        if not self._pacer.wait(self._closed, timeout):
             return None
-        if self.fps:
-            now = time.perf_counter()
-            if self._due is None or now - self._due > 1.0 / self.fps:
-                self._due = now  # first frame, or we fell behind: do not burst to catch up
-            wait = self._due - now
-            if wait > timeout:
-                self._closed.wait(timeout)
-                return None
-            if wait > 0 and self._closed.wait(wait):
-                return None
-            self._due += 1.0 / self.fps
         frames = self.pool[self._i % len(self.pool)]
         t = time.time()
         out = replace(frames, capture_time=t, sequence=self._i)
         self._i += 1
         self.counters.frame(t, self._i)
         return out
-
-    def stats(self) -> dict[str, SourceStats]:
-        return {self.name: self.counters.snapshot()}
-
-    @property
-    def finished(self) -> bool:
-        return False
 
     def close(self) -> None:
         self._closed.set()

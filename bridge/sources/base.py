@@ -97,20 +97,29 @@ class Backoff:
 
 
 class Pacer:
-    """Releases frames at a fixed rate (video files, image folders) using an Event so close() stays responsive."""
+    """Releases frames at a fixed rate (video files, image folders, bench pools) using an Event so close() stays
+    responsive. ``fps`` None or 0: no pacing."""
 
     def __init__(self, fps: float | None) -> None:
         self.period = 1.0 / fps if fps and fps > 0 else 0.0
         self._due = 0.0
 
-    def wait(self, stop: threading.Event) -> None:
+    def wait(self, stop: threading.Event, timeout: float | None = None) -> bool:
+        """Wait until the next frame is due. True when it is; False when ``stop`` was set or the frame is due more
+        than ``timeout`` seconds from now (then it waits ``timeout`` and the frame stays due for the next call)."""
         if self.period == 0.0:
-            return
+            return not stop.is_set()
         now = time.monotonic()
         if self._due == 0.0 or now - self._due > self.period:  # first frame, or fell behind: don't try to catch up
             self._due = now
-        stop.wait(max(0.0, self._due - now))
+        wait = self._due - now
+        if timeout is not None and wait > timeout:
+            stop.wait(timeout)
+            return False
+        if stop.wait(max(0.0, wait)):
+            return False
         self._due += self.period
+        return True
 
 
 class FrameCounters:
@@ -164,6 +173,22 @@ class FrameCounters:
                 last_frame_time=self.last_frame_time, frozen_hint=self._identical_run >= FROZEN_AFTER_FRAMES,
                 corrupt=self.corrupt, reconnects=self.reconnects, finished=self.finished, last_error=self.last_error,
             )
+
+
+class SingleStreamStats:
+    """``stats()`` and ``finished`` for a frame-set source that is one stream with one ``FrameCounters``
+    (synthetic headset, replay, bench pool): subclasses set ``name`` and ``counters``."""
+
+    name: str
+    counters: FrameCounters
+
+    def stats(self) -> dict[str, SourceStats]:
+        return {self.name: self.counters.snapshot()}
+
+    @property
+    def finished(self) -> bool:
+        """True once a finite stream delivered its last frame set (never for endless ones)."""
+        return self.counters.finished
 
 
 def fingerprint(raw: RawFrame, image: np.ndarray) -> int:

@@ -26,7 +26,7 @@ from bridge.outputs.recording_format import (
     state_from_record,
 )
 from bridge.schema import FaceState
-from bridge.sources.base import FrameCounters, SourceError, SourceStats
+from bridge.sources.base import FrameCounters, SingleStreamStats, SourceError
 
 __all__ = ["Recording", "RecordingError", "ReplaySource", "is_recording"]
 
@@ -74,7 +74,7 @@ class Recording:
                     pixels.close()
 
 
-class ReplaySource:
+class ReplaySource(SingleStreamStats):
     """Frame-set source over a recording. ``read`` returns the next FrameSet (None when none is due yet or the
     recording ended; ``stats()[...].finished`` tells which)."""
 
@@ -141,14 +141,6 @@ class ReplaySource:
         self.counters.finished = True
         self.counters.connected = False
         return None
-
-    def stats(self) -> dict[str, SourceStats]:
-        return {self.name: self.counters.snapshot()}
-
-    @property
-    def finished(self) -> bool:
-        """True once the last recorded frame set was served (never with ``loop``)."""
-        return self.counters.finished
 
     def close(self) -> None:
         self._stop.set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 from bridge.frames import FrameSet
-from bridge.sources.base import FrameCounters, SourceError, SourceStats
+from bridge.sources.base import FrameCounters, SingleStreamStats, SourceError
 
 OPTION_TYPES = {"fps": float, "seed": int, "realtime": lambda v: v.lower() in ("1", "true", "yes", "on")}
 
@@ -29,7 +29,7 @@ def parse_synthetic_options(options: dict[str, str], spec: str) -> dict[str, obj
     return out
 
 
-class SyntheticFrameSetSource:
+class SyntheticFrameSetSource(SingleStreamStats):
     """Rendered headset frames with exact labels (``FrameSet.labels``) behind start/read/stats/close."""
 
     name = "synthetic"
@@ -102,13 +102,6 @@ class SyntheticFrameSetSource:
                 return None
             frames, self._latest = self._latest, None
             return frames
-
-    def stats(self) -> dict[str, SourceStats]:
-        return {self.name: self.counters.snapshot()}
-
-    @property
-    def finished(self) -> bool:
-        return False
 
     def close(self) -> None:
         """Stop the render thread and the headset. Idempotent."""
