@@ -123,17 +123,6 @@ class CameraFrameSetSource:
         self.close()
 
 
-def _open_replay(path: str) -> FrameSetSource:
-    try:
-        from bridge.sources import replay
-    except ImportError as exc:
-        raise SourceError(f"replay:{path}: the replay source is not available in this build ({exc})") from exc
-    opener = getattr(replay, "open_replay", None) or getattr(replay, "ReplaySource", None)
-    if opener is None:
-        raise SourceError(f"replay:{path}: bridge.sources.replay has no open_replay()/ReplaySource")
-    return opener(path)
-
-
 def open_frameset_source(specs: str | CameraSpec | Sequence[CameraSpec] = "synthetic", *, layout: str | None = None,
                          views: Sequence[str] = (), max_wait: float = 0.025, stale_after: float = 0.5,
                          backoff: Backoff | None = None) -> FrameSetSource:
@@ -148,7 +137,9 @@ def open_frameset_source(specs: str | CameraSpec | Sequence[CameraSpec] = "synth
         if target.kind == "synthetic":
             return SyntheticFrameSetSource(**parse_synthetic_options(dict(target.options), specs))
         if target.kind == "replay":
-            return _open_replay(str(target.location))
+            from bridge.sources.replay import ReplaySource
+
+            return ReplaySource(str(target.location))
         specs = [CameraSpec(source=specs, layout=layout or "combined_eyes_mouth", views=tuple(views))]
     elif isinstance(specs, CameraSpec):
         specs = [specs]
