@@ -67,31 +67,43 @@ def _serve_mjpeg(jpeg: bytes, fps: float, stop: threading.Event) -> http.server.
     return server
 
 
+def _read_for(source, seconds: float) -> list[float]:
+    """Read from a started source for ``seconds``; capture -> read() latency (ms) of every frame set."""
+    latencies = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        frames = source.read(0.5)
+        if frames is not None:
+            latencies.append((time.time() - frames.capture_time) * 1e3)
+    return latencies
+
+
+def _latency_summary(latencies: list[float], stats, where: str) -> dict[str, float]:
+    """Median/p99 after the connection warm-up (first 10 %) and the camera's own counters."""
+    settled = latencies[len(latencies) // 10:]
+    if not settled:
+        raise RuntimeError(f"no frame sets arrived {where}")
+    return {"sets": len(settled), "p50_ms": float(np.percentile(settled, 50)),
+            "p99_ms": float(np.percentile(settled, 99)), "camera_fps": stats.fps, "dropped": stats.dropped,
+            "corrupt": stats.corrupt}
+
+
 def mjpeg_handoff_latency(jpeg: bytes, seconds: float, fps: float = 60.0) -> dict[str, float]:
     """Serve ``jpeg`` at ``fps`` on loopback and time capture -> read() through the real reader and assembler."""
     stop = threading.Event()
     server = _serve_mjpeg(jpeg, fps, stop)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     source = open_frameset_source([CameraSpec(url, layout="eyes_side_by_side", name="bench")])
-    latencies = []
     try:
         source.start()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            frames = source.read(0.5)
-            if frames is not None:
-                latencies.append((time.time() - frames.capture_time) * 1e3)
+        latencies = _read_for(source, seconds)
         stats = source.stats()["bench"]
     finally:
         source.close()
         stop.set()
         server.shutdown()
         server.server_close()
-    settled = latencies[len(latencies) // 10:]  # skip connection warm-up
-    if not settled:
-        raise RuntimeError("no frame sets arrived from the loopback MJPEG server")
-    return {"sets": len(settled), "p50_ms": float(np.percentile(settled, 50)),
-            "p99_ms": float(np.percentile(settled, 99)), "camera_fps": stats.fps, "dropped": stats.dropped}
+    return _latency_summary(latencies, stats, "from the loopback MJPEG server")
 
 
 def serial_pty_handoff_latency(jpeg: bytes, seconds: float, fps: float = 60.0) -> dict[str, float]:
@@ -114,15 +126,10 @@ def serial_pty_handoff_latency(jpeg: bytes, seconds: float, fps: float = 60.0) -
 
     source = open_frameset_source([CameraSpec(f"serial:{os.ttyname(slave)}", views=("left_eye",), name="bench")])
     writer = threading.Thread(target=feed, daemon=True)
-    latencies = []
     try:
         source.start()
         writer.start()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            frames = source.read(0.5)
-            if frames is not None:
-                latencies.append((time.time() - frames.capture_time) * 1e3)
+        latencies = _read_for(source, seconds)
         stats = source.stats()["bench"]
     finally:
         stop.set()
@@ -130,12 +137,7 @@ def serial_pty_handoff_latency(jpeg: bytes, seconds: float, fps: float = 60.0) -
         source.close()
         os.close(master)
         os.close(slave)
-    settled = latencies[len(latencies) // 10:]
-    if not settled:
-        raise RuntimeError("no frame sets arrived through the pty")
-    return {"sets": len(settled), "p50_ms": float(np.percentile(settled, 50)),
-            "p99_ms": float(np.percentile(settled, 99)), "camera_fps": stats.fps, "dropped": stats.dropped,
-            "corrupt": stats.corrupt}
+    return _latency_summary(latencies, stats, "through the pty")
 
 
 def run(seconds: float = 4.0) -> dict[str, object]:
