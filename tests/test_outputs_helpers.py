@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from pythonosc.dispatcher import Dispatcher
@@ -112,3 +115,21 @@ def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def oscdump_until(port: int, send: Callable[[], None], done: Callable[[str], bool], log: Path,
+                  timeout: float = 30.0, interval: float = 0.1) -> str:
+    """Run liblo's ``oscdump`` on ``port`` and call ``send()`` every ``interval`` s until ``done(text so far)``
+    (or ``timeout``); returns everything oscdump printed. Re-sending covers oscdump binding after our first sends.
+    """
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not done(log.read_text()):
+            send()
+            time.sleep(interval)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+    return log.read_text()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 
 import numpy as np
 import pytest
 from pythonosc.osc_bundle import OscBundle
-from test_outputs_helpers import PythonOscReceiver, RawReceiver, frame_with, free_udp_port
+from test_outputs_helpers import PythonOscReceiver, RawReceiver, frame_with, free_udp_port, oscdump_until
 
 from bridge.outputs.osc import MAX_DATAGRAM
 from bridge.outputs.vmc import VmcSink
@@ -84,21 +82,12 @@ def test_vmc_vrm0_aliases_when_the_rig_frame_carries_them():
 @pytest.mark.skipif(shutil.which("oscdump") is None, reason="liblo-tools (oscdump) not installed")
 def test_vmc_decoded_by_liblo_oscdump(tmp_path):
     port = free_udp_port()
-    out = tmp_path / "dump.txt"
-    with open(out, "w") as fh:
-        proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=fh, stderr=subprocess.STDOUT)
     sink = VmcSink("127.0.0.1", port, rig_key="main")
     try:
-        time.sleep(0.3)  # let oscdump bind
-        deadline = time.monotonic() + 30  # generous: loaded CI box
-        while time.monotonic() < deadline and "/VMC/Ext/Blend/Apply" not in out.read_text():
-            sink.send(frame_with(("jawOpen", "eyeBlinkLeft"), [0.625, 0.125]))
-            time.sleep(0.1)
+        text = oscdump_until(port, lambda: sink.send(frame_with(("jawOpen", "eyeBlinkLeft"), [0.625, 0.125])),
+                             lambda out: "/VMC/Ext/Blend/Apply" in out, tmp_path / "dump.txt")
     finally:
         sink.close()
-        proc.terminate()
-        proc.wait(timeout=5)
-    text = out.read_text()
     assert '/VMC/Ext/Blend/Val sf "jawOpen" 0.625000' in text
     assert '/VMC/Ext/Blend/Val sf "eyeBlinkLeft" 0.125000' in text
     assert "/VMC/Ext/OK iiii 1 3 0 1" in text

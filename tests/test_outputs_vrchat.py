@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 import time
 
 import numpy as np
 import pytest
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.udp_client import SimpleUDPClient
-from test_outputs_helpers import PythonOscReceiver, frame_with, free_udp_port
+from test_outputs_helpers import PythonOscReceiver, frame_with, free_udp_port, oscdump_until
 
 from bridge.outputs.vrchat import VrchatSink, binary_bits
 from bridge.schema import EyeState, FaceState
@@ -99,21 +98,13 @@ def test_listener_counts_garbage_and_survives():
 @pytest.mark.skipif(shutil.which("oscdump") is None, reason="liblo-tools (oscdump) not installed")
 def test_vrchat_bools_and_eyes_decoded_by_oscdump(tmp_path):
     port = free_udp_port()
-    out = tmp_path / "dump.txt"
-    with open(out, "w") as fh:
-        proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=fh, stderr=subprocess.STDOUT)
     sink = VrchatSink("127.0.0.1", port, rig_key="main", binary={"JawOpen": 2}, listen_port=None, resend_s=0.5)
     try:
-        time.sleep(0.3)
-        deadline = time.monotonic() + 30  # generous: loaded CI box
-        while time.monotonic() < deadline and "JawOpenNegative" not in out.read_text():
-            sink.send(frame_with(NAMES, [1.0, 0.0, 0.25]))
-            time.sleep(0.1)
+        # Bools go out only when they flip or on the 0.5 s full resend, so wait for one that oscdump saw.
+        text = oscdump_until(port, lambda: sink.send(frame_with(NAMES, [1.0, 0.0, 0.25])),
+                             lambda out: "JawOpenNegative" in out, tmp_path / "dump.txt")
     finally:
         sink.close()
-        proc.terminate()
-        proc.wait(timeout=5)
-    text = out.read_text()
     assert f"{P}JawOpen1 T" in text and f"{P}JawOpen2 T" in text and f"{P}JawOpenNegative F" in text
     assert "/tracking/eye/LeftRightPitchYaw ffff" in text
     assert f'{P}EyeSquintLeft f 0.250000' in text

@@ -6,8 +6,6 @@ import importlib.util
 import json
 import shutil
 import socket
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pythonosc.osc_bundle import OscBundle
+from test_outputs_helpers import free_udp_port, oscdump_until
 
 from bridge.outputs.facebridge_protocol import (
     DEFAULT_PORT,
@@ -245,24 +244,12 @@ def test_vector_streams_assemble_into_frames():
 
 @pytest.mark.skipif(shutil.which("oscdump") is None, reason="liblo-tools not installed (make sysdeps)")
 def test_liblo_oscdump_decodes_our_datagrams(tmp_path):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = tmp_path / "dump.txt"
-    with log.open("w") as out:
-        proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=out, stderr=subprocess.STDOUT)
-    try:
-        datagrams = FacebridgeEncoder().encode(make_frame(seq=77))
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
-            deadline = time.monotonic() + 30  # generous: loaded CI box
-            while not {"/fb/v1/values", "/fb/v1/names"} <= set(log.read_text().split()) and time.monotonic() < deadline:
-                for d in datagrams:
-                    tx.sendto(d, ("127.0.0.1", port))
-                time.sleep(0.2)
-    finally:
-        proc.terminate()
-        proc.wait(5)
-    text = log.read_text()
+    port = free_udp_port()
+    datagrams = FacebridgeEncoder().encode(make_frame(seq=77))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        text = oscdump_until(port, lambda: [tx.sendto(d, ("127.0.0.1", port)) for d in datagrams],
+                             lambda out: {"/fb/v1/values", "/fb/v1/names"} <= set(out.split()),
+                             tmp_path / "dump.txt", interval=0.2)
     assert "/fb/v1/frame iii 77" in text
     assert '/fb/v1/emotion isffffffff 2 "surprise"' in text
     assert "/fb/v1/values iii" + "f" * 52 in text
