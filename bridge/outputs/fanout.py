@@ -32,10 +32,6 @@ class SinkFanout:
         self.health = {sink.name: SinkHealth() for sink in self.sinks}
         self._logged: set[tuple[str, type]] = set()
 
-    def rig_keys(self) -> set[str]:
-        """The preset keys some sink needs (the pipeline retargets once per key)."""
-        return {s.rig_key for s in self.sinks if s.rig_key is not None}
-
     def send(self, frame: OutputFrame) -> dict[str, float]:
         durations: dict[str, float] = {}
         for sink in self.sinks:

@@ -84,10 +84,6 @@ class FailureStatus:
     weight: np.ndarray  # (4,) float 0..1, eased: 1 = live outputs, 0 = fully neutral
     reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)  # region -> flag names, failing ones only
 
-    def region_weight(self, region: str) -> float:
-        """Ease weight of one region by name."""
-        return float(self.weight[REGIONS.index(region)])
-
 
 class FailureDetector:
     """Stateful per-region health tracking; call ``update`` once per frame (or per idle tick)."""
