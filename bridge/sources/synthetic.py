@@ -49,10 +49,8 @@ class SyntheticFrameSetSource(SingleStreamStats):
     def start(self) -> None:
         if self._inner is not None:
             return
-        try:
-            from bridge.synth.source import SyntheticSource
-        except ImportError as exc:
-            raise SourceError(f"synthetic source unavailable: {exc}") from exc
+        from bridge.synth.source import SyntheticSource
+
         try:
             self._inner = SyntheticSource(**self._options)
         except (TypeError, ValueError) as exc:
