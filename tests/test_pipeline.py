@@ -51,7 +51,7 @@ def test_frames_flow_to_every_output_and_stages_are_timed(tmp_path):
     assert [h.sequence for h in headers] == list(range(60))  # every frame, in order
     stages = bridge.pipeline.times.summary_ms()
     for stage in ("quality", "preprocess", "models", "tracking", "retarget", "outputs"):
-        assert stages[stage]["p50"] >= 0.0
+        assert 0.0 < stages[stage]["p50"] <= stages[stage]["p99"]  # really timed: NaN or 0 would fail
     assert any(k.startswith("output[vmc:") for k in stages)
     (rec_dir,) = tmp_path.iterdir()
     states = list(Recording(rec_dir).face_states())
