@@ -50,6 +50,44 @@ def test_feed_turns_synthetic_ground_truth_into_face_states():
     assert last.blendshapes.shape == (52,)
 
 
+class _LabelledFrames:
+    """Stands in for the SyntheticSource: frame sets carrying the given FER8 labels, 1/30 s apart."""
+
+    def __init__(self, fer8: list[int]) -> None:
+        self._fer8 = list(fer8)
+        self._i = 0
+
+    def read(self, timeout: float = 0.0):
+        from bridge.frames import FrameSet
+
+        if self._i >= len(self._fer8):
+            return None
+        labels = {"blendshapes": np.zeros(52, np.float32), "gaze": np.zeros((2, 2), np.float32),
+                  "openness": np.ones(2, np.float32), "fer8": self._fer8[self._i]}
+        frames = FrameSet(images={"mouth": np.zeros((8, 8), np.uint8)}, capture_time=self._i / 30.0,
+                          sequence=self._i, labels=labels)
+        self._i += 1
+        return frames
+
+    def close(self) -> None:
+        pass
+
+
+def test_feed_holds_the_emotion_through_unlabelled_frames():
+    feed = SyntheticFaceFeed(fps=30, seed=0, realtime=False)
+    feed.close()
+    happiness, contempt = FER8.index("happiness"), FER8.index("contempt")
+    feed.source = _LabelledFrames([happiness] * 30 + [-1] * 30)  # -1: the performance's "no label" frames
+    states = [item.state for item in iter(feed.next, None)]
+    assert len(states) == 60
+    held = states[29].emotion8
+    assert held[happiness] > 0.9
+    for state in states[30:]:
+        assert state.emotion_label == "happiness"
+        assert np.allclose(state.emotion8, held, atol=1e-6)  # unchanged, and never pushed towards contempt
+        assert state.emotion8[contempt] < 1e-3
+
+
 def test_labels_to_face_state_maps_fields():
     labels = {"blendshapes": np.linspace(0, 1, 52, dtype=np.float32), "gaze": np.array([[5, -2], [7, 3]], np.float32),
               "openness": np.array([0.9, 0.4], np.float32), "valence": 0.5, "arousal": -0.25}

@@ -62,10 +62,12 @@ class SyntheticFaceFeed:
         t = frames.capture_time if self.realtime else frames.sequence / self.fps
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
-        one_hot = np.zeros(len(FER8), dtype=np.float32)
-        one_hot[int(frames.labels.get("fer8", 0))] = 1.0
-        k = 1.0 - np.exp(-dt / EMOTION_SMOOTHING_S) if dt > 0 else 1.0
-        self._probs = (1.0 - k) * self._probs + k * one_hot
+        label = int(frames.labels.get("fer8", 0))
+        if label >= 0:  # -1: between two emotions the performance has no label; hold the current probabilities
+            one_hot = np.zeros(len(FER8), dtype=np.float32)
+            one_hot[label] = 1.0
+            k = 1.0 - np.exp(-dt / EMOTION_SMOOTHING_S) if dt > 0 else 1.0
+            self._probs = (1.0 - k) * self._probs + k * one_hot
         state = labels_to_face_state(frames.labels, t, frames.sequence, self._probs / self._probs.sum())
         return FeedItem(state, frames.images)
 
