@@ -25,10 +25,15 @@ def rendered():
         src.close()
 
 
+def _one_hot(label: int, n: int) -> np.ndarray | None:
+    """The label as a distribution; None for -1 (frames the performance leaves unlabelled: no evidence)."""
+    return np.eye(n)[label] if label >= 0 else None
+
+
 def oracle_outputs(fs: FrameSet) -> ModelOutputs:
     lab = fs.labels
     return ModelOutputs(blendshapes=lab["blendshapes"], gaze=lab["gaze"], openness=lab["openness"],
-                        emotion8=np.eye(len(FER8))[lab["fer8"]], emotive5=np.eye(5)[lab["emotive5"]],
+                        emotion8=_one_hot(lab["fer8"], len(FER8)), emotive5=_one_hot(lab["emotive5"], 5),
                         au10=lab["au10"], valence=lab["valence"], arousal=lab["arousal"],
                         confidence={"left_eye": 0.9, "right_eye": 0.9, "mouth": 0.9, "lower_face": 0.9})
 
