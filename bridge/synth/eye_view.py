@@ -15,7 +15,7 @@ from bridge.schema import BLENDSHAPE_INDEX as _I
 from bridge.synth.camera import ViewGeometry
 from bridge.synth.expressions import LOWER_ARC, UPPER_ARC, lid_opening
 from bridge.synth.identity import Identity, SessionConditions
-from bridge.synth.textures import fractal_noise, hair_texture, strands, value_noise
+from bridge.synth.textures import fractal_noise, hair_texture, soft_band, strands, value_noise
 
 _SPRITE = 64  # iris sprite size (px); drawn once per identity/session, warped per frame
 _SPRITE_R = 24.0  # iris radius in sprite px; the sprite reaches r = 1.3 for a contact-lens rim
@@ -187,15 +187,6 @@ def build_eye_assets(ident: Identity, sess: SessionConditions, side: int, out_hw
     )
 
 
-def _soft_band(d: np.ndarray, half_width) -> np.ndarray:
-    """Triangular profile 1 at d = 0 falling to 0 at |d| = half_width (cheap stand-in for a Gaussian). In place."""
-    out = np.abs(d, out=d)
-    out /= half_width
-    np.subtract(1.0, out, out=out)
-    np.maximum(out, 0.0, out=out)
-    return out
-
-
 def _row_range(geom: ViewGeometry, lo: float, hi: float) -> slice:
     """Canvas rows whose face y lies in [lo, hi] (features are only computed where they can be non-zero)."""
     hc = geom.canvas_hw[0]
@@ -245,7 +236,7 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
     thick = ident.brow_thickness * (0.55 + 0.45 * w_in) + 1e-3
     rows = _row_range(geom, float(brow_y.min()) - ident.brow_thickness, float(brow_y.max()) + ident.brow_thickness)
     if rows.stop > rows.start:
-        brow = _soft_band(y[:, rows] - brow_y, thick)
+        brow = soft_band(y[:, rows] - brow_y, thick)
         np.sqrt(brow, out=brow)  # flat-topped: brows are dense bands, not lines
         brow *= extent * -ident.brow_darkness
         brow *= assets.brow_hair[:, rows]
@@ -257,7 +248,7 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
     crease_y = yc - crease_lift * np.sqrt(inside_eye)
     rows = _row_range(geom, float(crease_y.min()) - 0.05, float(yc.max()))
     if rows.stop > rows.start and ident.crease_depth > 0:
-        crease = _soft_band(y[:, rows] - crease_y, 0.035 + px)
+        crease = soft_band(y[:, rows] - crease_y, 0.035 + px)
         crease *= -(ident.crease_depth * (0.3 + 0.7 * np.clip(upper, 0, 1))) * inside_eye
         if ident.makeup_shadow > 0:  # eyeshadow between the lid margin and the crease
             lid = np.clip((y[:, rows] - crease_y + 0.08) / 0.16, 0, 1) * np.clip((yu - y[:, rows]) / 0.03, 0, 1)
@@ -280,7 +271,7 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
     fold_y = yl + 0.1 - 0.06 * cheek
     rows = _row_range(geom, float(fold_y.min()) - 0.05, float(fold_y.max()) + 0.05)
     if rows.stop > rows.start:
-        fold = _soft_band(y[:, rows] - fold_y, 0.04 + px)
+        fold = soft_band(y[:, rows] - fold_y, 0.04 + px)
         fold *= -(0.06 + 0.18 * cheek) * inside_eye
         fold += 1.0
         img[:, rows] *= fold
@@ -297,12 +288,12 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
         below *= inv_px
         np.clip(below, 0.0, 1.0, out=below)
         ap *= below
-        eyeball = _soft_band(yb - yu, 0.12)  # the upper lid shadows the eyeball just below it
+        eyeball = soft_band(yb - yu, 0.12)  # the upper lid shadows the eyeball just below it
         eyeball *= -0.35
         eyeball += 1.0
         eyeball *= assets.sclera_col
         # tear meniscus on the lower lid margin: a thin specular line in NIR
-        eyeball += _soft_band(yb - (yl - 0.015), 0.012 + px) * (0.25 * inside_eye)
+        eyeball += soft_band(yb - (yl - 0.015), 0.012 + px) * (0.25 * inside_eye)
         yaw = np.radians(gaze[:, side, 0]).astype(np.float32)
         pitch = np.radians(gaze[:, side, 1]).astype(np.float32)
         re = 0.85 * a
@@ -347,16 +338,16 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
     taper = inside_eye**0.3 * assets.lash_strands * lash_strength
     if rows.stop > rows.start:
         s = yu - y[:, rows]
-        lash = _soft_band(s - centre, 0.55 * lash_len + px)
+        lash = soft_band(s - centre, 0.55 * lash_len + px)
         lash *= taper
         if ident.eyeliner > 0:
-            lash += ident.eyeliner * 0.7 * _soft_band(s, 0.02 + px) * inside_eye
+            lash += ident.eyeliner * 0.7 * soft_band(s, 0.02 + px) * inside_eye
         np.minimum(lash, 0.95, out=lash)
         np.subtract(1.0, lash, out=lash)
         img[:, rows] *= lash
     rows = _row_range(geom, float(yl.min()) - 0.02, float(yl.max()) + 0.06)
     if rows.stop > rows.start:
-        lower_lash = _soft_band(y[:, rows] - yl - 0.02, 0.03 + px)
+        lower_lash = soft_band(y[:, rows] - yl - 0.02, 0.03 + px)
         lower_lash *= -0.25 * ident.lash_density * assets.lash_strands * inside_eye
         lower_lash += 1.0
         img[:, rows] *= lower_lash

@@ -17,7 +17,7 @@ import numpy as np
 from bridge.schema import BLENDSHAPE_INDEX as _I
 from bridge.synth.camera import ViewGeometry
 from bridge.synth.identity import Identity, SessionConditions
-from bridge.synth.textures import fractal_noise, hair_texture, value_noise
+from bridge.synth.textures import fractal_noise, hair_texture, soft_band, value_noise
 
 # Face units per view unit: the mouth camera is close (mouth ~60% of the frame width); the webcam sees the
 # whole lower face between the headset and the neck.
@@ -79,6 +79,11 @@ def _static_skin(rng, ident: Identity, xf, yf, skin_level: float, shape, light_d
     return (skin_level * shading * texture).astype(np.float32)
 
 
+def _cheek_puff(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Where cheekPuff bulges the skin: a soft blob beside each mouth corner (face coordinates)."""
+    return np.exp(-(((np.abs(x) - 0.72) / 0.3) ** 2) - ((y - 0.05) / 0.35) ** 2).astype(np.float32)
+
+
 def _teeth_gaps(rng, ident: Identity, xf) -> np.ndarray:
     x = xf[0, 0]
     width = rng.uniform(0.075, 0.1)
@@ -100,8 +105,7 @@ def build_mouth_assets(ident: Identity, sess: SessionConditions, out_hw: tuple[i
     skin = skin * falloff
     hair = hair_texture(rng, shape, strand_px=0.025 / pxf)
     background = (0.08 + 0.12 * rng.random()) * ident.skin_nir * falloff * (1 + 0.3 * value_noise(rng, shape, 4.0))
-    X, Y = xf[0], yf[0]
-    puff = np.exp(-(((np.abs(X) - 0.72) / 0.3) ** 2) - ((Y - 0.05) / 0.35) ** 2).astype(np.float32)
+    puff = _cheek_puff(xf[0], yf[0])
     mats = MouthMaterials(
         skin=ident.skin_nir, lip_ratio=ident.lip_nir, interior=0.04, teeth=0.85 * ident.teeth_brightness,
         tongue_ratio=0.7, hair_darkness=0.25, fold_scale=0.8,
@@ -160,8 +164,7 @@ def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tu
     overlay_add = (cover * shade + 0.12 * rim)[None].astype(np.float32)
     touched = np.flatnonzero((overlay_mul[0] < 1.0).any(axis=1))
     overlay_rows = slice(int(touched[0]), int(touched[-1]) + 1) if touched.size else slice(0, 0)
-    Xf, Yf = xf[0], yf[0]
-    puff = np.exp(-(((np.abs(Xf) - 0.72) / 0.3) ** 2) - ((Yf - 0.05) / 0.35) ** 2).astype(np.float32)
+    puff = _cheek_puff(xf[0], yf[0])
     mats = MouthMaterials(
         skin=ident.skin_visible, lip_ratio=ident.lip_visible, interior=0.05, teeth=0.9 * ident.teeth_brightness,
         tongue_ratio=0.75, hair_darkness=0.2, fold_scale=1.0,
@@ -173,15 +176,6 @@ def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tu
         background=background[None].astype(np.float32), overlay_mul=overlay_mul, overlay_add=overlay_add,
         overlay_rows=overlay_rows, materials=mats,
     )
-
-
-def _band(d: np.ndarray, half_width) -> np.ndarray:
-    """Triangular profile 1 at d = 0 falling to 0 at |d| = half_width. In place on ``d``."""
-    out = np.abs(d, out=d)
-    out /= half_width
-    np.subtract(1.0, out, out=out)
-    np.maximum(out, 0.0, out=out)
-    return out
 
 
 def _edge(d: np.ndarray, inv_px: float) -> np.ndarray:
@@ -277,14 +271,14 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
     d = y + 0.6
     fold_x = 0.3 + 0.62 * d - 0.38 * d * d + 0.06 * smile_mean + 0.2 * (hw - ident.mouth_half_width)
     fold_depth = mats.fold_scale * (0.03 + 0.25 * smile_mean + 0.15 * sneer + 0.1 * cheek_sq)
-    fold = _band(np.abs(x - cx) - fold_x, 0.03 + 0.025 * smile_mean)
+    fold = soft_band(np.abs(x - cx) - fold_x, 0.03 + 0.025 * smile_mean)
     fold *= np.clip((0.3 - y) / 0.3, 0, 1) * np.clip((y + 0.62) / 0.2, 0, 1) * -fold_depth
     fold += 1.0
     img[:, rows] *= fold
     mento_y = yol + 0.09 + 0.05 * jaw_gap - 0.03 * shrug_lo
     rows = _rows(yall, float(mento_y.min()) - 0.04, float(mento_y.max()) + 0.04)
     if rows.stop > rows.start:
-        mento = _band(yall[:, rows] - mento_y, 0.04)
+        mento = soft_band(yall[:, rows] - mento_y, 0.04)
         mento *= -(0.06 + 0.18 * shrug_lo + 0.1 * pucker) * mats.fold_scale * np.clip(1 - ((x - cx) / 0.45) ** 2, 0, 1)
         mento += 1.0
         img[:, rows] *= mento
@@ -318,9 +312,9 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
     lips = _coverage(y, you, yol, inv_px)
     lip_shade = (1.0 - mats.lip_ratio) * (1.0 + assets.lip_lines)
     # The upper lip faces down (shadowed), the lower lip faces the camera (a soft highlight).
-    lower_hl = _band(y - 0.5 * (yil + yol), 0.6 * th_l + 1e-3) * 0.1
+    lower_hl = soft_band(y - 0.5 * (yil + yol), 0.6 * th_l + 1e-3) * 0.1
     lips *= lip_shade - lower_hl
-    seam = _band(y - y0, 0.012 + assets.pxf) * (au > 0) * 0.45 * mats.fold_scale
+    seam = soft_band(y - y0, 0.012 + assets.pxf) * (au > 0) * 0.45 * mats.fold_scale
     lips = np.maximum(lips, seam)
     band *= 1.0 - lips
     # --- mouth opening: dark cavity, teeth under the upper lip, tongue bed
@@ -333,7 +327,7 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
         gaps = 1.0 - assets.teeth_gaps
         up_teeth = _edge(yiu + teeth_h - y, inv_px) * gaps
         lo_teeth = _edge(y - (yil - 0.04 * np.minimum(jaw_gap * 4.0, 1.0)), inv_px) * gaps * 0.8
-        cavity = mats.interior * (1.0 + 4.0 * _band(y - yil + 0.03, 0.08) * np.minimum(jaw_gap * 3, 1))
+        cavity = mats.interior * (1.0 + 4.0 * soft_band(y - yil + 0.03, 0.08) * np.minimum(jaw_gap * 3, 1))
         inside = cavity + (mats.teeth - cavity) * np.clip(up_teeth + lo_teeth, 0.0, 1.0)
         band += ap * (inside - band)
     if np.any(tongue > 0.02):
@@ -342,7 +336,7 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
         rows = _rows(yall, float((tcy - ry).min()), float((tcy + ry).max()))
         y = yall[:, rows]
         t = np.clip((1.0 - ((x - tcx) / rx) ** 2 - ((y - tcy) / ry) ** 2) * 4.0, 0.0, 1.0) * (tongue > 0.02)
-        tongue_val = mats.skin * mats.tongue_ratio * (1.0 - 0.3 * _band(x - tcx, 0.03))
+        tongue_val = mats.skin * mats.tongue_ratio * (1.0 - 0.3 * soft_band(x - tcx, 0.03))
         band = img[:, rows]
         band += t * (tongue_val - band)
 

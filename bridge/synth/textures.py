@@ -1,4 +1,5 @@
-"""Procedural textures (smooth value noise, hair strands) generated from a seed with OpenCV resizes."""
+"""Procedural textures (smooth value noise, hair strands) generated from a seed with OpenCV resizes, and the soft
+band profile the views draw lines and folds with."""
 
 from __future__ import annotations
 
@@ -46,3 +47,13 @@ def hair_texture(rng: np.random.Generator, shape: tuple[int, int], strand_px: fl
     fine = (fine - fine.mean()) / (fine.std() + 1e-6)
     clumps = value_noise(rng, shape, max(3.0, max(h, w) / 8.0))
     return np.clip(0.55 + 0.3 * fine + 0.25 * clumps, 0.0, 1.0).astype(np.float32)
+
+
+def soft_band(d: np.ndarray, half_width) -> np.ndarray:
+    """Triangular profile 1 at d = 0 falling to 0 at |d| = half_width (cheap stand-in for a Gaussian). In place on
+    ``d`` (which is returned): the renderers call it on fresh temporaries in the per-frame path."""
+    out = np.abs(d, out=d)
+    out /= half_width
+    np.subtract(1.0, out, out=out)
+    np.maximum(out, 0.0, out=out)
+    return out
