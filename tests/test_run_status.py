@@ -9,6 +9,7 @@ import shutil
 
 from bridge.app.retarget_stage import PresetRetargeters
 from bridge.app.status import CameraStatus, StatusReporter, StatusSnapshot, format_line, tracking_word
+from bridge.app.timing import LatencyRing, StageTimes
 from bridge.schema import FaceState, TrackingFlags
 
 
@@ -87,3 +88,20 @@ def test_preset_file_hot_reload_keeps_last_good(tmp_path):
     events = stage.poll()
     assert events == [f"preset {path}: reloaded"]
     assert stage.apply(state)[str(path)].rig == "vrm1"
+
+
+def test_latency_ring_keeps_the_newest_durations_and_resets():
+    ring = LatencyRing(size=4)
+    assert all(math.isnan(v) for v in ring.percentiles_ms())
+    for ms in (100, 1, 2, 3, 4):  # the 100 ms outlier is overwritten by the fifth value
+        ring.add(ms / 1000)
+    p50, p99 = ring.percentiles_ms()
+    assert p50 == 2.5 and 3.9 < p99 < 4.0
+    ring.reset()
+    assert all(math.isnan(v) for v in ring.percentiles_ms())
+    ring.add(0.007)
+    assert ring.percentiles_ms((50.0,)) == (7.0,)
+    times = StageTimes(size=8)
+    times.add("models", 0.002)
+    times.add("quality", 0.001)
+    assert list(times.summary_ms()) == ["models", "quality"]  # first-use order = the pipeline's stage order

@@ -16,9 +16,9 @@ class LatencyRing:
         self._data[self._n % self._data.shape[0]] = seconds
         self._n += 1
 
-    @property
-    def count(self) -> int:
-        return self._n
+    def reset(self) -> None:
+        """Forget every recorded duration (e.g. after a warm-up)."""
+        self._n = 0
 
     def values(self) -> np.ndarray:
         return self._data[: min(self._n, self._data.shape[0])]
