@@ -123,7 +123,7 @@ def mirror_matrix() -> np.ndarray:
 
 
 def mirror_face_state(fs: FaceState) -> FaceState:
-    """The same face seen in a mirror: sides swapped, gaze yaw negated. (Used by tests and the preview.)"""
+    """The same face seen in a mirror: sides swapped, gaze yaw negated. (The tests' reference for mirror_matrix.)"""
     le, re_ = fs.left_eye, fs.right_eye
     return fs.with_changes(
         blendshapes=np.asarray(fs.blendshapes)[MIRROR_INDEX],
