@@ -45,16 +45,23 @@ def receiver_exe(tmp_path_factory) -> Path:
 
 
 class Receiver:
-    """The C# console receiver as a subprocess."""
+    """The C# console receiver as a subprocess. It stops once it decoded as many datagrams as ``expect`` announces
+    (a condition, so a loaded machine cannot end the test early); ``idle_s`` without packets is only the fallback
+    when some were lost."""
 
     def __init__(self, exe: Path, idle_s: float, duration_s: float) -> None:
         self.proc = subprocess.Popen(
             ["mono", str(exe), "--port", "0", "--bind", "127.0.0.1",
-             "--idle", str(idle_s), "--duration", str(duration_s)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             "--idle", str(idle_s), "--duration", str(duration_s), "--expect-from-stdin"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip()
         assert line.startswith("listening "), f"receiver did not start: {line!r} {self.proc.stderr.read()}"
         self.port = int(line.split()[1])
+
+    def expect(self, datagrams: int) -> None:
+        """Tell the receiver how many datagrams were sent in all: it reports once it has decoded that many."""
+        self.proc.stdin.write(f"{datagrams}\n")
+        self.proc.stdin.flush()
 
     def report(self, timeout: float) -> dict:
         out, err = self.proc.communicate(timeout=timeout)
@@ -78,22 +85,24 @@ def _frame(seq: int, t: float, names: tuple[str, ...]) -> ProtocolFrame:
 
 def test_python_encoder_to_csharp_receiver_counts_frames_losses_and_garbage(receiver_exe):
     names = tuple(f"shape{i}" for i in range(169))  # Unified-Expressions-sized rig: names split over datagrams
-    receiver = Receiver(receiver_exe, idle_s=1.5, duration_s=60)
+    receiver = Receiver(receiver_exe, idle_s=30, duration_s=120)
     try:
         encoder = FacebridgeEncoder(names_interval_s=0.5)
         skipped = set(range(50, 55))
         t0 = time.time()
+        sent = 0
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
             for seq in range(200):
                 datagrams = encoder.encode(_frame(seq, t0 + seq / 60, names))
                 if seq in skipped:
                     continue  # "lost on the network"
                 for d in datagrams:
-                    tx.sendto(d, ("127.0.0.1", receiver.port))
+                    sent += tx.sendto(d, ("127.0.0.1", receiver.port)) > 0
                 if seq % 50 == 10:
-                    tx.sendto(b"\x00garbage!", ("127.0.0.1", receiver.port))
+                    sent += tx.sendto(b"\x00garbage!", ("127.0.0.1", receiver.port)) > 0
                 time.sleep(0.003)  # ~300 frames/s: 5x the bridge, yet slow enough that a busy CPU drops nothing
-        report = receiver.report(timeout=60)
+        receiver.expect(sent)
+        report = receiver.report(timeout=120)
     finally:
         receiver.kill()
     assert report["malformed"] == 4
@@ -124,15 +133,18 @@ def _bridge_command() -> list[str]:
 
 
 def test_facebridge_run_drives_the_csharp_receiver(receiver_exe, tmp_path):
-    receiver = Receiver(receiver_exe, idle_s=3.0, duration_s=240)
+    receiver = Receiver(receiver_exe, idle_s=10.0, duration_s=240)
+    status = tmp_path / "status.json"
     try:
         started = time.time()
         run = subprocess.run(
             [*_bridge_command(), "run", "--source", "synthetic", "--duration", "4", "--no-control",
              "--preset", "arkit52-emotion-only",  # a preset with light cues, so they cross too
-             "--output", f"facebridge:127.0.0.1:{receiver.port}", "--status-json", str(tmp_path / "status.json")],
+             "--output", f"facebridge:127.0.0.1:{receiver.port}", "--status-json", str(status)],
             capture_output=True, text=True, timeout=240, cwd=ROOT)
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+        # The final status JSON (written at exit) counts the datagrams the facebridge output sent.
+        receiver.expect(json.loads(status.read_text())["outputs"][f"facebridge:127.0.0.1:{receiver.port}"]["sent"])
         report = receiver.report(timeout=60)
     finally:
         receiver.kill()

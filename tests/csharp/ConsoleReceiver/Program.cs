@@ -1,7 +1,9 @@
 // FaceBridge console receiver: the package's core receiver outside Unity, for the live cross-language test
 // (tests/test_unity_live.py) and for checking a bridge by hand:
 //   mono tests/csharp/build/FaceBridgeConsoleReceiver.exe --port 39571 --duration 10
-// Prints "listening <port>" once bound, then one JSON line with the counters when it stops.
+// Prints "listening <port>" once bound, then one JSON line with the counters when it stops: after --duration, after
+// --idle seconds without packets, or (--expect-from-stdin) once as many datagrams were decoded as the number the
+// sender writes to stdin when it is done, which ends a test on a condition instead of on an idle timer.
 using System;
 using System.Globalization;
 using System.Text;
@@ -14,7 +16,7 @@ static class Program
     {
         Console.Error.WriteLine("error: " + error);
         Console.Error.WriteLine("usage: FaceBridgeConsoleReceiver.exe [--port N (0 = any free port)] [--bind ADDRESS] " +
-                                "[--protocol facebridge|vmc] [--duration SECONDS] [--idle SECONDS]");
+                                "[--protocol facebridge|vmc] [--duration SECONDS] [--idle SECONDS] [--expect-from-stdin]");
         return 2;
     }
 
@@ -37,6 +39,7 @@ static class Program
         string bind = "127.0.0.1";
         var protocol = ReceiverProtocol.FaceBridge;
         double duration = 30, idle = 2;
+        bool expectFromStdin = false;
         var inv = CultureInfo.InvariantCulture;
         for (int i = 0; i < args.Length; i++)
         {
@@ -47,6 +50,7 @@ static class Program
                 case "--bind": if (value == null) return Usage("--bind needs an address"); bind = value; i++; break;
                 case "--duration": if (value == null || !double.TryParse(value, NumberStyles.Float, inv, out duration)) return Usage("--duration needs seconds"); i++; break;
                 case "--idle": if (value == null || !double.TryParse(value, NumberStyles.Float, inv, out idle)) return Usage("--idle needs seconds"); i++; break;
+                case "--expect-from-stdin": expectFromStdin = true; break;
                 case "--protocol":
                     if (value == "facebridge") protocol = ReceiverProtocol.FaceBridge;
                     else if (value == "vmc") protocol = ReceiverProtocol.Vmc;
@@ -66,6 +70,19 @@ static class Program
             }
             Console.WriteLine("listening " + receiver.BoundPort);
             Console.Out.Flush();
+            long expected = -1; // datagrams the sender says it sent (-1: not told yet)
+            if (expectFromStdin)
+            {
+                var stdin = new Thread(() =>
+                {
+                    string line = Console.In.ReadLine();
+                    long n;
+                    if (line != null && long.TryParse(line.Trim(), NumberStyles.Integer, inv, out n))
+                        Interlocked.Exchange(ref expected, n);
+                });
+                stdin.IsBackground = true;
+                stdin.Start();
+            }
             var frame = new FaceFrame();
             var stop = DateTime.UtcNow.AddSeconds(duration);
             long taken = 0;
@@ -73,9 +90,12 @@ static class Program
             {
                 if (receiver.TryTakeLatest(frame)) taken++;
                 var s = receiver.Statistics;
-                if (s.Decoder.Packets > 0 && s.SecondsSinceLastPacket > idle) break; // the sender finished
+                long want = Interlocked.Read(ref expected);
+                if (want >= 0 && s.Decoder.Packets >= want) break; // everything the sender sent was decoded
+                if (s.Decoder.Packets > 0 && s.SecondsSinceLastPacket > idle) break; // the sender finished (or lost some)
                 Thread.Sleep(5);
             }
+            if (receiver.TryTakeLatest(frame)) taken++; // a frame completed after the last take in the loop
             var st = receiver.Statistics;
             var d = st.Decoder;
             Console.WriteLine(string.Format(inv,
