@@ -39,6 +39,8 @@ expression shapes (all but the 8 gaze-driven eyeLook* shapes):
 - mouth_closure = over non-neutral-hold frames with max(0, G[jawOpen] - G[mouthClose]) <= {MOUTH_CLOSED_GT}: fraction
   with max(0, P[jawOpen] - P[mouthClose]) <= {MOUTH_CLOSED_PRED}
 Aggregation: per recording -> mean over a subject's recordings -> mean over subjects (REFA's three levels).
+The required keys use the raw per-frame model output. The extra "after causal EMA" numbers first smooth each
+recording with y_t = a P_t + (1 - a) y_(t-1), a = 0.5 (a light filter of the kind the live tracker applies).
 """
 
 
@@ -82,6 +84,22 @@ def refa_metrics(pred: np.ndarray, gt: np.ndarray, identity: np.ndarray, session
     result = {n: _nanmean([s[n] for s in per_subject.values()]) for n in names}
     result["per_subject"] = per_subject
     return result
+
+
+def causal_ema(pred: np.ndarray, identity: np.ndarray, session: np.ndarray, time: np.ndarray,
+               alpha: float = 0.5) -> np.ndarray:
+    """Per-recording causal exponential smoothing y_t = a x_t + (1 - a) y_(t-1) (Eyemotion smooths its outputs the
+    same way in its application). Used for the extra 'as deployed with light smoothing' REFA numbers."""
+    out = np.empty_like(pred)
+    keys = np.stack([identity, session], 1)
+    for key in np.unique(keys, axis=0):
+        idx = np.flatnonzero((keys == key).all(1))
+        idx = idx[np.argsort(time[idx], kind="stable")]
+        y = pred[idx[0]].astype(np.float64)
+        for i in idx:
+            y = alpha * pred[i] + (1.0 - alpha) * y
+            out[i] = y
+    return out
 
 
 def _nanmean(values) -> float:

@@ -113,7 +113,10 @@ def render_markdown(rep: dict, title: str) -> str:
         f"| gaze MAE (deg) / openness MAE | {b['gaze_mae_deg']:.2f} / {b['openness_mae']:.3f} | | |",
     ]
     for k, v in REFA_FINAL.items():
-        parts.append(f"| REFA {k} | {refa[k]:.3f} | > {v} | REFA final {v} |")
+        parts.append(f"| REFA {k} (raw per-frame output) | {refa[k]:.3f} | > {v} | REFA final {v} |")
+    if "refa_ema" in b:
+        for k in REFA_FINAL:
+            parts.append(f"| REFA {k} after causal EMA (alpha {b['ema_alpha']}) | {b['refa_ema'][k]:.3f} | | |")
     for dim in ("valence", "arousal"):
         a = rep["affect"][dim]
         parts.append(f"| {dim} RMSE / CORR / CCC / SAGR | {a['rmse']:.3f} / {a['corr']:.3f} / {a['ccc']:.3f} / "
