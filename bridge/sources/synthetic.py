@@ -41,10 +41,9 @@ class SyntheticFrameSetSource(SingleStreamStats):
         self.counters = FrameCounters()
         self._cond = threading.Condition()
         self._latest: FrameSet | None = None  # newest rendered set not yet read
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # set once by close(): ends the render thread and every read
         self._thread: threading.Thread | None = None
         self._last_sequence: int | None = None
-        self._closed = False
 
     def start(self) -> None:
         if self._inner is not None:
@@ -88,7 +87,7 @@ class SyntheticFrameSetSource(SingleStreamStats):
         """The newest rendered set (real time) or the next one (realtime=False); None after ``timeout``."""
         if self._inner is None:
             raise SourceError("read() before start(): call start() first")
-        if self._closed:
+        if self._stop.is_set():
             return None
         if not self._realtime:
             frames = self._inner.read(timeout)
@@ -96,7 +95,7 @@ class SyntheticFrameSetSource(SingleStreamStats):
                 self._count(frames)
             return frames
         with self._cond:
-            if not self._cond.wait_for(lambda: self._latest is not None or self._closed, max(0.0, timeout)):
+            if not self._cond.wait_for(lambda: self._latest is not None or self._stop.is_set(), max(0.0, timeout)):
                 return None
             frames, self._latest = self._latest, None
             return frames
@@ -104,11 +103,10 @@ class SyntheticFrameSetSource(SingleStreamStats):
     def close(self) -> None:
         """Stop the render thread and the headset. Idempotent."""
         with self._cond:
-            if self._closed:
+            if self._stop.is_set():
                 return
-            self._closed = True
-            self._cond.notify_all()
-        self._stop.set()
+            self._stop.set()
+            self._cond.notify_all()  # wake a read() waiting for a frame
         if self._thread is not None:
             self._thread.join(5.0)
         self.counters.connected = False
