@@ -9,10 +9,8 @@ and of framed JPEGs through a pty pair, both at 60 fps: from the moment a frame'
 from __future__ import annotations
 
 import argparse
-import http.server
 import json
 import statistics
-import threading
 import time
 from collections.abc import Callable
 
@@ -23,6 +21,7 @@ from bridge.sources.factory import build_processor
 from bridge.sources.frameset_source import open_frameset_source
 from bridge.sources.jpeg import JpegStreamSplitter, decode_jpeg_gray, encode_jpeg
 from bridge.sources.serial_camera import FRAME_MAGIC, SerialFrameParser
+from bridge.sources.simulator import MjpegHttpServer, SerialPtyCamera
 from bridge.sources.spec import CameraSpec
 
 PART_HEADER = b"--frame\r\nContent-Type: image/jpeg\r\n\r\n"
@@ -40,31 +39,6 @@ def _median_ms(fn: Callable[[], object], repeats: int) -> float:
 def _test_image(size: int) -> np.ndarray:
     rng = np.random.default_rng(0)
     return cv2.GaussianBlur(rng.integers(0, 255, (size, size), dtype=np.uint8), (7, 7), 2)
-
-
-def _serve_mjpeg(jpeg: bytes, fps: float, stop: threading.Event) -> http.server.ThreadingHTTPServer:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "multipart/x-mixed-replace;boundary=frame")
-            self.end_headers()
-            due = time.monotonic()
-            try:
-                while not stop.is_set():
-                    self.wfile.write(PART_HEADER + jpeg + b"\r\n")
-                    self.wfile.flush()
-                    due += 1.0 / fps
-                    stop.wait(max(0.0, due - time.monotonic()))
-            except OSError:
-                pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def _read_for(source, seconds: float) -> list[float]:
@@ -90,53 +64,30 @@ def _latency_summary(latencies: list[float], stats, where: str) -> dict[str, flo
 
 def mjpeg_handoff_latency(jpeg: bytes, seconds: float, fps: float = 60.0) -> dict[str, float]:
     """Serve ``jpeg`` at ``fps`` on loopback and time capture -> read() through the real reader and assembler."""
-    stop = threading.Event()
-    server = _serve_mjpeg(jpeg, fps, stop)
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    source = open_frameset_source([CameraSpec(url, layout="eyes_side_by_side", name="bench")])
+    server = MjpegHttpServer(lambda: jpeg, port=0, fps=fps).start()
+    source = open_frameset_source([CameraSpec(server.url, layout="eyes_side_by_side", name="bench")])
     try:
         source.start()
         latencies = _read_for(source, seconds)
         stats = source.stats()["bench"]
     finally:
         source.close()
-        stop.set()
-        server.shutdown()
-        server.server_close()
+        server.close()
     return _latency_summary(latencies, stats, "from the loopback MJPEG server")
 
 
 def serial_pty_handoff_latency(jpeg: bytes, seconds: float, fps: float = 60.0) -> dict[str, float]:
     """Feed framed JPEGs at ``fps`` into a pty pair (a stand-in USB serial port) and time capture -> read()."""
-    import os
-
-    master, slave = os.openpty()
-    stop = threading.Event()
-    framed = FRAME_MAGIC + len(jpeg).to_bytes(2, "little") + jpeg
-
-    def feed() -> None:
-        due = time.monotonic()
-        try:
-            while not stop.is_set():
-                os.write(master, framed)
-                due += 1.0 / fps
-                stop.wait(max(0.0, due - time.monotonic()))
-        except OSError:
-            pass
-
-    source = open_frameset_source([CameraSpec(f"serial:{os.ttyname(slave)}", views=("left_eye",), name="bench")])
-    writer = threading.Thread(target=feed, daemon=True)
+    camera = SerialPtyCamera(lambda: jpeg, fps=fps)
+    source = open_frameset_source([CameraSpec(f"serial:{camera.port}", views=("left_eye",), name="bench")])
     try:
         source.start()
-        writer.start()
+        camera.start()
         latencies = _read_for(source, seconds)
         stats = source.stats()["bench"]
     finally:
-        stop.set()
-        writer.join(2)
+        camera.close()
         source.close()
-        os.close(master)
-        os.close(slave)
     return _latency_summary(latencies, stats, "through the pty")
 
 

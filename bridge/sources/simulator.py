@@ -67,6 +67,7 @@ class MjpegHttpServer:
         self.fps = fps
         self._stop = threading.Event()
         self._latest: bytes | None = None
+        self._produced = 0  # counts frames, so a provider repeating the same bytes object still streams at fps
         self._cond = threading.Condition()
         self._provider = provider
         self.frames_sent = 0
@@ -81,13 +82,13 @@ class MjpegHttpServer:
                 self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
                 self.send_header("X-Framerate", f"{server.fps:g}")
                 self.end_headers()
-                last = None
+                sent = 0  # the producer's frame count at the last frame this client got
                 try:
                     while not server._stop.is_set():
                         with server._cond:
                             server._cond.wait_for(
-                                lambda seen=last: server._latest is not seen or server._stop.is_set(), 1.0)
-                            jpeg = last = server._latest
+                                lambda seen=sent: server._produced != seen or server._stop.is_set(), 1.0)
+                            jpeg, sent = server._latest, server._produced
                         if jpeg is None:
                             continue
                         head = (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n"
@@ -117,6 +118,7 @@ class MjpegHttpServer:
                 break
             with self._cond:
                 self._latest = jpeg
+                self._produced += 1
                 self._cond.notify_all()
             due += period
             self._stop.wait(max(0.0, due - time.monotonic()))
