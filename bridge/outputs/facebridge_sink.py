@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bridge.outputs.base import OutputFrame
 from bridge.outputs.facebridge_protocol import DEFAULT_PORT, FacebridgeEncoder, ProtocolFrame
-from bridge.outputs.udp import UdpDestination
+from bridge.outputs.udp import UdpDestination, UdpSink
 
 __all__ = ["DEFAULT_PORT", "FacebridgeSink", "protocol_frame"]
 
@@ -31,7 +31,7 @@ def protocol_frame(frame: OutputFrame, rig_key: str) -> ProtocolFrame:
     )
 
 
-class FacebridgeSink:
+class FacebridgeSink(UdpSink):
     """Sends every frame to the Unity package (default 127.0.0.1:DEFAULT_PORT)."""
 
     def __init__(self, host: str, port: int, rig_key: str, names_interval_s: float = 2.0) -> None:
@@ -43,11 +43,3 @@ class FacebridgeSink:
     def encode(self, frame: OutputFrame) -> list[bytes]:
         return self.encoder.encode(protocol_frame(frame, self.rig_key))
 
-    def send(self, frame: OutputFrame) -> None:
-        self._dest.send(self.encode(frame))
-
-    def stats(self) -> dict[str, int]:
-        return self._dest.stats()
-
-    def close(self) -> None:
-        self._dest.close()

@@ -13,7 +13,7 @@ import numpy as np
 
 from bridge.outputs import osc
 from bridge.outputs.base import OutputFrame
-from bridge.outputs.udp import UdpDestination
+from bridge.outputs.udp import UdpDestination, UdpSink
 from bridge.schema import TrackingFlags
 
 DEFAULT_PORT = 39539
@@ -23,7 +23,7 @@ _APPLY = osc.message("/VMC/Ext/Blend/Apply")
 _NOT_TRACKING = TrackingFlags.CAMERA_LOST | TrackingFlags.EASING_TO_NEUTRAL | TrackingFlags.PAUSED
 
 
-class VmcSink:
+class VmcSink(UdpSink):
     """Sends one rig's values to a VMC receiver (Marionette, default 127.0.0.1:39539).
 
     When the rig frame carries ``vrm0_aliases`` (VRM 1.0 -> 0.x names; retarget sets them for vrm1 presets) and
@@ -73,11 +73,3 @@ class VmcSink:
         elements = header + osc.float_messages(self._prefixes, values) + [_APPLY]
         return osc.bundles(elements, osc.ntp_timetag(frame.capture_time))
 
-    def send(self, frame: OutputFrame) -> None:
-        self._dest.send(self.encode(frame))
-
-    def stats(self) -> dict[str, int]:
-        return self._dest.stats()
-
-    def close(self) -> None:
-        self._dest.close()

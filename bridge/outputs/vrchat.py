@@ -22,7 +22,7 @@ import numpy as np
 from bridge.outputs import osc
 from bridge.outputs.base import OutputFrame
 from bridge.outputs.osc_listener import OscUdpListener
-from bridge.outputs.udp import UdpDestination
+from bridge.outputs.udp import UdpDestination, UdpSink
 from bridge.schema import REGIONS, FaceState, TrackingFlags
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class AvatarChangeListener:
             self._listener.close()
 
 
-class VrchatSink:
+class VrchatSink(UdpSink):
     """Sends eye tracking and face parameters to VRChat (default 127.0.0.1:9000)."""
 
     def __init__(self, host: str, port: int, rig_key: str, prefix: str = DEFAULT_PREFIX,
@@ -175,16 +175,13 @@ class VrchatSink:
         # Timetag "immediately": VRChat applies bundles on arrival; a past capture time gains nothing.
         return osc.bundles(elements)
 
-    def send(self, frame: OutputFrame) -> None:
-        self._dest.send(self.encode(frame))
-
     def stats(self) -> dict[str, int]:
-        out = self._dest.stats()
+        out = super().stats()
         if self.listener is not None:
             out["listen_malformed"] = self.listener.malformed
         return out
 
     def close(self) -> None:
-        self._dest.close()
+        super().close()
         if self.listener is not None:
             self.listener.close()
