@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.app.control import Command
 from bridge.app.timing import LatencyRing, StageTimes
@@ -26,14 +26,10 @@ from bridge.schema import FaceState
 from bridge.tracking import Tracker
 from bridge.tracking.quality import assess_frames
 
+if TYPE_CHECKING:  # the protocol only: the pipeline runs any object with start/read/stats/close/finished
+    from bridge.sources.frameset_source import FrameSetSource
+
 log = logging.getLogger(__name__)
-
-
-class FrameSetSourceLike(Protocol):
-    def start(self) -> None: ...
-    def read(self, timeout: float) -> FrameSet | None: ...
-    def stats(self) -> Mapping[str, Any]: ...
-    def close(self) -> None: ...
 
 
 class RetargetStage(Protocol):
@@ -58,7 +54,7 @@ class Pipeline:
     ``commands`` is polled once per step (e.g. ``ControlServer.drain``).
     """
 
-    def __init__(self, source: FrameSetSourceLike, models: FaceModels, tracker: Tracker, retarget: RetargetStage,
+    def __init__(self, source: FrameSetSource, models: FaceModels, tracker: Tracker, retarget: RetargetStage,
                  fanout: SinkFanout, commands: Callable[[], list[Command]] | None = None,
                  read_timeout_s: float = 0.5, idle_interval_s: float = 0.05) -> None:
         self.source = source
