@@ -62,10 +62,11 @@ def test_simulated_mjpeg_camera_through_our_reader():
 
 
 def test_simulated_serial_camera_through_our_reader_and_end_of_provider():
-    camera = SerialPtyCamera(jpeg_provider(_counting_reader(40), "eyes_side_by_side", (160, 80)), fps=100).start()
+    camera = SerialPtyCamera(jpeg_provider(_counting_reader(40), "eyes_side_by_side", (160, 80)), fps=100)
     source = open_frameset_source([CameraSpec(f"serial:{camera.port}", layout="eyes_side_by_side")])
     try:
         source.start()
+        camera.start()  # after the reader is open: on a slow machine 40 frames must not all pile up unread first
         got = _read_some(source, 3)
         assert camera.wait(10)  # the provider ran out after 40 frames: the simulator stops by itself
     finally:
