@@ -66,6 +66,8 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
     lines += [f"- {k}: {v}" for k, v in training.get("data", {}).items()]
     lines += ["", "## Training settings", ""]
     lines += [f"- {k}: {v}" for k, v in settings.items()]
+    lines += [f"- model training time (sum of epochs, 2 threads on a shared 2-core machine): "
+              f"{training.get('model_training_seconds', 0) / 60:.1f} min"]
     lines += ["", "## Training log (best validation score per model)", "",
               "| model | epochs | best val | seconds |", "|---|---:|---:|---:|"]
     for k, v in training.get("models", {}).items():
