@@ -20,7 +20,9 @@ def quick_report(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.chdir(work)  # --quick renders its held-out set under ./runs
     try:
-        rc = cli_main(["eval", "--quick", "--out", "rep", "--workers", "2"])
+        # one worker: forking a render pool inside a pytest process that already runs torch/onnxruntime thread
+        # pools can deadlock (seen: a 300 s hang when the whole suite ran)
+        rc = cli_main(["eval", "--quick", "--out", "rep", "--workers", "1"])
     finally:
         mp.undo()
     assert rc == 0

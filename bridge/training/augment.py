@@ -24,6 +24,7 @@ class AugmentConfig:
     gamma: tuple[float, float] = (0.7, 1.45)
     noise_max: float = 0.04
     blur_prob: float = 0.3
+    zoom_max: float = 0.0  # extra centred zoom-in, uniform in [1, 1 + zoom_max] (framing differences)
 
 
 def random_affine(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Tensor:
@@ -31,6 +32,8 @@ def random_affine(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> to
     b = x.shape[0]
     ang = (torch.rand(b, generator=g) * 2 - 1) * cfg.rotate_deg * torch.pi / 180
     sc = 1 + (torch.rand(b, generator=g) * 2 - 1) * cfg.scale
+    if cfg.zoom_max > 0:
+        sc = sc * (1 + torch.rand(b, generator=g) * cfg.zoom_max)
     tx, ty = ((torch.rand(2, b, generator=g) * 2 - 1) * cfg.shift * 2)
     cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
     aspect = x.shape[3] / x.shape[2]

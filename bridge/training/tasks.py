@@ -14,6 +14,9 @@ from bridge.inference.spec import GAZE_SCALE_DEG
 from bridge.training.augment import AugmentConfig, augment_images, augment_with_reference
 
 AUG = AugmentConfig()
+# The synthetic webcam view shows the whole head with background; real external-camera inputs are roughly aligned
+# faces that fill the frame. Random centred zoom-in (up to 1.8x) covers both framings.
+AUG_LOWER_FACE = AugmentConfig(zoom_max=0.8)
 EVAL_BATCH = 512
 
 
@@ -172,7 +175,7 @@ def emotion8_recipe(train: SplitData, val: SplitData, view: str, hide: bool) -> 
         real = has[idx]
         x = to_float(train.views[view][real])
         if augment:
-            x = augment_images(x, AUG, g)
+            x = augment_images(x, AUG_LOWER_FACE if view == "lower_face" else AUG, g)
         if hide:
             x = hide_upper(x)
         return (x,), torch.from_numpy(train.labels["fer8"][real].astype(np.int64))
