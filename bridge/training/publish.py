@@ -11,6 +11,16 @@ from bridge.training.card import write_card
 STUDY_FILE = Path(__file__).with_name("resolution_study.md")
 
 
+def _generator_version(data_dir: str) -> str:
+    """The synth generator version recorded in the dataset's manifest (what the models were trained on)."""
+    import json
+
+    try:
+        return str(json.loads((Path(data_dir) / "manifest.json").read_text())["generator_version"])
+    except (OSError, ValueError, KeyError):
+        return "(unknown version)"
+
+
 def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
     """Evaluate ``models_dir`` on the cached test split, write OUT/eval and the model card; returns the report."""
     from bridge.evaluation.data import load_split
@@ -26,14 +36,22 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
     settings = {k: v for k, v in asdict(plan).items()}
     settings |= {"optimizer": "AdamW (weight decay 1e-4), one-cycle LR, max 3e-3", "threads": 2,
                  "augmentation": "rotation +-6 deg, scale +-8%, shift +-6%, gain 0.6-1.4, offset +-0.08, "
-                                 "gamma 0.7-1.45, Gaussian noise sigma <= 0.04, blur p=0.3; no flips",
-                 "losses": "blendshapes L1 (REFA); CE with label smoothing 0.05; AU BCE; affect MSE",
+                                 "gamma 0.7-1.45, Gaussian noise sigma <= 0.04, blur p=0.3; lower_face also a centred "
+                                 "zoom-in up to 1.8x (framing); camera dropout for the blendshape model; no flips",
+                 "losses": "blendshapes: L1 (REFA) + soft-target BCE on the shape logits, L1 on gaze/30 and "
+                           "openness, training-only auxiliary CE/BCE heads (FER8 from the mouth features, emotive5 "
+                           "+ AU10 from the eye features); classifiers: CE with label smoothing 0.05; AUs: BCE; "
+                           "valence/arousal: MSE",
                  "selection": "best validation epoch (validation identities never in training or test)",
                  "onnx": "opset 17, torch.onnx.export(dynamo=False), BN folded; parity max |ort - torch| "
                          + ", ".join(f"{k} {v:.1e}" for k, v in result["parity"].items())}
     training = {"data": {"dataset": result["data_dir"], "frames": result["frames"],
-                         "identities": plan.identities, "seconds_per_session": plan.seconds,
-                         "generator": "bridge.synth (synthetic near-IR headset, exact labels), split by identity"},
+                         "identities": f"{plan.identities} (split 80/10/10 by identity: train/val/test never share "
+                                       "a person)",
+                         "seconds_per_identity": f"{plan.seconds} at {plan.fps} fps (collection + free sessions, "
+                                                 "each starting with a neutral hold)",
+                         "generator": f"bridge.synth {_generator_version(result['data_dir'])} "
+                                      "(synthetic near-IR headset, exact labels)"},
                 "models": result["summaries"],
                 # per-model epoch time summed from the checkpoints (a resumed run's own wall time would be shorter)
                 "model_training_seconds": round(sum(m["seconds"] for m in result["summaries"].values()), 1),
