@@ -9,7 +9,7 @@ import numpy as np
 
 from bridge.evaluation import metrics as M
 from bridge.evaluation.data import SplitData
-from bridge.evaluation.refa import causal_ema, refa_metrics
+from bridge.evaluation.refa import causal_ema, one_euro_filtered, refa_metrics
 from bridge.inference.fusion import fuse
 from bridge.inference.onnx_models import OnnxFaceModels
 from bridge.inference.preprocess import hide_upper_half
@@ -146,7 +146,13 @@ def evaluate(models: OnnxFaceModels, data: SplitData, latency_frames: int = 1000
     refa_ema = refa_metrics(smoothed, gt, lab["identity"], lab["session"], lab["time"], lab["peak"],
                             lab["neutral_hold"])
     refa_ema.pop("per_subject")
+    filtered = one_euro_filtered(p.shapes, lab["identity"], lab["session"], lab["time"])
+    refa_filtered = refa_metrics(filtered, gt, lab["identity"], lab["session"], lab["time"], lab["peak"],
+                                 lab["neutral_hold"])
+    refa_filtered.pop("per_subject")
     rep["blendshapes"] = {"mae": float(np.abs(p.shapes - gt).mean()), "refa": refa, "refa_ema": refa_ema,
+                          "refa_tracking_filter": refa_filtered,
+                          "mae_tracking_filter": float(np.abs(filtered - gt).mean()),
                           "ema_alpha": EMA_ALPHA,
                           "refa_per_subject": {str(k): v for k, v in per_subject.items()},
                           "gaze_mae_deg": float(np.abs(p.gaze - lab["gaze"]).mean()),

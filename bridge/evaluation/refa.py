@@ -40,7 +40,9 @@ expression shapes (all but the 8 gaze-driven eyeLook* shapes):
   with max(0, P[jawOpen] - P[mouthClose]) <= {MOUTH_CLOSED_PRED}
 Aggregation: per recording -> mean over a subject's recordings -> mean over subjects (REFA's three levels).
 The required keys use the raw per-frame model output. The extra "after causal EMA" numbers first smooth each
-recording with y_t = a P_t + (1 - a) y_(t-1), a = 0.5 (a light filter of the kind the live tracker applies).
+recording with y_t = a P_t + (1 - a) y_(t-1), a = 0.5. The "after the tracking filter" numbers run the product's
+own One Euro filter (bridge.tracking.filters, shipped shape defaults min_cutoff 1 Hz, beta 8, d_cutoff 1 Hz: it keeps
+0.986 of a 100 ms blink) over each recording's timestamps: that is the output the live bridge sends.
 """
 
 
@@ -99,6 +101,25 @@ def causal_ema(pred: np.ndarray, identity: np.ndarray, session: np.ndarray, time
         for i in idx:
             y = alpha * pred[i] + (1.0 - alpha) * y
             out[i] = y
+    return out
+
+
+def one_euro_filtered(pred: np.ndarray, identity: np.ndarray, session: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Per-recording output of the product's own tracking filter: bridge.tracking's One Euro filter with the shipped
+    shape defaults (bridge/tracking/config.py -> FilterConfig.shapes), run causally over each recording's timestamps.
+    This is what the live bridge sends, so its REFA numbers are the system's numbers."""
+    from bridge.tracking.filters import FilterConfig, OneEuroFilter
+
+    params = FilterConfig().shapes
+    out = np.empty_like(pred)
+    keys = np.stack([identity, session], 1)
+    n = pred.shape[1]
+    for key in np.unique(keys, axis=0):
+        idx = np.flatnonzero((keys == key).all(1))
+        idx = idx[np.argsort(time[idx], kind="stable")]
+        filt = OneEuroFilter.from_groups([(params, n)], np.zeros(n))
+        for i in idx:
+            out[i] = filt.update(pred[i], float(time[i]))
     return out
 
 

@@ -117,6 +117,10 @@ def render_markdown(rep: dict, title: str) -> str:
     if "refa_ema" in b:
         for k in REFA_FINAL:
             parts.append(f"| REFA {k} after causal EMA (alpha {b['ema_alpha']}) | {b['refa_ema'][k]:.3f} | | |")
+    if "refa_tracking_filter" in b:
+        for k, v in REFA_FINAL.items():
+            parts.append(f"| REFA {k} after the bridge's One Euro tracking filter (what the bridge sends) | "
+                         f"{b['refa_tracking_filter'][k]:.3f} | > {v} | |")
     for dim in ("valence", "arousal"):
         a = rep["affect"][dim]
         parts.append(f"| {dim} RMSE / CORR / CCC / SAGR | {a['rmse']:.3f} / {a['corr']:.3f} / {a['ccc']:.3f} / "

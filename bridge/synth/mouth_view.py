@@ -19,10 +19,18 @@ from bridge.synth.camera import ViewGeometry
 from bridge.synth.identity import Identity, SessionConditions
 from bridge.synth.textures import fractal_noise, hair_texture, soft_band, value_noise
 
-# Face units per view unit: the mouth camera is close (mouth ~60% of the frame width); the webcam sees the
-# whole lower face between the headset and the neck.
+# Face units per view unit: the mouth camera is close (mouth ~60% of the frame width). The external webcam view
+# is a roughly face-ALIGNED crop (as a face detector/aligner delivers it, and as the occluded-lower-face paper
+# trains): the face fills most of the frame, the image centre sits at the nose tip, so hiding the upper half leaves
+# nose tip, mouth and chin (mouth ~1/3 of the frame width instead of ~10 px of 48 in a whole-head frame).
 MOUTH_VIEW_SCALE = 0.7
-LOWER_FACE_VIEW_SCALE = 1.55
+LOWER_FACE_VIEW_SCALE = 1.15
+LOWER_FACE_Y_OFFSET = 0.55  # view y of the face origin below the image centre (puts the headset edge near mid-height)
+# The webcam's scene (headset, neck, hair, shirt) is laid out in "scene" units: the whole-head framing the scene was
+# designed in (1.55 face units per unit, face origin 0.12 below the centre). Keeping those units keeps the scene
+# identical while the crop changes.
+_SCENE_SCALE = 1.55
+_SCENE_Y_OFFSET = 0.12
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,25 +132,25 @@ def build_lower_face_assets(ident: Identity, sess: SessionConditions, out_hw: tu
     """Static layers of the external webcam: background, headset body over the upper face, neck."""
     rng = np.random.default_rng([ident.texture_seed, 31])
     geom = ViewGeometry.for_size(out_hw, supersample, slip)
-    xf, yf, pxf = _grids(geom, LOWER_FACE_VIEW_SCALE, 0.12)
+    xf, yf, pxf = _grids(geom, LOWER_FACE_VIEW_SCALE, LOWER_FACE_Y_OFFSET)
     shape = geom.canvas_hw
     skin = _static_skin(rng, ident, xf, yf, ident.skin_visible, shape, sess.light_direction,
                         nose_shadow=rng.uniform(0.05, 0.3))
     hair = hair_texture(rng, shape, strand_px=0.025 / pxf)
-    X, Y = geom.x[0], geom.y[0]  # view coordinates
+    X, Y = xf[0] / _SCENE_SCALE, yf[0] / _SCENE_SCALE + _SCENE_Y_OFFSET  # scene coordinates
     # Room behind the person, then the neck (shadowed skin) under the chin.
     room = sess.background_visible * (1.0 + sess.background_texture * fractal_noise(rng, shape, 5.0, 3))
     room = room * (1.0 + 0.2 * sess.light_direction * X / 2.0)
     neck_w = 0.3 * ident.face_width
     neck = np.clip((neck_w + 0.05 * np.clip(Y - 0.6, 0, 1) - np.abs(X)) / 0.04, 0, 1) * np.clip((Y - 0.1) / 0.05, 0, 1)
-    chin_view = 0.12 + 0.62 * ident.chin_length / LOWER_FACE_VIEW_SCALE
+    chin_view = _SCENE_Y_OFFSET + 0.62 * ident.chin_length / _SCENE_SCALE
     under_chin = np.clip((Y - chin_view) / 0.35, 0, 1)  # the jaw shadows the top of the neck
     neck_level = ident.skin_visible * (0.35 + 0.35 * under_chin) * (1.0 + 0.2 * sess.light_direction * X)
     shirt = np.clip((Y - 0.95) / 0.05, 0, 1) * np.clip((np.abs(X) - 0.2) / 0.05, 0, 1)
     background = room * (1 - neck) + neck_level * neck
     background = background * (1 - shirt) + rng.uniform(0.05, 0.8) * shirt
     # Head hair falling beside the face (behind it: the face is composited over the background).
-    face_edge = 1.05 * ident.face_width / LOWER_FACE_VIEW_SCALE
+    face_edge = 1.05 * ident.face_width / _SCENE_SCALE
     hair_w = 0.08 + 0.25 * ident.head_hair_length
     hair_end = -0.2 + 1.3 * ident.head_hair_length
     side = np.clip((face_edge + hair_w - np.abs(X)) / 0.04, 0, 1) * np.clip((np.abs(X) - face_edge + 0.2) / 0.04, 0, 1)

@@ -36,3 +36,41 @@ def fit_fusion(sources: dict[str, np.ndarray], labels: np.ndarray, steps: int = 
         opt.step()
     w = F.softplus(raw_w).detach().numpy()
     return FusionWeights({s: float(v) for s, v in zip(names, w, strict=True)}, bias.detach().numpy().astype(np.float32))
+
+
+# Per-shape output calibration of the blendshape regressor: y = clip((p - dead) * gain, 0, 1). An L1-trained regressor
+# under-shoots expression apexes (it hedges toward the mean), which REFA's semantic accuracy punishes, and leaves a
+# small floor on resting shapes, which neutralness punishes. A dead zone + gain per shape, chosen on validation
+# identities, fixes both without retraining. Gaze-driven eyeLook* shapes are left as they are (they follow gaze).
+DEAD_GRID = np.array([0.0, 0.01, 0.02, 0.03, 0.04, 0.06])
+GAIN_GRID = np.array([1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5, 1.65, 1.8])
+MAE_WEIGHT = 10.0  # how many REFA points one unit of per-shape MAE costs in the selection score
+
+
+def fit_shape_calibration(pred: np.ndarray, gt: np.ndarray, peak: np.ndarray, neutral_hold: np.ndarray,
+                          calibrate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Choose (dead, gain) per shape on validation frames; returns two (52,) float32 arrays (identity = 0, 1).
+
+    Score of a candidate for shape j: REFA semantic hit rate on apex frames where the true weight >= 0.3, plus the
+    fraction of neutral-hold frames kept below 0.2, minus MAE_WEIGHT x the increase of that shape's MAE. Shapes with
+    ``calibrate[j]`` False keep the identity mapping.
+    """
+    n = pred.shape[1]
+    dead, gain = np.zeros(n, np.float32), np.ones(n, np.float32)
+    peak, neutral_hold = peak.astype(bool), neutral_hold.astype(bool)
+    for j in np.flatnonzero(calibrate):
+        p, g = pred[:, j], gt[:, j]
+        key = peak & (g >= 0.3)
+        rest = neutral_hold & (g < 0.1)
+        base_mae = np.abs(p - g).mean()
+        best, best_score = (0.0, 1.0), -np.inf
+        for d in DEAD_GRID:
+            for k in GAIN_GRID:
+                y = np.clip((p - d) * k, 0.0, 1.0)
+                sem = (y[key] >= 0.7 * g[key]).mean() if key.any() else 0.0
+                neu = (y[rest] < 0.2).mean() if rest.any() else 0.0
+                score = sem + neu - MAE_WEIGHT * (np.abs(y - g).mean() - base_mae)
+                if score > best_score + 1e-9:
+                    best, best_score = (d, k), score
+        dead[j], gain[j] = best
+    return dead, gain

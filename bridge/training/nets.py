@@ -146,3 +146,20 @@ class ExpressionVectorNet(nn.Module):
     def forward(self, shapes: torch.Tensor) -> torch.Tensor:
         logits = self.net(shapes)
         return torch.softmax(logits, 1) if self.export else logits
+
+
+class CalibratedBlendshapeNet(nn.Module):
+    """Export wrapper: a trained BlendshapeNet followed by the per-shape calibration clip((s - dead) * gain, 0, 1)
+    (bridge.training.calibrate.fit_shape_calibration), so the shipped ONNX file already outputs calibrated shapes."""
+
+    def __init__(self, net: BlendshapeNet, dead, gain) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("dead", torch.as_tensor(dead, dtype=torch.float32).view(1, -1))
+        self.register_buffer("gain", torch.as_tensor(gain, dtype=torch.float32).view(1, -1))
+        self.export = True
+
+    def forward(self, left_eye: torch.Tensor, right_eye: torch.Tensor, mouth: torch.Tensor):
+        self.net.export = True
+        shapes, gaze, openness = self.net(left_eye, right_eye, mouth)
+        return ((shapes - self.dead) * self.gain).clamp(0.0, 1.0), gaze, openness

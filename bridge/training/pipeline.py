@@ -22,8 +22,9 @@ from bridge.inference.spec import (
     LOWER_FACE8,
     MOUTH8,
 )
+from bridge.schema import BLENDSHAPE_NAMES
 from bridge.training import nets, tasks
-from bridge.training.calibrate import fit_fusion
+from bridge.training.calibrate import fit_fusion, fit_shape_calibration
 from bridge.training.export import export_onnx, parity_check
 from bridge.training.loop import FitConfig, fit
 
@@ -47,8 +48,8 @@ class TrainPlan:
     @staticmethod
     def full() -> TrainPlan:
         return TrainPlan(identities=160, seconds=30.0,
-                         epochs={"blendshapes": 20, "eyemotion": 14, "mouth8": 10, "lower_face8_full": 2,
-                                 "lower_face8": 8, "expression_vector8": 30})
+                         epochs={"blendshapes": 20, "eyemotion": 14, "mouth8": 20, "lower_face8_full": 4,
+                                 "lower_face8": 16, "expression_vector8": 30})
 
     @staticmethod
     def quick() -> TrainPlan:
@@ -152,6 +153,14 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
                                    cfg=cfg("lower_face8"), ckpt_dir=ckpt, log=log)
     trained[LOWER_FACE8.key] = m
 
+    # Per-shape output calibration on validation identities (baked into the exported blendshape model); the
+    # expression-vector classifier then learns from the calibrated shapes the runtime will feed it.
+    raw_val_shapes = _predict_shapes(trained[BLENDSHAPES.key], val)
+    dead, gain = fit_shape_calibration(raw_val_shapes, val.labels["blendshapes"].astype(np.float32),
+                                       val.labels["peak"], val.labels["neutral_hold"], CALIBRATED_SHAPES)
+    log("shape calibration (dead zone, gain) on validation: " + ", ".join(
+        f"{BLENDSHAPE_NAMES[j]} {dead[j]:.2f}/{gain[j]:.2f}" for j in np.flatnonzero((dead > 0) | (gain != 1))))
+    trained[BLENDSHAPES.key] = nets.CalibratedBlendshapeNet(trained[BLENDSHAPES.key], dead, gain)
     train_shapes = _predict_shapes(trained["blendshapes"], train)
     val_shapes = _predict_shapes(trained["blendshapes"], val)
     m = nets.ExpressionVectorNet()
@@ -182,7 +191,13 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
         shutil.copy2(stage / spec.file, models_dir / spec.file)
     shutil.copy2(stage / FUSION_FILE, models_dir / FUSION_FILE)
     return {"summaries": summaries, "parity": parity, "seconds": round(time.time() - t_start, 1),
-            "frames": {k: len(v) for k, v in splits.items()}, "plan": asdict(plan), "data_dir": str(data_dir)}
+            "frames": {k: len(v) for k, v in splits.items()}, "plan": asdict(plan), "data_dir": str(data_dir),
+            "shape_calibration": {"dead": [round(float(v), 3) for v in dead],
+                                  "gain": [round(float(v), 3) for v in gain]}}
+
+
+# Every shape but the gaze-driven eyeLook* ones (they follow the gaze target, not the expression).
+CALIBRATED_SHAPES = np.array([not n.startswith("eyeLook") for n in BLENDSHAPE_NAMES])
 
 
 def _recipe(r: tasks.Recipe) -> dict:

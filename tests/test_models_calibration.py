@@ -1,0 +1,77 @@
+"""Blendshape output calibration (training side) and the one-view re-render tool."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from bridge.evaluation.refa import recording_metrics  # noqa: E402
+from bridge.training.calibrate import fit_shape_calibration  # noqa: E402
+from bridge.training.nets import BlendshapeNet, CalibratedBlendshapeNet  # noqa: E402
+
+
+def _undershooting_predictions(n: int = 600, shapes: int = 4, seed: int = 0):
+    """Truth with neutral holds and apexes; a predictor that reaches only 45 % of apexes (+0.21) and rests at 0.21."""
+    rng = np.random.default_rng(seed)
+    gt = np.zeros((n, shapes), np.float32)
+    peak = np.zeros(n, bool)
+    neutral = np.zeros(n, bool)
+    neutral[:200] = True
+    peak[300:] = True
+    gt[300:] = rng.uniform(0.4, 1.0, (n - 300, shapes))
+    pred = np.clip(0.45 * gt + 0.21 + rng.normal(0, 0.01, gt.shape), 0, 1).astype(np.float32)
+    return pred, gt, peak, neutral
+
+
+def test_calibration_lifts_refa_semantic_accuracy_and_neutralness_of_an_undershooting_predictor():
+    pred, gt, peak, neutral = _undershooting_predictions(shapes=52)  # REFA metrics need the canonical 52
+    dead, gain = fit_shape_calibration(pred, gt, peak, neutral, np.ones(52, bool))
+    assert (dead > 0).all() and (gain > 1).all()
+    calibrated = np.clip((pred - dead) * gain, 0, 1)
+    before = recording_metrics(pred, gt, peak, neutral)
+    after = recording_metrics(calibrated, gt, peak, neutral)
+    assert before["neutralness"] == 0.0 and after["neutralness"] > 0.05  # a max over 52 noisy shapes: strict
+    assert after["semantic_accuracy"] > before["semantic_accuracy"]
+    assert np.abs(calibrated - gt).mean() < np.abs(pred - gt).mean()
+
+
+def test_calibration_leaves_excluded_shapes_alone_and_the_wrapper_applies_it():
+    pred, gt, peak, neutral = _undershooting_predictions(shapes=52)
+    keep = np.zeros(52, bool)
+    keep[:3] = True
+    dead, gain = fit_shape_calibration(pred, gt, peak, neutral, keep)
+    assert (dead[3:] == 0).all() and (gain[3:] == 1).all()
+    net = BlendshapeNet(16, 4).eval()
+    wrapped = CalibratedBlendshapeNet(net, dead, gain).eval()
+    x = [torch.rand(2, 1, 16, 16) for _ in range(3)]
+    with torch.no_grad():
+        raw = net(*x)[0]
+        cal, gaze, openness = wrapped(*x)
+    expected = ((raw - torch.from_numpy(dead)) * torch.from_numpy(gain)).clamp(0, 1)
+    torch.testing.assert_close(cal, expected)
+    assert gaze.shape == (2, 2, 2) and openness.shape == (2, 2)
+
+
+def test_rerender_one_view_keeps_labels_and_other_views(tmp_path):
+    from bridge.synth.dataset import write_dataset
+    from bridge.training.rerender_view import rerender_view
+
+    sizes = {"mouth": (24, 24), "lower_face": (24, 24)}
+    write_dataset(tmp_path, identities=2, seconds=2, seed=5, workers=1, sizes=sizes, progress=False, fps=10.0)
+    files = sorted(tmp_path.glob("id*.npz"))
+    before = {f.name: dict(np.load(f)) for f in files}
+    assert rerender_view(tmp_path, "lower_face", workers=1, log=lambda _m: None) == len(files)
+    for f in files:
+        after = np.load(f)
+        old = before[f.name]
+        np.testing.assert_array_equal(after["mouth"], old["mouth"])
+        np.testing.assert_array_equal(after["blendshapes"], old["blendshapes"])
+        assert after["lower_face"].shape == old["lower_face"].shape
+    assert json.loads((tmp_path / "rerendered_lower_face.json").read_text()) == [f.name for f in files]
+    assert rerender_view(tmp_path, "lower_face", workers=1) == 0  # resumable: nothing left to do
+    with pytest.raises(ValueError, match="no view"):
+        rerender_view(tmp_path, "left_eye")
