@@ -75,3 +75,32 @@ def test_rerender_one_view_keeps_labels_and_other_views(tmp_path):
     assert rerender_view(tmp_path, "lower_face", workers=1) == 0  # resumable: nothing left to do
     with pytest.raises(ValueError, match="no view"):
         rerender_view(tmp_path, "left_eye")
+
+
+def test_au_bias_recovers_a_shifted_au_and_affect_affine_matches_the_spread():
+    from bridge.evaluation.metrics import ccc, single_label_top1
+    from bridge.training.calibrate import fit_affect_affine, fit_au_bias
+    from bridge.training.nets import CalibratedEyemotionNet, EyemotionNet
+
+    rng = np.random.default_rng(1)
+    n = 800
+    truth = np.zeros((n, 10), bool)
+    truth[np.arange(n), rng.integers(0, 10, n)] = True
+    logits = np.where(truth, 1.0, -1.0) + rng.normal(0, 0.6, truth.shape)
+    logits[:, 3] -= 1.5  # AU 3 is systematically under-called: its frames lose the arg-max
+    bias = fit_au_bias(logits, truth)
+    assert bias[3] > 0.75
+    before = single_label_top1(truth, logits)[0]
+    after = single_label_top1(truth, logits + bias)[0]
+    assert after > before + 0.05
+    target = rng.uniform(-0.8, 0.8, (n, 2))
+    shrunk = 0.3 * target + 0.1 + rng.normal(0, 0.05, target.shape)  # right direction, far too narrow, offset
+    scale, shift = fit_affect_affine(shrunk, target)
+    fixed = shrunk * scale + shift
+    for d in range(2):
+        assert ccc(target[:, d], fixed[:, d]) > ccc(target[:, d], shrunk[:, d]) + 0.2
+    net = CalibratedEyemotionNet(EyemotionNet(8, 4), bias, scale, shift).eval()
+    net.export = True
+    with torch.no_grad():
+        e5, au, e8, va = net(torch.rand(3, 2, 8, 16))
+    assert torch.allclose(e5.sum(1), torch.ones(3)) and au.shape == (3, 10) and va.abs().max() <= 1.0

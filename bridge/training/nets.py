@@ -163,3 +163,25 @@ class CalibratedBlendshapeNet(nn.Module):
         self.net.export = True
         shapes, gaze, openness = self.net(left_eye, right_eye, mouth)
         return ((shapes - self.dead) * self.gain).clamp(0.0, 1.0), gaze, openness
+
+
+class CalibratedEyemotionNet(nn.Module):
+    """A trained EyemotionNet with validation-fitted output calibration (bridge.training.calibrate): AU logits +
+    per-AU bias, valence/arousal = clip(scale * va + shift, -1, 1). Same outputs and modes as EyemotionNet."""
+
+    def __init__(self, net: EyemotionNet, au_bias, va_scale, va_shift) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("au_bias", torch.as_tensor(au_bias, dtype=torch.float32).view(1, -1))
+        self.register_buffer("va_scale", torch.as_tensor(va_scale, dtype=torch.float32).view(1, -1))
+        self.register_buffer("va_shift", torch.as_tensor(va_shift, dtype=torch.float32).view(1, -1))
+        self.export = False
+
+    def forward(self, eye_pair: torch.Tensor):
+        self.net.export = False
+        e5, au, e8, va = self.net(eye_pair)
+        au = au + self.au_bias
+        va = (va * self.va_scale + self.va_shift).clamp(-1.0, 1.0)
+        if self.export:
+            return torch.softmax(e5, 1), torch.sigmoid(au), torch.softmax(e8, 1), va
+        return e5, au, e8, va

@@ -24,7 +24,7 @@ from bridge.inference.spec import (
 )
 from bridge.schema import BLENDSHAPE_NAMES
 from bridge.training import nets, tasks
-from bridge.training.calibrate import fit_fusion, fit_shape_calibration
+from bridge.training.calibrate import fit_affect_affine, fit_au_bias, fit_fusion, fit_shape_calibration
 from bridge.training.export import export_onnx, parity_check
 from bridge.training.loop import FitConfig, fit
 
@@ -136,7 +136,10 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
     m = nets.EyemotionNet(s, w)
     summaries["eyemotion"] = fit("eyemotion", m, **_recipe(tasks.eyemotion_recipe(train, val)), cfg=cfg("eyemotion"),
                                  ckpt_dir=ckpt, log=log)
-    trained[EYEMOTION.key] = m
+    au_bias, va_scale, va_shift = _fit_eyemotion_calibration(m, val)
+    log("eyemotion calibration on validation: AU logit bias " + ", ".join(f"{b:+.2f}" for b in au_bias)
+        + f"; valence x{va_scale[0]:.2f} {va_shift[0]:+.2f}, arousal x{va_scale[1]:.2f} {va_shift[1]:+.2f}")
+    trained[EYEMOTION.key] = nets.CalibratedEyemotionNet(m, au_bias, va_scale, va_shift)
 
     m = nets.Emotion8Net(s, w)
     summaries["mouth8"] = fit("mouth8", m, **_recipe(tasks.emotion8_recipe(train, val, "mouth", hide=False)),
@@ -193,7 +196,10 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
     return {"summaries": summaries, "parity": parity, "seconds": round(time.time() - t_start, 1),
             "frames": {k: len(v) for k, v in splits.items()}, "plan": asdict(plan), "data_dir": str(data_dir),
             "shape_calibration": {"dead": [round(float(v), 3) for v in dead],
-                                  "gain": [round(float(v), 3) for v in gain]}}
+                                  "gain": [round(float(v), 3) for v in gain]},
+            "eyemotion_calibration": {"au_logit_bias": [round(float(v), 3) for v in au_bias],
+                                      "valence_arousal_scale": [round(float(v), 3) for v in va_scale],
+                                      "valence_arousal_shift": [round(float(v), 3) for v in va_shift]}}
 
 
 # Every shape but the gaze-driven eyeLook* ones (they follow the gaze target, not the expression).
@@ -202,6 +208,22 @@ CALIBRATED_SHAPES = np.array([not n.startswith("eyeLook") for n in BLENDSHAPE_NA
 
 def _recipe(r: tasks.Recipe) -> dict:
     return {"n_train": r.n_train, "make_batch": r.make_batch, "loss_fn": r.loss_fn, "validate": r.validate}
+
+
+def _fit_eyemotion_calibration(model: nets.EyemotionNet, val: SplitData) -> tuple[np.ndarray, ...]:
+    """AU logit bias and valence/arousal affine map on validation identities, from personalized inputs (as the
+    runtime runs the model once a neutral reference exists)."""
+    model.eval()
+    au, va = [], []
+    with torch.no_grad():
+        for s in range(0, len(val), 512):
+            idx = np.arange(s, min(len(val), s + 512))
+            out = model(tasks.eyemotion_input(tasks.eye_pair(val, idx), tasks.neutral_pair(val, idx)))
+            au.append(out[1].numpy())
+            va.append(out[3].numpy())
+    au_logits, va_pred = np.concatenate(au), np.concatenate(va)
+    target = np.stack([val.labels["valence"], val.labels["arousal"]], 1).astype(np.float32)
+    return (fit_au_bias(au_logits, val.labels["au10"]), *fit_affect_affine(va_pred, target))
 
 
 def _val_sources(trained: dict, val: SplitData, val_shapes: np.ndarray) -> dict[str, np.ndarray]:

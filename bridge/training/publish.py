@@ -43,6 +43,9 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                                       "blendshapes.onnx), dead zone and gain chosen on validation identities for "
                                       "REFA semantic accuracy + neutralness at bounded MAE (eyeLook* untouched); "
                                       "the expression-vector classifier is trained on the calibrated shapes",
+                 "eyemotion_calibration": "per-AU logit bias (validation single-AU top-1 + macro F1) and a valence/"
+                                          "arousal affine map matching the validation mean and spread (CCC), baked "
+                                          "into eyemotion.onnx",
                  "losses": "blendshapes: L1 (REFA) + soft-target BCE on the shape logits, L1 on gaze/30 and "
                            "openness, training-only auxiliary CE/BCE heads (FER8 from the mouth features, emotive5 "
                            "+ AU10 from the eye features); classifiers: CE with label smoothing 0.05; AUs: BCE; "
@@ -61,7 +64,8 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                 # per-model epoch time summed from the checkpoints (a resumed run's own wall time would be shorter)
                 "model_training_seconds": round(sum(m["seconds"] for m in result["summaries"].values()), 1),
                 "this_invocation_seconds": result["seconds"],
-                "shape_calibration": result.get("shape_calibration", {})}
+                "shape_calibration": result.get("shape_calibration", {}),
+                "eyemotion_calibration": result.get("eyemotion_calibration", {})}
     study = STUDY_FILE.read_text() if STUDY_FILE.exists() else "(no study recorded)"
     card = write_card(models_dir, settings, metrics, training, study)
     log(f"model card written: {card}")
