@@ -104,3 +104,25 @@ def test_au_bias_recovers_a_shifted_au_and_affect_affine_matches_the_spread():
     with torch.no_grad():
         e5, au, e8, va = net(torch.rand(3, 2, 8, 16))
     assert torch.allclose(e5.sum(1), torch.ones(3)) and au.shape == (3, 10) and va.abs().max() <= 1.0
+
+
+def test_protect_neutralness_restores_the_joint_neutral_pass_rate():
+    from bridge.training.calibrate import protect_neutralness
+
+    rng = np.random.default_rng(2)
+    n, k = 400, 52
+    gt = np.zeros((n, k), np.float32)
+    neutral = np.ones(n, bool)
+    pred = np.abs(rng.normal(0.0, 0.03, (n, k))).astype(np.float32)
+    pred[:, 5] += 0.12  # one shape rests at ~0.14: raw passes (< 0.2) but a 1.8x gain pushes it over
+    keep = np.ones(k, bool)
+    dead, gain = np.zeros(k, np.float32), np.full(k, 1.8, np.float32)
+
+    def joint(d, g):
+        return (np.clip((pred - d) * g, 0, 1).max(1) < 0.2).mean()
+
+    raw = (pred.max(1) < 0.2).mean()
+    assert joint(dead, gain) < raw - 0.3
+    new_dead, new_gain = protect_neutralness(pred, gt, neutral, dead, gain, keep)
+    assert joint(new_dead, new_gain) >= raw
+    assert new_dead[5] > 0  # the offending shape got the dead zone

@@ -24,7 +24,13 @@ from bridge.inference.spec import (
 )
 from bridge.schema import BLENDSHAPE_NAMES
 from bridge.training import nets, tasks
-from bridge.training.calibrate import fit_affect_affine, fit_au_bias, fit_fusion, fit_shape_calibration
+from bridge.training.calibrate import (
+    fit_affect_affine,
+    fit_au_bias,
+    fit_fusion,
+    fit_shape_calibration,
+    protect_neutralness,
+)
 from bridge.training.export import export_onnx, parity_check
 from bridge.training.loop import FitConfig, fit
 
@@ -49,7 +55,7 @@ class TrainPlan:
     def full() -> TrainPlan:
         return TrainPlan(identities=160, seconds=30.0,
                          epochs={"blendshapes": 20, "eyemotion": 14, "mouth8": 20, "lower_face8_full": 4,
-                                 "lower_face8": 16, "expression_vector8": 30})
+                                 "lower_face8": 30, "expression_vector8": 30})
 
     @staticmethod
     def quick() -> TrainPlan:
@@ -161,6 +167,8 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
     raw_val_shapes = _predict_shapes(trained[BLENDSHAPES.key], val)
     dead, gain = fit_shape_calibration(raw_val_shapes, val.labels["blendshapes"].astype(np.float32),
                                        val.labels["peak"], val.labels["neutral_hold"], CALIBRATED_SHAPES)
+    dead, gain = protect_neutralness(raw_val_shapes, val.labels["blendshapes"].astype(np.float32),
+                                     val.labels["neutral_hold"], dead, gain, CALIBRATED_SHAPES)
     log("shape calibration (dead zone, gain) on validation: " + ", ".join(
         f"{BLENDSHAPE_NAMES[j]} {dead[j]:.2f}/{gain[j]:.2f}" for j in np.flatnonzero((dead > 0) | (gain != 1))))
     trained[BLENDSHAPES.key] = nets.CalibratedBlendshapeNet(trained[BLENDSHAPES.key], dead, gain)

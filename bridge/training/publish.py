@@ -44,8 +44,8 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                                       "REFA semantic accuracy + neutralness at bounded MAE (eyeLook* untouched); "
                                       "the expression-vector classifier is trained on the calibrated shapes",
                  "eyemotion_calibration": "per-AU logit bias (validation single-AU top-1 + macro F1) and a valence/"
-                                          "arousal affine map matching the validation mean and spread (CCC), baked "
-                                          "into eyemotion.onnx",
+                                          "arousal gain matching the validation spread (CCC; no shift, so SAGR is "
+                                          "unchanged), baked into eyemotion.onnx",
                  "losses": "blendshapes: L1 (REFA) + soft-target BCE on the shape logits, L1 on gaze/30 and "
                            "openness, training-only auxiliary CE/BCE heads (FER8 from the mouth features, emotive5 "
                            "+ AU10 from the eye features); classifiers: CE with label smoothing 0.05; AUs: BCE; "
