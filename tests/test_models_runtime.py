@@ -28,16 +28,16 @@ def test_eye_crop_keeps_the_centre_of_a_portrait_frame():
     assert crop.min() > 0.7  # nothing of the dark top/bottom bands survives a centre crop
 
 
-def test_lower_face_takes_a_mid_square_and_hides_its_upper_half():
+def test_lower_face_is_centre_cropped_and_its_upper_half_hidden():
     img = np.full((300, 200), 180, np.uint8)  # portrait face photo, uniformly bright...
-    img[-20:] = 40  # ...with a dark band at the very bottom (beyond the 250 px mid square: cropped away)
-    crop = crop_view_u8(img, "lower_face", 50)
-    assert crop[:25].max() == 0  # upper half blacked out
-    # square side (300 + 200) / 2 = 250: 25 px of black bars left and right (5 px at 50), 25 px cropped top/bottom
-    assert crop[37, 25] > 150 and crop[37, 2] < 30 and crop[37, 47] < 30
-    assert crop[49, 25] > 150  # the dark bottom band was cropped
-    wide = crop_view_u8(np.full((240, 320), 180, np.uint8), "lower_face", 56)  # 4:3 webcam: bars top/bottom
-    assert wide[-2, 28] < 30 and wide[40, 1] > 150
+    img[-40:] = 40  # ...with a dark band at the very bottom (outside the centred 200x200 square: cropped away)
+    img[100:260, :10] = 90  # a grey stripe at the left edge inside the square: kept (no black bars)
+    crop = crop_view_u8(img, "lower_face", 40)
+    assert crop[:20].max() == 0  # upper half blacked out
+    assert crop[39, 20] > 150  # the dark bottom band was cropped, not squeezed in
+    assert 60 < crop[30, 0] < 120  # the left edge is image content, not a letterbox bar
+    wide = crop_view_u8(np.full((240, 320), 180, np.uint8), "lower_face", 48)  # 4:3 webcam: sides cropped
+    assert wide[24:].min() > 150
 
 
 def test_bad_images_raise_clear_errors():

@@ -51,8 +51,8 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
                   "- outputs: " + ", ".join(f"`{k}` {v}" for k, v in f["outputs"].items()), ""]
     lines += [
         "Conventions: images are float32 0..1 gray crops made by `bridge.inference.preprocess` (eye/mouth: centre "
-        "square crop; lower_face: centred square of side (H+W)/2, long side cropped, short side padded, then the upper "
-        "half blacked out), NCHW with a dynamic batch axis. `eye_pair` = "
+        "square crop; lower_face: the same centre square crop, then the upper half blacked out), NCHW with a dynamic "
+        "batch axis. `eye_pair` = "
         "[left | right] crops side by side, NOT mirrored (the blendshape model mirrors the left eye internally). "
         "Eyemotion channel 1 = pair minus the mean of the session's neutral crops, or zeros without a reference. "
         "Shapes in the 52 canonical ARKit order (bridge/schema.py), clipped to 0..1; gaze in degrees "
