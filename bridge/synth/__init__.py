@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-GENERATOR_VERSION = "facebridge-synth-5"
+GENERATOR_VERSION = "facebridge-synth-6"  # 6: face-aligned external lower_face framing
 
 _EXPORTS = {
     "Identity": "bridge.synth.identity",
