@@ -178,9 +178,6 @@ class FaceState:
         """Value of one canonical blendshape by name."""
         return float(self.blendshapes[shape_index(name)])
 
-    def shapes_dict(self) -> dict[str, float]:
-        return {n: float(v) for n, v in zip(BLENDSHAPE_NAMES, self.blendshapes, strict=True)}
-
     def emotion_dict(self) -> dict[str, float]:
         return {n: float(v) for n, v in zip(FER8, self.emotion8, strict=True)}
 
