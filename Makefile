@@ -62,7 +62,7 @@ clean:
 DIST_VENV := .venv-dist
 dist:
 	@test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
-	$(DIST_VENV)/bin/python -m pip install -q -e ".[dist]"
+	$(DIST_VENV)/bin/python -m pip install -q ".[dist]"  # not editable: PyInstaller cannot follow editable-install finders
 	$(DIST_VENV)/bin/pyinstaller --noconfirm --clean --onefile --name facebridge \
 		--collect-data bridge --collect-data presets --collect-submodules bridge --collect-submodules retarget \
 		--exclude-module torch --exclude-module PySide6 --exclude-module pyqtgraph \
