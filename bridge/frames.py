@@ -31,6 +31,3 @@ class FrameSet:
             if not isinstance(img, np.ndarray) or img.ndim != 2 or img.dtype != np.uint8:
                 raise ValueError(f"FrameSet: view {name!r} must be a 2-D uint8 array, got "
                                  f"{getattr(img, 'dtype', type(img))} {getattr(img, 'shape', '')}")
-
-    def has(self, view: str) -> bool:
-        return view in self.images
