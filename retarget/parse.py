@@ -3,6 +3,7 @@ preset is either complete and valid or rejected as a whole, never half-applied."
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import math
 import re
@@ -53,35 +54,51 @@ def suggest(name: str, candidates) -> str:
 
 class KeyLocator:
     """Finds the line of a key path in TOML text (tomllib keeps no positions). Heuristic but robust: the
-    deepest matching [table] header, then each remaining key in order within that table's lines."""
+    deepest matching [table] header, then each remaining key in order within that table's lines.
+
+    The text is indexed once (headers by path, lines by the keys they assign), so a file with thousands of
+    problems costs a lookup per problem, not a scan of the file."""
 
     _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    # A key as assignments and dotted keys write it: bare, "double" or 'single' quoted, followed by = or '.'.
+    _KEY = re.compile(r"(?:^|(?<=[\s{,.\[]))(?:\"([^\"\n]*)\"|'([^'\n]*)'|([A-Za-z0-9_-]+))\s*[=.]")
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
         self.headers: list[tuple[int, tuple[str, ...]]] = []
+        self._tables: dict[tuple[str, ...], tuple[int, int]] = {}  # header path -> (line, end) of its last one
+        self._key_lines: dict[str, list[int]] = {}  # key -> lines mentioning it as a key, ascending
         for i, line in enumerate(self.lines):
             m = self._HEADER.match(line)
             if m:
                 parts = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
                 self.headers.append((i, parts))
+            for km in self._KEY.finditer(line):
+                key = km.group(1) if km.group(1) is not None else km.group(2) if km.group(2) is not None \
+                    else km.group(3)
+                lines = self._key_lines.setdefault(key, [])
+                if not lines or lines[-1] != i:
+                    lines.append(i)
+        for k, (i, parts) in enumerate(self.headers):
+            end = self.headers[k + 1][0] if k + 1 < len(self.headers) else len(self.lines)
+            self._tables[parts] = (i, end)
 
     def line_of(self, path: Path_) -> int | None:
         """1-based line of ``path`` (best effort), or None when the text has no trace of it."""
         keys = [str(p) for p in path if not isinstance(p, int)]
         start, end, depth = 0, len(self.lines), 0
-        for k, (i, parts) in enumerate(self.headers):
-            if len(parts) <= len(keys) and tuple(keys[: len(parts)]) == parts and len(parts) >= depth:
-                start, depth = i, len(parts)
-                end = self.headers[k + 1][0] if k + 1 < len(self.headers) else len(self.lines)
+        for d in range(len(keys), 0, -1):  # the deepest header that is a prefix of the path (the last one wins)
+            table = self._tables.get(tuple(keys[:d]))
+            if table is not None:
+                (start, end), depth = table, d
+                break
         line, found = start, depth > 0
         for key in keys[depth:]:
-            esc = re.escape(key)
-            pat = re.compile(rf"(?:^|[\s{{,.\[])(?:\"{esc}\"|'{esc}'|{esc})\s*[=.]")
-            hit = next((i for i in range(line, end) if pat.search(self.lines[i])), None)
-            if hit is None:
+            lines = self._key_lines.get(key, ())
+            j = bisect.bisect_left(lines, line)
+            if j == len(lines) or lines[j] >= end:
                 break
-            line, found = hit, True
+            line, found = lines[j], True
         return line + 1 if found else None
 
 
@@ -149,6 +166,7 @@ def _describe(value) -> str:
 def parse_preset(text: str, source: str | Path | None = None) -> Preset:
     """Validate TOML ``text`` and build a Preset; raises PresetError listing every problem."""
     label = str(source) if source is not None else "<preset>"
+    text = text.removeprefix("\ufeff")  # a byte-order mark (Windows Notepad) is not part of the TOML
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

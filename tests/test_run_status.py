@@ -73,7 +73,7 @@ def test_preset_file_hot_reload_keeps_last_good(tmp_path):
 
     path = tmp_path / "mine.toml"
     shutil.copy(preset_path("arkit52-perfect-sync"), path)
-    stage = PresetRetargeters([str(path)], hot_reload=True)
+    stage = PresetRetargeters([str(path)], hot_reload=True, reload_wait_s=None)
     state = FaceState.neutral(timestamp=1.0).with_changes(
         blendshapes=[0.5 if i == 17 else 0.0 for i in range(52)])  # jawOpen
     before = stage.apply(state)[str(path)]

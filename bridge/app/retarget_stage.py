@@ -9,6 +9,9 @@ from typing import Any
 from bridge.schema import FaceState
 
 log = logging.getLogger(__name__)
+# How long a poll waits for an edited preset to be read and parsed before handing the frame back to the
+# pipeline: a normal preset parses in a few ms; a hostile one (huge, deeply nested) finishes on its worker thread.
+RELOAD_WAIT_S = 0.02
 UNIFIED_RIG = "unified_expressions_v2"
 
 
@@ -32,7 +35,8 @@ class PresetRetargeters:
     Not thread-safe: apply() and poll() both run on the pipeline thread.
     """
 
-    def __init__(self, presets: list[str], hot_reload: bool = True) -> None:
+    def __init__(self, presets: list[str], hot_reload: bool = True, reload_wait_s: float | None = RELOAD_WAIT_S
+                 ) -> None:
         from retarget import PresetWatcher, Retargeter, load_preset
 
         self._retargeters: dict[str, Any] = {}
@@ -40,7 +44,7 @@ class PresetRetargeters:
         for key in dict.fromkeys(presets):  # unique, in order
             self._retargeters[key] = Retargeter(load_preset(key))  # PresetError names the file and problems
             if hot_reload and (Path(key).suffix == ".toml" or len(Path(key).parts) > 1):
-                self._watchers[key] = PresetWatcher(key)
+                self._watchers[key] = PresetWatcher(key, wait_s=reload_wait_s)
         self._reported: dict[str, str] = {}
 
     @property

@@ -11,14 +11,58 @@ EOI = b"\xff\xd9"
 SOI_MARKER = b"\xff\xd8\xff"
 
 
+# A frame header declaring more than this is refused before OpenCV allocates for it: a 40-byte hostile JPEG
+# can otherwise claim 32767 x 32767 and make the capture thread allocate and "decode" a gigabyte.
+MAX_SIDE = 8192
+MAX_PIXELS = 8192 * 4096
+# Start-of-frame markers (SOF0..SOF15 without DHT C4, JPG C8, DAC CC): they carry height and width.
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Of one batch only the newest few are tried: a stream of tiny corrupt "frames" must not cost a decode each.
+MAX_DECODE_TRIES = 2
+
+
 def looks_complete(data: bytes | bytearray) -> bool:
     """True when the bytes start with SOI and end with EOI (libjpeg silently decodes truncated data otherwise)."""
     return len(data) >= 4 and data[:2] == SOI and data[-2:] == EOI
 
 
+def frame_size(data: bytes | bytearray) -> tuple[int, int] | None:
+    """(width, height) from the JPEG's start-of-frame header, or None when there is none before the scan data.
+
+    Walks the marker segments once (each names its own length), so it is linear and never reads past the end."""
+    i, n = 2, len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xD8 or 0xD0 <= marker <= 0xD7 or marker == 0x01:  # standalone markers
+            i += 2
+            continue
+        length = (data[i + 2] << 8) | data[i + 3]
+        if length < 2:
+            return None
+        if marker in _SOF:
+            if i + 9 > n:
+                return None
+            height = (data[i + 5] << 8) | data[i + 6]
+            width = (data[i + 7] << 8) | data[i + 8]
+            return width, height
+        if marker in (0xD9, 0xDA):  # end of image / start of scan before any frame header
+            return None
+        i += 2 + length
+    return None
+
+
 def decode_jpeg_gray(data: bytes | bytearray) -> np.ndarray | None:
-    """Decode a JPEG to a 2-D uint8 image, or None when it is truncated or corrupt (callers count it)."""
+    """Decode a JPEG to a 2-D uint8 image, or None when it is truncated, corrupt or implausibly large (callers
+    count it)."""
     if not looks_complete(data):
+        return None
+    size = frame_size(data)
+    if size is None or not (0 < size[0] <= MAX_SIDE and 0 < size[1] <= MAX_SIDE) or size[0] * size[1] > MAX_PIXELS:
         return None
     try:
         image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
@@ -31,8 +75,14 @@ def decode_jpeg_gray(data: bytes | bytearray) -> np.ndarray | None:
 
 def decode_newest(frames: list[bytes], counters) -> np.ndarray | None:
     """Decode the newest decodable JPEG of a batch (newest frame wins). Older frames are counted as dropped
-    without being decoded; undecodable newer ones as dropped and corrupt. ``counters`` is a FrameCounters."""
-    for i in range(len(frames) - 1, -1, -1):
+    without being decoded; undecodable newer ones as dropped and corrupt. ``counters`` is a FrameCounters.
+
+    At most ``MAX_DECODE_TRIES`` frames are decoded per batch, so the work per read stays bounded whatever
+    the stream holds."""
+    for tries, i in enumerate(range(len(frames) - 1, -1, -1)):
+        if tries >= MAX_DECODE_TRIES:
+            counters.drop(i + 1)  # stale anyway: a newer frame will come
+            return None
         image = decode_jpeg_gray(frames[i])
         if image is not None:
             if i > 0:
@@ -88,10 +138,18 @@ class JpegStreamSplitter:
             end = buf.find(EOI, max(2, self._scan_from))
             if end < 0:
                 if len(buf) > self.max_frame:
+                    # No EOI anywhere after this start, so no start in the buffer can end inside it: give up on
+                    # all of them at once except the last one that may still fit (a stream of repeated
+                    # SOIs used to cost a rescan of the whole buffer per 2 bytes dropped).
                     self.truncated += 1
-                    del buf[:2]  # give up on this start; look for the next one
-                    self._scan_from = 0
-                    continue
+                    last = buf.rfind(SOI_MARKER, 1)
+                    if last > 0 and len(buf) - last <= self.max_frame // 2:
+                        del buf[:last]
+                        self._scan_from = max(2, len(buf) - 1)  # already searched: no EOI in there
+                    else:
+                        del buf[: len(buf) - 2]  # keep a possible partial marker
+                        self._scan_from = 0
+                    break
                 self._scan_from = max(2, len(buf) - 1)
                 break
             # A second SOI before this EOI means the first frame was cut off: resync at the last one.

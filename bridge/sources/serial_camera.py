@@ -85,7 +85,10 @@ class SerialFrameParser:
             if len(buf) < end:
                 self._checked = len(buf)
                 break
-            out.append(bytes(buf[HEADER_SIZE:end]))
+            if end - HEADER_SIZE >= 4:  # shorter cannot be a JPEG (SOI + EOI): garbage, not a frame to decode
+                out.append(bytes(buf[HEADER_SIZE:end]))
+            else:
+                self.garbage_bytes += end
             del buf[:end]
             self._checked = HEADER_SIZE
         return out

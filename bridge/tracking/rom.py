@@ -9,6 +9,7 @@ the user has not moved yet is not blown up, and ``max_floor`` keeps a non-neutra
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import math
 import os
@@ -21,8 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from bridge.schema import BLENDSHAPE_NAMES, NUM_BLENDSHAPES
+from bridge.textfile import TextFileError, read_text_limited
 
 PROFILE_VERSION = 1
+MAX_PROFILE_BYTES = 1024 * 1024  # a profile is ~5 KB
+STALE_TMP_S = 60.0  # a save's temp file older than this belongs to a save that was killed
 _USER_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
 
@@ -181,9 +185,10 @@ class RangeOfMotion:
         """
         path = Path(path) if path is not None else self.config.profile_path()
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(path)
         if path.exists():
             try:
-                RangeOfMotion(self.config).load_dict(json.loads(path.read_text("utf-8")), str(path))
+                RangeOfMotion(self.config).load_dict(_read_json(path), str(path))
             except (ValueError, OSError):
                 path.replace(path.with_name(f"{path.name}.corrupt-{int(time.time())}"))
         text = json.dumps(self.to_dict(), indent=1, sort_keys=True)
@@ -210,17 +215,47 @@ class RangeOfMotion:
         """Load the profile if the file exists (False if it does not); raises ValueError naming the file and key
         for a corrupt or invalid file (the state is then empty)."""
         path = Path(path) if path is not None else self.config.profile_path()
+        remove_stale_temp_files(path)
         if not path.exists():
             return False
         try:
-            data = json.loads(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = _read_json(path)
+        except (OSError, ValueError) as exc:
             self.reset()
-            raise ValueError(f"{path}: cannot read range-of-motion profile ({exc}); fix or delete the file, or "
-                             "reset the calibration") from None
+            detail = str(exc) if isinstance(exc, ValueError) else f"{path}: cannot read it ({exc.strerror or exc})"
+            raise ValueError(f"{detail}; fix or delete this range-of-motion profile, or reset the calibration"
+                             ) from None
         try:
             self.load_dict(data, str(path))
         except ValueError:
             self.reset()
             raise
         return True
+
+
+def _read_json(path: Path) -> object:
+    """The JSON value in ``path``; ValueError (one line, naming the file) for anything that is not a small JSON
+    file: a FIFO or device, a huge file, bad UTF-8, bad JSON, or nesting deeper than the parser's recursion."""
+    try:
+        return json.loads(read_text_limited(path, MAX_PROFILE_BYTES))
+    except TextFileError as exc:
+        raise ValueError(str(exc)) from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: nested too deeply to be a range-of-motion profile") from None
+
+
+def remove_stale_temp_files(path: Path, older_than_s: float = STALE_TMP_S) -> int:
+    """Delete temp files that saves of ``path`` left behind when the process was killed mid-save (a save's temp
+    file is renamed or removed within milliseconds, so an old one is an orphan). Returns how many were removed."""
+    removed = 0
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - tmp.lstat().st_mtime > older_than_s:
+                    tmp.unlink()
+                    removed += 1
+    return removed
+
