@@ -8,7 +8,7 @@ EXTRAS ?= dev,preview,train
 SYSTEM_TOOLS := mcs mono nunit-console oscdump oscsend
 APT_PACKAGES := mono-mcs nunit-console libnunit-cil-dev liblo-tools
 
-.PHONY: run test setup sysdeps lint pytest test-cs bench eval train sheet clean dist
+.PHONY: run test setup sysdeps lint pytest test-cs bench eval train sheet clean dist stress
 
 run: setup
 	$(VENV)/bin/facebridge run
@@ -41,6 +41,12 @@ pytest: setup sysdeps
 
 test-cs: sysdeps setup
 	bash tests/csharp/run.sh
+
+# Hostile-input stress suite (OSC fuzzing, broken files, bad camera streams, signals, disk full, a 10-minute soak):
+# writes docs/reliability.md. Niced: the figures are ratios, and the machine may be shared. SOAK_S=60 for a short run.
+SOAK_S ?= 600
+stress: setup
+	nice -n 10 $(PY) tests/stress/run.py --soak-s $(SOAK_S)
 
 bench: setup
 	$(VENV)/bin/facebridge bench --seconds 10

@@ -32,6 +32,7 @@ from retarget.spec import (
 
 MAX_ABS_WEIGHT = 10.0  # larger weights are almost always a typo (100 instead of 1.00)
 MAX_SECONDS = 60.0
+MAX_PROBLEMS = 200  # listed per file; the rest are counted ("... and N more problems")
 _TOP_KEYS = ("preset", "options", "targets", "emotions")
 _PRESET_KEYS = ("name", "rig", "author", "version", "description")
 _OPTION_KEYS = ("eyes", "mirror")
@@ -65,6 +66,7 @@ class KeyLocator:
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
+        self._n_lines = len(self.lines)
         self.headers: list[tuple[int, tuple[str, ...]]] = []
         self._tables: dict[tuple[str, ...], tuple[int, int]] = {}  # header path -> (line, end) of its last one
         self._key_lines: dict[str, list[int]] = {}  # key -> lines mentioning it as a key, ascending
@@ -80,13 +82,13 @@ class KeyLocator:
                 if not lines or lines[-1] != i:
                     lines.append(i)
         for k, (i, parts) in enumerate(self.headers):
-            end = self.headers[k + 1][0] if k + 1 < len(self.headers) else len(self.lines)
+            end = self.headers[k + 1][0] if k + 1 < len(self.headers) else self._n_lines
             self._tables[parts] = (i, end)
 
     def line_of(self, path: Path_) -> int | None:
         """1-based line of ``path`` (best effort), or None when the text has no trace of it."""
         keys = [str(p) for p in path if not isinstance(p, int)]
-        start, end, depth = 0, len(self.lines), 0
+        start, end, depth = 0, self._n_lines, 0
         for d in range(len(keys), 0, -1):  # the deepest header that is a prefix of the path (the last one wins)
             table = self._tables.get(tuple(keys[:d]))
             if table is not None:
@@ -109,8 +111,21 @@ class _Checker:
         self.label = label
         self.locator = KeyLocator(text)
         self.problems: list[str] = []
+        self.unlisted = 0  # problems past MAX_PROBLEMS: counted, not formatted
+
+    @property
+    def full(self) -> bool:
+        """True once MAX_PROBLEMS are listed: further problems are only counted (a hostile file with 16,000
+        errors must not cost 16,000 suggestions)."""
+        return len(self.problems) >= MAX_PROBLEMS
+
+    def suggest(self, name: str, candidates) -> str:
+        return "" if self.full else suggest(name, candidates)
 
     def err(self, path: Path_, message: str) -> None:
+        if self.full:
+            self.unlisted += 1
+            return
         key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
         line = self.locator.line_of(path) if path else None
         where = f"{self.label}:{line}" if line else self.label
@@ -126,14 +141,15 @@ class _Checker:
     def unknown_keys(self, table: dict, allowed, path: Path_, what: str = "key") -> None:
         for key in table:
             if key not in allowed:
-                self.err((*path, key), f"unknown {what} {key!r}{suggest(key, allowed)} (allowed: {', '.join(allowed)})")
+                self.err((*path, key),
+                         f"unknown {what} {key!r}{self.suggest(key, allowed)} (allowed: {', '.join(allowed)})")
 
     def string(self, value, path: Path_, choices=None) -> str | None:
         if not isinstance(value, str):
             self.err(path, f"expected a string, got {_describe(value)}")
             return None
         if choices is not None and value not in choices:
-            self.err(path, f"{value!r} is not one of {', '.join(choices)}{suggest(value, choices)}")
+            self.err(path, f"{value!r} is not one of {', '.join(choices)}{self.suggest(value, choices)}")
             return None
         return value
 
@@ -175,7 +191,8 @@ def parse_preset(text: str, source: str | Path | None = None) -> Preset:
     ck = _Checker(label, text)
     preset = _build(raw, ck, Path(source) if source is not None else None)
     if ck.problems or preset is None:
-        raise PresetError(ck.problems or [f"{label}: invalid preset"])
+        more = [f"{label}: ... and {ck.unlisted} more problems"] if ck.unlisted else []
+        raise PresetError(ck.problems + more if ck.problems else [f"{label}: invalid preset"])
     return preset
 
 
@@ -229,7 +246,7 @@ def _parse_meta(value, ck: _Checker) -> tuple[PresetMeta | None, RigProfile | No
     if "rig" in fields:
         rig = RIGS.get(fields["rig"]) or RIGS.get(fields["rig"].lower())
         if rig is None:
-            ck.err(("preset", "rig"), f"unknown rig {fields['rig']!r}{suggest(fields['rig'], RIGS)} "
+            ck.err(("preset", "rig"), f"unknown rig {fields['rig']!r}{ck.suggest(fields['rig'], RIGS)} "
                                       f"(known: {', '.join(RIGS)})")
     fields.pop("rig", None)
     if "name" in fields and not fields["name"].strip():
@@ -253,13 +270,13 @@ def _resolve_target(name: str, rig: RigProfile | None, path: Path_, ck: _Checker
         return None  # the unknown rig was already reported once
     target = rig.resolve(name)
     if target is None:
-        ck.err(path, f"unknown target {name!r} for rig {rig.name}{suggest(name, rig.names)} "
+        ck.err(path, f"unknown target {name!r} for rig {rig.name}{ck.suggest(name, rig.names)} "
                      f"(`facebridge presets rigs {rig.name}` lists them)")
     return target
 
 
-def _unknown_source(name: str, what: str = "source") -> str:
-    return (f"unknown {what} {name!r}{suggest(name, INPUT_NAMES)} (sources are the 52 ARKit shapes, the 8 FER+ "
+def _unknown_source(name: str, ck: _Checker, what: str = "source") -> str:
+    return (f"unknown {what} {name!r}{ck.suggest(name, INPUT_NAMES)} (sources are the 52 ARKit shapes, the 8 FER+ "
             "emotions, gazeLeftYaw/gazeLeftPitch/gazeRightYaw/gazeRightPitch, eyeOpenLeft/eyeOpenRight, valence, "
             "arousal)")
 
@@ -275,7 +292,7 @@ def _parse_weights(value, path: Path_, ck: _Checker, what: str = "source") -> We
     for name, weight in table.items():
         channel = resolve_input(name)
         if channel is None:
-            ck.err((*path, name), _unknown_source(name, what))
+            ck.err((*path, name), _unknown_source(name, ck, what))
             ok = False
             continue
         if channel in seen:
@@ -330,7 +347,7 @@ def _parse_target(name: str, value, rig: RigProfile | None, ck: _Checker) -> Tar
     if isinstance(value, str):  # shorthand: target = "source"
         channel = resolve_input(value)
         if channel is None:
-            ck.err(path, _unknown_source(value))
+            ck.err(path, _unknown_source(value, ck))
             return None
         return TargetMapping(target, sum=((channel, 1.0),)) if target else None
     table = ck.table(value, path)
@@ -476,7 +493,7 @@ def _parse_pose_entry(name: str, value, rig: RigProfile | None, ck: _Checker) ->
                                           "activation is only for custom emotions")
             ok = False
     elif "activation" not in table:
-        ck.err(path, f"unknown emotion {name!r}{suggest(name, FER8 + _EMOTION_SETTINGS)} (FER+ emotions: "
+        ck.err(path, f"unknown emotion {name!r}{ck.suggest(name, FER8 + _EMOTION_SETTINGS)} (FER+ emotions: "
                      f"{', '.join(FER8)}; a custom emotion needs activation = {{ source = weight, ... }})")
         return None
     else:
@@ -517,7 +534,7 @@ def _parse_emotions(value, rig: RigProfile | None, ck: _Checker) -> EmotionSetti
             if pose is not None:
                 poses.append(pose)
         else:
-            ck.err(path, f"unknown setting {key!r}{suggest(key, _EMOTION_SETTINGS + FER8)} (settings: "
+            ck.err(path, f"unknown setting {key!r}{ck.suggest(key, _EMOTION_SETTINGS + FER8)} (settings: "
                          f"{', '.join(_EMOTION_SETTINGS)}; emotions are tables like [emotions.happiness])")
             ok = False
     if not ok:
