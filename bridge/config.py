@@ -21,6 +21,7 @@ import collections.abc
 import dataclasses
 import difflib
 import json
+import re
 import tomllib
 import types
 import typing
@@ -28,19 +29,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from bridge.outputs.facebridge_protocol import DEFAULT_PORT as FACEBRIDGE_PORT
+from bridge.fields import doc as _doc
+from bridge.outputs.base import OutputOptions
+from bridge.outputs.facebridge_sink import FacebridgeOptions
+from bridge.outputs.registry import OUTPUT_KINDS, output_kind, output_options
 
-OUTPUT_KINDS: tuple[str, ...] = ("facebridge", "vmc", "vrchat", "recorder")
-DEFAULT_OUTPUT_PORTS: dict[str, int] = {"facebridge": FACEBRIDGE_PORT, "vmc": 39539, "vrchat": 9000}
 DEFAULT_CONTROL_PORT = 39572
+# Kept so code written against the single OutputSection class still builds entries: OutputSection(kind=..., ...).
+OutputSection = output_options
 
 
 class ConfigError(ValueError):
     """A config problem; the message names the file, the key and the allowed values."""
-
-
-def _doc(text: str, **extra: Any) -> dict[str, Any]:
-    return {"doc": text, **extra}
 
 
 # ------------------------------------------------------------------------------------------------ sections
@@ -72,47 +72,6 @@ class PresetSection:
         "empty = the default preset (arkit52-perfect-sync)"))
     hot_reload: bool = field(default=True, metadata=_doc(
         "reload a preset FILE when it changes on disk (a broken edit keeps the last good preset)"))
-
-
-@dataclass(frozen=True, slots=True)
-class OutputSection:
-    kind: str = field(default="facebridge", metadata=_doc("what to send", choices=OUTPUT_KINDS))
-    enabled: bool = field(default=True, metadata=_doc("false keeps the entry but sends nothing"))
-    host: str = field(default="127.0.0.1", metadata=_doc("destination host", kinds=("facebridge", "vmc", "vrchat")))
-    port: int = field(default=0, metadata=_doc(
-        "destination UDP port; 0 = the kind's default ("
-        + ", ".join(f"{k} {p}" for k, p in DEFAULT_OUTPUT_PORTS.items()) + ")",
-        minimum=0, maximum=65535, kinds=("facebridge", "vmc", "vrchat")))
-    preset: str = field(default="", metadata=_doc(
-        "retarget preset for this output only; empty = [preset] (vrchat: the Unified Expressions preset)",
-        kinds=("facebridge", "vmc", "vrchat")))
-    names_interval_s: float = field(default=2.0, metadata=_doc(
-        "re-send the names table this often (late-joining receivers)", minimum=0.1, maximum=60.0,
-        kinds=("facebridge",)))
-    vrm0_aliases: bool = field(default=True, metadata=_doc(
-        "when the preset targets VRM 1.0, also send the VRM 0.x names (Joy, A, Blink_L, ...)", kinds=("vmc",)))
-    prefix: str = field(default="FT/v2/", metadata=_doc(
-        "parameter prefix under /avatar/parameters/ (VRCFaceTracking avatars use FT/v2/)", kinds=("vrchat",)))
-    binary: dict[str, int] = field(default_factory=dict, metadata=_doc(
-        "parameters the avatar stores as binary bits: { JawOpen = 4 } sends JawOpen1, JawOpen2, JawOpen4, "
-        "JawOpen8 and JawOpenNegative; all others are floats", kinds=("vrchat",)))
-    min_delta: float = field(default=0.001, metadata=_doc(
-        "only send a float parameter when it changed by at least this much", minimum=0.0, maximum=1.0,
-        kinds=("vrchat",)))
-    resend_s: float = field(default=5.0, metadata=_doc(
-        "re-send every parameter this often (and on /avatar/change)", minimum=0.5, maximum=600.0, kinds=("vrchat",)))
-    listen_port: int = field(default=9001, metadata=_doc(
-        "port where VRChat sends /avatar/change; 0 = don't listen", minimum=0, maximum=65535, kinds=("vrchat",)))
-    listen_host: str = field(default="127.0.0.1", metadata=_doc(
-        "address to listen on for VRChat (0.0.0.0 when VRChat runs on another device, e.g. a Quest)",
-        kinds=("vrchat",)))
-    path: str = field(default="recordings", metadata=_doc(
-        "folder for recordings; each run makes a new rec-<time> subfolder (never overwrites)", kinds=("recorder",)))
-    raw_frames: bool = field(default=False, metadata=_doc(
-        "also store the camera frames (needed to replay through the models)", kinds=("recorder",)))
-
-    def resolved_port(self) -> int:
-        return self.port or DEFAULT_OUTPUT_PORTS.get(self.kind, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +115,7 @@ class Config:
     models: ModelsSection = field(default_factory=ModelsSection)
     tracking: Any = None  # bridge.tracking.TrackingConfig (None = its defaults)
     preset: PresetSection = field(default_factory=PresetSection)
-    outputs: tuple[OutputSection, ...] = (OutputSection(),)
+    outputs: tuple[OutputOptions, ...] = (FacebridgeOptions(),)  # one Options per entry (bridge.outputs.registry)
     control: ControlSection = field(default_factory=ControlSection)
     status: StatusSection = field(default_factory=StatusSection)
     path: str | None = None
@@ -243,18 +202,15 @@ def _coerce(value: Any, hint: Any, where: str, meta: dict[str, Any]) -> Any:
     return value
 
 
-def _from_table(cls: type, table: dict[str, Any], where: str, kind: str | None = None) -> Any:
+def _from_table(cls: type, table: dict[str, Any], where: str) -> Any:
     """Build dataclass ``cls`` from a TOML table; unknown keys and bad values raise ConfigError."""
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    allowed = [n for n, f in fields.items() if kind is None or kind in f.metadata.get("kinds", (kind,))]
+    allowed = list(fields)
     kwargs = {}
     for key, value in table.items():
         if key not in fields:
             raise ConfigError(f"{where}: unknown key {key!r}{_suggest(key, allowed)}")
-        if key not in allowed:
-            raise ConfigError(f"{where}: key {key!r} does not apply to kind {kind!r}; "
-                              f"keys for {kind}: {', '.join(allowed)}")
         kwargs[key] = _coerce(value, hints[key], f"{where}.{key}", dict(fields[key].metadata))
     try:
         return cls(**kwargs)
@@ -293,11 +249,21 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>") -> Config:
     return Config(**kwargs)
 
 
-def _output_from_table(table: dict[str, Any], where: str) -> OutputSection:
+def _output_from_table(table: dict[str, Any], where: str) -> OutputOptions:
+    """One ``[[outputs]]`` table -> the Options of its kind (looked up in bridge.outputs.registry)."""
     kind = table.get("kind")
     if kind not in OUTPUT_KINDS:
         raise ConfigError(f"{where}.kind: {kind!r} is not allowed; allowed values: {', '.join(OUTPUT_KINDS)}")
-    return _from_table(OutputSection, table, where, kind=kind)
+    cls = OUTPUT_KINDS[kind].options
+    own = ["kind", *(f.name for f in dataclasses.fields(cls) if f.init)]
+    for key in table:
+        if key in own:
+            continue
+        if any(key in {f.name for f in dataclasses.fields(k.options)} for k in OUTPUT_KINDS.values()):
+            raise ConfigError(f"{where}: key {key!r} does not apply to kind {kind!r}; "
+                              f"keys for {kind}: {', '.join(own)}")
+        raise ConfigError(f"{where}: unknown key {key!r}{_suggest(key, own)}")
+    return _from_table(cls, {k: v for k, v in table.items() if k != "kind"}, where)
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -318,26 +284,18 @@ def load_config(path: str | Path | None) -> Config:
     return config_from_dict(data, str(p))
 
 
-def parse_output_spec(spec: str) -> OutputSection:
-    """``KIND[:HOST[:PORT]]`` (recorder: ``recorder[:DIR]``) from the command line -> an OutputSection."""
+def parse_output_spec(spec: str) -> OutputOptions:
+    """``KIND[:HOST[:PORT]]`` (recorder: ``recorder[:DIR]``) from the command line -> that kind's Options."""
     kind, _, rest = spec.partition(":")
     where = f"--output {spec!r}"
     if kind not in OUTPUT_KINDS:
         raise ConfigError(f"{where}: kind {kind!r} is not allowed; allowed: {', '.join(OUTPUT_KINDS)} "
                           f"(form KIND:HOST:PORT, or recorder:DIR)")
-    if kind == "recorder":
-        return OutputSection(kind=kind, path=rest or "recordings")
-    parts = rest.split(":") if rest else []
-    if len(parts) > 2:
-        raise ConfigError(f"{where}: expected KIND:HOST:PORT (IPv6 hosts: use a config file)")
-    host = parts[0] if parts else ""
-    port_text = parts[1] if len(parts) == 2 else ""
-    port = 0
-    if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ConfigError(f"{where}: port {port_text!r} must be a number 1..65535")
-        port = int(port_text)
-    return OutputSection(kind=kind, host=host or "127.0.0.1", port=port)
+    try:
+        options = output_kind(kind).options.from_cli(rest)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return options
 
 
 # ------------------------------------------------------------------------------------------------ init file
@@ -359,16 +317,17 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
-def _field_lines(obj: Any, kind: str | None = None, commented: bool = False) -> list[str]:
+def _field_lines(obj: Any, commented: bool = False) -> list[str]:
     lines = []
     for f in dataclasses.fields(obj):
-        if not f.init or (kind is not None and kind not in f.metadata.get("kinds", (kind,))):
+        if not f.init:
             continue
         value = getattr(obj, f.name)
         if value is None:
             lines.append(f"# {f.name}: unset by default")
             continue
-        doc = f.metadata.get("doc") or ""
+        # "{self.default_port}" in a doc names a class attribute of the instance (e.g. each output's own port)
+        doc = re.sub(r"\{self\.(\w+)\}", lambda m: str(getattr(obj, m.group(1))), f.metadata.get("doc") or "")
         choices = f.metadata.get("choices")
         if choices:
             doc += f" [{' | '.join(map(str, choices))}]"
@@ -419,10 +378,12 @@ def default_config_text() -> str:
     out += ["# One source per camera (replaces [source] when present). Examples:", CAMERA_EXAMPLE]
     out += ["# Tracking stage (docs/tracking.md).", *_nested_lines(_tracking_class()(), "tracking"), ""]
     out += ["[preset]", *_field_lines(PresetSection()), ""]
+    kinds = list(OUTPUT_KINDS)
     out += ["# Outputs: any number. The default sends our protocol to the Unity package.", "[[outputs]]",
-            *_field_lines(OutputSection(kind="facebridge"), kind="facebridge"), ""]
-    for kind in ("vmc", "vrchat", "recorder"):
-        entry = _field_lines(OutputSection(kind=kind), kind=kind)[2:]  # minus the "kind" doc + line
+            f"# what to send [{' | '.join(kinds)}]", f'kind = "{kinds[0]}"',
+            *_field_lines(OUTPUT_KINDS[kinds[0]].options()), ""]
+    for kind in kinds[1:]:
+        entry = _field_lines(OUTPUT_KINDS[kind].options())
         out += [f"# Uncomment to add a {kind} output:", "# [[outputs]]", f'# kind = "{kind}"',
                 *(line if line.startswith("#") else f"# {line}" for line in entry), ""]
     out += ["[control]", *_field_lines(ControlSection()), "", "[status]", *_field_lines(StatusSection()), ""]

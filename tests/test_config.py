@@ -12,12 +12,12 @@ from bridge.config import (
     CAMERA_EXAMPLE,
     Config,
     ConfigError,
-    OutputSection,
     config_from_dict,
     default_config_text,
     load_config,
     parse_output_spec,
 )
+from bridge.outputs.registry import output_options
 from bridge.tracking import TrackingConfig
 
 
@@ -27,7 +27,7 @@ def test_init_text_is_valid_and_equals_the_defaults():
     for section in ("source", "models", "preset", "outputs", "control", "status"):
         assert getattr(config, section) == getattr(defaults, section), section
     assert config.tracking == TrackingConfig()
-    assert config.outputs == (OutputSection(kind="facebridge"),)
+    assert config.outputs == (output_options("facebridge"),)
 
 
 def test_every_commented_output_example_is_valid_when_uncommented():

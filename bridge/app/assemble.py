@@ -10,7 +10,8 @@ from typing import Any
 from bridge.app.control import ControlServer
 from bridge.app.pipeline import Pipeline
 from bridge.app.retarget_stage import PresetRetargeters, default_vrchat_preset
-from bridge.config import Config, OutputSection
+from bridge.config import Config
+from bridge.outputs.base import OutputOptions
 from bridge.outputs.fanout import SinkFanout
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class Bridge:
 
 def source_spec_for(config: Config, override: str | None) -> Any:
     """What to hand to open_frameset_source: a spec string or the configured cameras."""
-    from bridge.outputs.recording_format import is_recording
+    from bridge.recording_format import is_recording
 
     if override:
         return f"replay:{override}" if is_recording(override) else override
@@ -97,7 +98,7 @@ def load_models(config: Config) -> Any:
         raise StartupError(str(exc)) from None
 
 
-def resolve_presets(config: Config, outputs: list[OutputSection], preset_override: str | None) -> list[str | None]:
+def resolve_presets(config: Config, outputs: list[OutputOptions], preset_override: str | None) -> list[str | None]:
     """The preset key each output reads (None for the recorder)."""
     from retarget import DEFAULT_PRESET
 
@@ -105,7 +106,7 @@ def resolve_presets(config: Config, outputs: list[OutputSection], preset_overrid
     keys: list[str | None] = []
     vrchat_default: str | None = None
     for entry in outputs:
-        if entry.kind == "recorder":
+        if not entry.uses_rig:
             keys.append(None)
         elif entry.preset:
             keys.append(entry.preset)
@@ -118,11 +119,11 @@ def resolve_presets(config: Config, outputs: list[OutputSection], preset_overrid
 
 
 def assemble(config: Config, *, source: str | None = None, preset: str | None = None,
-             outputs: list[OutputSection] | None = None, models: Any = None, source_obj: Any = None,
+             outputs: list[OutputOptions] | None = None, models: Any = None, source_obj: Any = None,
              control: bool | None = None) -> Bridge:
     """Build and start everything. ``models`` / ``source_obj`` inject a model set / an opened source (bench,
     tests); otherwise they come from the config. Raises StartupError with an actionable message."""
-    from bridge.outputs.factory import build_sink
+    from bridge.outputs.registry import build_sink
     from bridge.tracking import Tracker
     from retarget import PresetError
 
@@ -176,6 +177,6 @@ def assemble(config: Config, *, source: str | None = None, preset: str | None = 
     return Bridge(pipeline, source_obj, model_set, tracker, retarget, fanout, control_server, description)
 
 
-def with_output_overrides(config: Config, outputs: list[OutputSection] | None) -> Config:
+def with_output_overrides(config: Config, outputs: list[OutputOptions] | None) -> Config:
     """The config with --output entries replacing [[outputs]] (when any were given)."""
     return config if not outputs else replace(config, outputs=tuple(outputs))
