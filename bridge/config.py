@@ -17,30 +17,27 @@ same dataclasses (defaults + their docs) as the commented file ``facebridge conf
 
 from __future__ import annotations
 
-import collections.abc
 import dataclasses
-import difflib
 import json
 import re
 import tomllib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from bridge.fields import doc as _doc
 from bridge.outputs.base import OutputOptions
 from bridge.outputs.facebridge_sink import FacebridgeOptions
 from bridge.outputs.registry import OUTPUT_KINDS, output_kind, output_options
+from bridge.validate import KeyLocator, KeyPath, Problems, ValidationError, describe, did_you_mean, from_table
 
 DEFAULT_CONTROL_PORT = 39572
 # Kept so code written against the single OutputSection class still builds entries: OutputSection(kind=..., ...).
 OutputSection = output_options
 
 
-class ConfigError(ValueError):
-    """A config problem; the message names the file, the key and the allowed values."""
+class ConfigError(ValidationError):
+    """Config problems, one per line: ``file:line: key: what is wrong`` (and what is allowed)."""
 
 
 # ------------------------------------------------------------------------------------------------ sections
@@ -132,138 +129,56 @@ _TOP_KEYS = (*_SECTIONS, "tracking", *_ARRAYS)
 # ------------------------------------------------------------------------------------------------ validation
 
 
-def _suggest(key: str, allowed: typing.Iterable[str]) -> str:
-    allowed = list(allowed)
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"{hint}; allowed keys: {', '.join(allowed) or '(none)'}"
-
-
-def _type_name(hint: Any) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
-
-
-def _coerce(value: Any, hint: Any, where: str, meta: dict[str, Any]) -> Any:
-    """Check ``value`` (from TOML) against a field type hint; return it in the field's Python type."""
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in args if a is not type(None)]
-        errors = []
-        for option in options:
-            try:
-                return _coerce(value, option, where, meta)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: expected one of "
-                          f"{' | '.join(_type_name(o) for o in options)}, got {value!r}")
-    if origin is Literal:
-        if value not in args:
-            raise ConfigError(f"{where}: {value!r} is not allowed; allowed values: {', '.join(map(repr, args))}")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if hint in (int, float):
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or (hint is int and not isinstance(value, int)):
-            raise ConfigError(f"{where}: expected {'a whole number' if hint is int else 'a number'}, got {value!r}")
-        value = hint(value)
-        lo, hi = meta.get("minimum"), meta.get("maximum")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(f"{where}: {value!r} is out of range; allowed: {lo} .. {hi}")
-    elif hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
-    elif origin in (tuple, list):
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected an array, got {value!r}")
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            if len(value) != len(args):
-                raise ConfigError(f"{where}: expected an array of {len(args)} values, got {len(value)}")
-            items = [_coerce(v, a, f"{where}[{i}]", {}) for i, (v, a) in enumerate(zip(value, args, strict=True))]
-        else:
-            item = args[0] if args else Any
-            items = [_coerce(v, item, f"{where}[{i}]", {}) for i, v in enumerate(value)]
-        value = tuple(items) if origin is tuple else items
-    elif origin in (dict, collections.abc.Mapping) or hint is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a table {{ key = value }}, got {value!r}")
-        item = args[1] if len(args) == 2 else Any
-        value = {str(k): _coerce(v, item, f"{where}.{k}", {}) for k, v in value.items()}
-    elif dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a table, got {value!r}")
-        value = _from_table(hint, value, where)
-    choices = meta.get("choices")
-    if choices is not None and value not in choices:
-        raise ConfigError(f"{where}: {value!r} is not allowed; allowed values: {', '.join(map(str, choices))}")
-    return value
-
-
-def _from_table(cls: type, table: dict[str, Any], where: str) -> Any:
-    """Build dataclass ``cls`` from a TOML table; unknown keys and bad values raise ConfigError."""
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    allowed = list(fields)
-    kwargs = {}
-    for key, value in table.items():
-        if key not in fields:
-            raise ConfigError(f"{where}: unknown key {key!r}{_suggest(key, allowed)}")
-        kwargs[key] = _coerce(value, hints[key], f"{where}.{key}", dict(fields[key].metadata))
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError, RuntimeError) as exc:  # the dataclass's own checks (SourceError is a RuntimeError)
-        raise ConfigError(f"{where}: {exc}") from None
-
-
-def config_from_dict(data: dict[str, Any], source: str = "<config>") -> Config:
-    """Validate a parsed TOML document (``source`` names the file in errors)."""
+def config_from_dict(data: dict[str, Any], source: str = "<config>", text: str | None = None) -> Config:
+    """Validate a parsed TOML document. ``source`` names the file in errors; with the file's ``text`` every
+    problem also names its line. Raises ConfigError listing every problem (``file:line: key: what is wrong``)."""
+    problems = Problems(source, KeyLocator(text).line_of if text is not None else None)
+    kwargs: dict[str, Any] = {"path": None if source == "<config>" else source}
     for key in data:
         if key not in _TOP_KEYS:
-            raise ConfigError(f"{source}: unknown section [{key}]{_suggest(key, _TOP_KEYS)}")
-    kwargs: dict[str, Any] = {"path": None if source == "<config>" else source}
+            problems.unknown_key((key,), _TOP_KEYS, what="section")
     for name, cls in _SECTIONS.items():
         if name in data:
-            if not isinstance(data[name], dict):
-                raise ConfigError(f"{source}: [{name}] must be a table")
-            kwargs[name] = _from_table(cls, data[name], f"{source}: [{name}]")
-    if "tracking" in data:
-        try:  # the tracking stage owns its section's fields and cross-checks; errors name file and key
-            kwargs["tracking"] = _tracking_class().from_dict(data["tracking"], source, "tracking")
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+            section = from_table(cls, data[name], problems, (name,))
+            if section is not None:
+                kwargs[name] = section
+    if "tracking" in data:  # the tracking stage owns its section's fields and cross-checks
+        tracking = _tracking_class().from_table(data["tracking"], problems, ("tracking",))
+        if tracking is not None:
+            kwargs["tracking"] = tracking
     for name in _ARRAYS:
         if name not in data:
             continue
         entries = data[name]
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            raise ConfigError(f"{source}: {name} must be an array of tables ([[{name}]])")
-        if name == "cameras":
-            cls = _camera_class()
-            kwargs[name] = tuple(_from_table(cls, e, f"{source}: [[cameras]] #{i + 1}") for i, e in enumerate(entries))
-        else:
-            kwargs[name] = tuple(_output_from_table(e, f"{source}: [[outputs]] #{i + 1}")
-                                 for i, e in enumerate(entries))
+            problems.add((name,), f"expected an array of tables ([[{name}]]), got {describe(entries)}")
+            continue
+        build = _camera_from_table if name == "cameras" else _output_from_table
+        kwargs[name] = tuple(build(e, problems, (name, i)) for i, e in enumerate(entries))
+    problems.raise_if_any(ConfigError)
     return Config(**kwargs)
 
 
-def _output_from_table(table: dict[str, Any], where: str) -> OutputOptions:
+def _camera_from_table(table: dict[str, Any], problems: Problems, path: KeyPath) -> Any:
+    return from_table(_camera_class(), table, problems, path)
+
+
+def _output_from_table(table: dict[str, Any], problems: Problems, path: KeyPath) -> OutputOptions | None:
     """One ``[[outputs]]`` table -> the Options of its kind (looked up in bridge.outputs.registry)."""
     kind = table.get("kind")
     if kind not in OUTPUT_KINDS:
-        raise ConfigError(f"{where}.kind: {kind!r} is not allowed; allowed values: {', '.join(OUTPUT_KINDS)}")
+        kinds = list(OUTPUT_KINDS)
+        problems.add((*path, "kind"), f"{kind!r} is not allowed{did_you_mean(str(kind), kinds)}; "
+                                      f"allowed: {', '.join(kinds)}")
+        return None
     cls = OUTPUT_KINDS[kind].options
     own = ["kind", *(f.name for f in dataclasses.fields(cls) if f.init)]
-    for key in table:
-        if key in own:
-            continue
-        if any(key in {f.name for f in dataclasses.fields(k.options)} for k in OUTPUT_KINDS.values()):
-            raise ConfigError(f"{where}: key {key!r} does not apply to kind {kind!r}; "
-                              f"keys for {kind}: {', '.join(own)}")
-        raise ConfigError(f"{where}: unknown key {key!r}{_suggest(key, own)}")
-    return _from_table(cls, {k: v for k, v in table.items() if k != "kind"}, where)
+    others = {f.name for k in OUTPUT_KINDS.values() for f in dataclasses.fields(k.options)}
+    table = dict(table)
+    for key in [k for k in table if k not in own and k in others]:
+        problems.add((*path, key), f"does not apply to kind {kind!r}; keys for {kind}: {', '.join(own)}")
+        del table[key]
+    return from_table(cls, table, problems, path, skip=("kind",))
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -281,7 +196,7 @@ def load_config(path: str | Path | None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
-    return config_from_dict(data, str(p))
+    return config_from_dict(data, str(p), text)
 
 
 def parse_output_spec(spec: str) -> OutputOptions:

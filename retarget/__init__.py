@@ -1,6 +1,6 @@
 """Retargeting: map the canonical face (bridge.schema.FaceState) onto avatar rigs with TOML presets.
 
-Importable without the rest of the bridge (depends on numpy and bridge.schema only)::
+Importable without the rest of the bridge (depends on numpy, bridge.schema and the stdlib-only bridge.validate)::
 
     from retarget import load_preset, Retargeter
     rt = Retargeter(load_preset("vrm1-basic"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from retarget.parse import parse_preset, suggest
+from bridge.validate import did_you_mean as suggest
+from retarget.parse import parse_preset
 from retarget.spec import Preset, PresetError
 
 DEFAULT_PRESET = "arkit52-perfect-sync"
