@@ -3,14 +3,15 @@ preset is either complete and valid or rejected as a whole, never half-applied."
 
 from __future__ import annotations
 
-import bisect
-import difflib
 import math
 import re
 import tomllib
 from pathlib import Path
 
 from bridge.schema import FER8
+from bridge.validate import KeyLocator, KeyPath, Problems
+from bridge.validate import describe as _describe
+from bridge.validate import did_you_mean as suggest
 from retarget.inputs import EYE_MODES, INPUT_NAMES, resolve_input
 from retarget.rigs import RIGS, RigProfile
 from retarget.spec import (
@@ -43,93 +44,45 @@ _EMOTION_SETTINGS = ("mode", "hysteresis", "min_probability", "min_hold_s", "cro
 _POSE_KEYS = ("blend", "pose", "light", "activation")
 _LIGHT_KEYS = ("rgb", "intensity", "transition_s")
 
-Path_ = tuple[str | int, ...]
+Path_ = KeyPath
 
 
-def suggest(name: str, candidates) -> str:
-    """'; did you mean 'x'?' for the closest candidate (case-insensitive), or ''."""
-    by_lower = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
-
-
-class KeyLocator:
-    """Finds the line of a key path in TOML text (tomllib keeps no positions). Heuristic but robust: the
-    deepest matching [table] header, then each remaining key in order within that table's lines.
-
-    The text is indexed once (headers by path, lines by the keys they assign), so a file with thousands of
-    problems costs a lookup per problem, not a scan of the file."""
-
-    _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-    # A key as assignments and dotted keys write it: bare, "double" or 'single' quoted, followed by = or '.'.
-    _KEY = re.compile(r"(?:^|(?<=[\s{,.\[]))(?:\"([^\"\n]*)\"|'([^'\n]*)'|([A-Za-z0-9_-]+))\s*[=.]")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self._n_lines = len(self.lines)
-        self.headers: list[tuple[int, tuple[str, ...]]] = []
-        self._tables: dict[tuple[str, ...], tuple[int, int]] = {}  # header path -> (line, end) of its last one
-        self._key_lines: dict[str, list[int]] = {}  # key -> lines mentioning it as a key, ascending
-        for i, line in enumerate(self.lines):
-            m = self._HEADER.match(line)
-            if m:
-                parts = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
-                self.headers.append((i, parts))
-            for km in self._KEY.finditer(line):
-                key = km.group(1) if km.group(1) is not None else km.group(2) if km.group(2) is not None \
-                    else km.group(3)
-                lines = self._key_lines.setdefault(key, [])
-                if not lines or lines[-1] != i:
-                    lines.append(i)
-        for k, (i, parts) in enumerate(self.headers):
-            end = self.headers[k + 1][0] if k + 1 < len(self.headers) else self._n_lines
-            self._tables[parts] = (i, end)
-
-    def line_of(self, path: Path_) -> int | None:
-        """1-based line of ``path`` (best effort), or None when the text has no trace of it."""
-        keys = [str(p) for p in path if not isinstance(p, int)]
-        start, end, depth = 0, self._n_lines, 0
-        for d in range(len(keys), 0, -1):  # the deepest header that is a prefix of the path (the last one wins)
-            table = self._tables.get(tuple(keys[:d]))
-            if table is not None:
-                (start, end), depth = table, d
-                break
-        line, found = start, depth > 0
-        for key in keys[depth:]:
-            lines = self._key_lines.get(key, ())
-            j = bisect.bisect_left(lines, line)
-            if j == len(lines) or lines[j] >= end:
-                break
-            line, found = lines[j], True
-        return line + 1 if found else None
-
-
-class _Checker:
-    """Walks the parsed TOML, collecting problems as "file:line: key: message"."""
+class _Checker(Problems):
+    """Walks the parsed TOML, collecting problems as ``file:line: key: message`` (bridge.validate.Problems with
+    the typed getters the preset sections need)."""
 
     def __init__(self, label: str, text: str) -> None:
-        self.label = label
-        self.locator = KeyLocator(text)
-        self.problems: list[str] = []
+        super().__init__(label, KeyLocator(text).line_of)
         self.unlisted = 0  # problems past MAX_PROBLEMS: counted, not formatted
 
     @property
     def full(self) -> bool:
         """True once MAX_PROBLEMS are listed: further problems are only counted (a hostile file with 16,000
-        errors must not cost 16,000 suggestions)."""
-        return len(self.problems) >= MAX_PROBLEMS
+        errors must not cost 16,000 spelling suggestions)."""
+        return len(self.items) >= MAX_PROBLEMS
 
-    def suggest(self, name: str, candidates) -> str:
-        return "" if self.full else suggest(name, candidates)
-
-    def err(self, path: Path_, message: str) -> None:
+    def add(self, path: Path_, message: str) -> None:
         if self.full:
             self.unlisted += 1
             return
-        key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
-        line = self.locator.line_of(path) if path else None
-        where = f"{self.label}:{line}" if line else self.label
-        self.problems.append(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        super().add(path, message)
+
+    def unknown_key(self, path: Path_, allowed, what: str = "key") -> None:
+        if self.full:
+            self.unlisted += 1
+            return
+        super().unknown_key(path, allowed, what)
+
+    def suggest(self, name: str, candidates) -> str:
+        """``suggest`` until the problem list is full, then nothing (the suggestion would not be shown)."""
+        return "" if self.full else suggest(name, candidates)
+
+    @property
+    def problems(self) -> list[str]:
+        return self.items
+
+    def err(self, path: Path_, message: str) -> None:
+        self.add(path, message)
 
     # -- typed getters: return None (after recording a problem) when the value is unusable --------------------
     def table(self, value, path: Path_) -> dict | None:
@@ -141,8 +94,7 @@ class _Checker:
     def unknown_keys(self, table: dict, allowed, path: Path_, what: str = "key") -> None:
         for key in table:
             if key not in allowed:
-                self.err((*path, key),
-                         f"unknown {what} {key!r}{self.suggest(key, allowed)} (allowed: {', '.join(allowed)})")
+                self.unknown_key((*path, key), allowed, what)
 
     def string(self, value, path: Path_, choices=None) -> str | None:
         if not isinstance(value, str):
@@ -172,11 +124,6 @@ class _Checker:
             self.err(path, f"expected true or false, got {_describe(value)}")
             return None
         return value
-
-
-def _describe(value) -> str:
-    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array", dict: "a table"}
-    return f"{kind.get(type(value), type(value).__name__)} ({value!r})" if not isinstance(value, dict) else "a table"
 
 
 def parse_preset(text: str, source: str | Path | None = None) -> Preset:

@@ -16,7 +16,7 @@ from bridge.app.retarget_stage import PresetRetargeters
 from bridge.textfile import TextFileError, read_text_limited
 from bridge.tracking.rom import RangeOfMotion, RomConfig, remove_stale_temp_files
 from retarget import PresetWatcher, load_preset, parse_preset
-from retarget.parse import KeyLocator
+from bridge.validate import KeyLocator
 from retarget.spec import PresetError
 
 
