@@ -29,9 +29,11 @@ from bridge.fields import doc as _doc
 from bridge.outputs.base import OutputOptions
 from bridge.outputs.facebridge_sink import FacebridgeOptions
 from bridge.outputs.registry import OUTPUT_KINDS, output_kind, output_options
+from bridge.textfile import TextFileError, read_text_limited
 from bridge.validate import KeyLocator, KeyPath, Problems, ValidationError, describe, did_you_mean, from_table
 
 DEFAULT_CONTROL_PORT = 39572
+MAX_CONFIG_BYTES = 1024 * 1024  # the commented default config is ~10 KB
 # Kept so code written against the single OutputSection class still builds entries: OutputSection(kind=..., ...).
 OutputSection = output_options
 
@@ -187,16 +189,24 @@ def load_config(path: str | Path | None) -> Config:
         return Config()
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        # Regular files up to a size cap only (a FIFO would hang, /dev/zero never ends); a BOM is dropped.
+        text = read_text_limited(p, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise ConfigError(f"{p}: config file not found; create one with `facebridge config init --out {p}`") from None
     except OSError as exc:
-        raise ConfigError(f"{p}: cannot read ({exc})") from None
+        raise ConfigError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    except TextFileError as exc:
+        raise ConfigError(str(exc)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
-    return config_from_dict(data, str(p), text)
+    except RecursionError:
+        raise ConfigError(f"{p}: arrays or tables nested too deeply to be a config") from None
+    try:
+        return config_from_dict(data, str(p), text)
+    except RecursionError:
+        raise ConfigError(f"{p}: values nested too deeply to be a config") from None
 
 
 def parse_output_spec(spec: str) -> OutputOptions:

@@ -17,6 +17,7 @@ import numpy as np
 
 from bridge.frames import FrameSet
 from bridge.schema import EyeState, FaceState, TrackingFlags
+from bridge.textfile import TextFileError, read_text_limited
 
 FORMAT_NAME = "facebridge-recording"
 FORMAT_VERSION = 1
@@ -78,41 +79,65 @@ def state_from_record(rec: dict, where: str) -> FaceState:
 
 def frames_from_record(rec: dict, pixels: memoryview | bytes, where: str) -> FrameSet | None:
     """The FrameSet stored beside a face record, or None when the line has no raw frames."""
+    if not isinstance(rec, dict):
+        raise RecordingError(f"{where}: expected a JSON object per line, got {type(rec).__name__}")
     entry = rec.get("frames")
     if entry is None:
         return None
     images = {}
     try:
         for view, (offset, height, width) in entry["views"].items():
-            size = int(height) * int(width)
+            offset, height, width = int(offset), int(height), int(width)
+            if height <= 0 or width <= 0:
+                raise RecordingError(f"{where}: view {view!r} has size {height}x{width}; sizes must be positive")
+            size = height * width
             if offset < 0 or offset + size > len(pixels):
                 raise RecordingError(f"{where}: view {view!r} points past the end of {FRAMES_FILE} (truncated file?)")
             images[view] = np.frombuffer(pixels, dtype=np.uint8, count=size, offset=int(offset)).reshape(
                 int(height), int(width)).copy()
         return FrameSet(images=images, capture_time=float(entry["capture_time"]), sequence=int(entry["sequence"]))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, RecordingError):
             raise
         raise RecordingError(f"{where}: bad frames entry ({exc})") from None
 
 
+MAX_META_BYTES = 1024 * 1024  # a meta.json is ~1 KB
+
+
 def read_meta(path: Path) -> dict:
-    """Validate and return a recording's meta.json."""
+    """Validate and return a recording's meta.json; RecordingError (one line naming the file) for anything else,
+    including a FIFO or device in its place, bad UTF-8, nesting too deep for the JSON parser, or a top level
+    that is not an object."""
     meta_path = Path(path) / META_FILE
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = json.loads(read_text_limited(meta_path, MAX_META_BYTES))
     except FileNotFoundError:
         raise RecordingError(f"{path}: not a facebridge recording (no {META_FILE}); record one with "
                              f"--output recorder:DIR") from None
+    except OSError as exc:
+        raise RecordingError(f"{meta_path}: cannot read it ({exc.strerror or exc})") from None
+    except TextFileError as exc:
+        raise RecordingError(str(exc)) from None
     except json.JSONDecodeError as exc:
         raise RecordingError(f"{meta_path}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise RecordingError(f"{meta_path}: nested too deeply to be recording metadata") from None
+    if not isinstance(meta, dict):
+        raise RecordingError(f"{meta_path}: expected a JSON object with format and version, got "
+                             f"{type(meta).__name__}")
     if meta.get("format") != FORMAT_NAME or meta.get("version") != FORMAT_VERSION:
-        raise RecordingError(f"{meta_path}: format {meta.get('format')!r} v{meta.get('version')!r} is not "
-                             f"{FORMAT_NAME!r} v{FORMAT_VERSION}")
+        raise RecordingError(f"{meta_path}: format {str(meta.get('format'))[:60]!r} v{str(meta.get('version'))[:20]} "
+                             f"is not {FORMAT_NAME!r} v{FORMAT_VERSION}")
+    if not isinstance(meta.get("raw_frames", False), bool):
+        raise RecordingError(f"{meta_path}: raw_frames must be true or false, got {str(meta['raw_frames'])[:60]}")
     return meta
 
 
 def is_recording(path: str | Path) -> bool:
     """True when ``path`` is a directory holding a recording."""
     p = Path(path)
-    return p.is_dir() and (p / META_FILE).is_file() and (p / FACES_FILE).is_file()
+    try:
+        return p.is_dir() and (p / META_FILE).is_file() and (p / FACES_FILE).is_file()
+    except OSError:  # e.g. a name longer than the filesystem allows: not a recording (the caller says what it is)
+        return False

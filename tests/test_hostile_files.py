@@ -15,8 +15,8 @@ from stress import hostile
 from bridge.app.retarget_stage import PresetRetargeters
 from bridge.textfile import TextFileError, read_text_limited
 from bridge.tracking.rom import RangeOfMotion, RomConfig, remove_stale_temp_files
-from retarget import PresetWatcher, load_preset, parse_preset
 from bridge.validate import KeyLocator
+from retarget import PresetWatcher, load_preset, parse_preset
 from retarget.spec import PresetError
 
 
@@ -87,11 +87,19 @@ def test_retarget_stage_poll_never_raises_on_hostile_presets(tmp_path):
     assert stage.keys == (str(path),)
 
 
+class _NoScan(list):
+    def __getitem__(self, i):
+        raise AssertionError("line_of scanned the text")
+
+    def __iter__(self):
+        raise AssertionError("line_of scanned the text")
+
+
 def test_key_locator_indexes_once_and_finds_lines():
     # Defect 5: line_of used to scan the whole file per problem (16,000 errors: 138 s on the pipeline thread).
     text = hostile._many_errors(4000)
     locator = KeyLocator(text)
-    locator.lines = None  # line_of must not need the text any more: no per-call scan
+    locator.lines = _NoScan(locator.lines)  # line_of must not read the text any more: no per-call scan
     assert locator.line_of(("targets", "jawOpen0")) == 5
     assert locator.line_of(("targets", "jawOpen3999")) == 4004
     assert locator.line_of(("preset", "rig")) == 3

@@ -171,7 +171,7 @@ def assemble(config: Config, *, source: str | None = None, preset: str | None = 
         for sink in sinks:
             listener = getattr(sink, "listener", None)
             if listener is not None:
-                listener.forward = control_server.submit
+                listener.forward = control_server.submit_from
     fanout = SinkFanout(sinks)
     pipeline = Pipeline(source_obj, model_set, tracker, retarget, fanout,
                         commands=control_server.drain if control_server else None,

@@ -10,6 +10,7 @@ neutral and keep VRChat's eye tracking alive.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -22,7 +23,8 @@ from bridge.frames import FrameSet
 from bridge.inference.types import FaceModels
 from bridge.outputs.base import OutputFrame
 from bridge.outputs.fanout import SinkFanout
-from bridge.schema import FaceState
+from bridge.ratelimit import LogLimiter
+from bridge.schema import FaceState, TrackingFlags
 from bridge.tracking import Tracker
 from bridge.tracking.quality import assess_frames
 
@@ -30,6 +32,16 @@ if TYPE_CHECKING:  # the protocol only: the pipeline runs any object with start/
     from bridge.sources.frameset_source import FrameSetSource
 
 log = logging.getLogger(__name__)
+EARLIEST_CAPTURE_TIME = 946_684_800.0  # 2000-01-01: older capture times are garbage, not a recording
+MAX_CAPTURE_AHEAD_S = 86_400.0  # a capture time more than a day ahead of the clock is garbage too
+
+
+def plausible_capture_time(capture_time: float, now: float) -> float:
+    """``capture_time`` when it can be a camera's clock (replays keep their old times), else ``now``: a NaN,
+    infinite, negative or 1e300 time from a broken recording or camera must not poison the tracker's filters."""
+    if math.isfinite(capture_time) and EARLIEST_CAPTURE_TIME <= capture_time <= now + MAX_CAPTURE_AHEAD_S:
+        return capture_time
+    return now
 
 
 class RetargetStage(Protocol):
@@ -79,11 +91,13 @@ class Pipeline:
         self.errors: dict[str, int] = {}  # "stage: ExceptionType" -> count (frames dropped, not fatal)
         self.last: StepResult | None = None
         self.paused = False
+        self._last_frame_at = float("-inf")  # perf_counter of the last frame set (stall detection)
+        self._command_log = LogLimiter(log, per_window=5, window_s=10.0)  # a command flood must not flood the log
 
     # --- commands ---------------------------------------------------------------------------------------------
     def apply_command(self, command: Command) -> None:
         """Apply one control command to the tracker (pipeline thread only)."""
-        log.info("control: %s", command.value)
+        self._command_log.log(logging.INFO, command.value, "control: %s", command.value)
         if command is Command.RECALIBRATE:
             self.tracker.recalibrate()
         elif command is Command.RECENTER:
@@ -105,8 +119,12 @@ class Pipeline:
             for command in self.commands():
                 self.apply_command(command)
         asked = time.perf_counter()
+        # Wait for a frame up to the stall deadline; once stalled (camera lost), only an idle interval per step,
+        # so the outputs keep going at ~20 Hz (easing to neutral smoothly, VRChat's eye tracking kept alive).
+        stall_at = self._last_frame_at + self.read_timeout_s
+        wait = stall_at - asked if stall_at > asked else self.idle_interval_s
         try:
-            frames = self.source.read(self.read_timeout_s)
+            frames = self.source.read(wait)
         except Exception as exc:  # a source bug must not end the session: treat it as "no frame this time"
             self._count_error("source", exc)
             frames = None
@@ -117,6 +135,8 @@ class Pipeline:
             if remaining > 0:
                 self.stop_event.wait(remaining)
         ready = time.perf_counter()
+        if frames is not None:
+            self._last_frame_at = ready
         times = self.times
         state = None
         if frames is not None and not self.paused:
@@ -127,7 +147,12 @@ class Pipeline:
         if state is None:
             # No frame (camera stalled/lost), paused, or a frame that failed: the tracker decides what to show
             # (hold, ease to neutral, flags); skipping the models while paused is what makes pause save CPU.
-            state = self.tracker.idle(time.time(), self.sequence)
+            try:
+                state = self.tracker.idle(time.time(), self.sequence)
+            except Exception as exc:  # a tracker bug must not end the session either: send neutral, lost
+                self._count_error("idle", exc)
+                state = FaceState.neutral(timestamp=time.time()).with_changes(
+                    sequence=self.sequence, flags=TrackingFlags.CAMERA_LOST)
             self.idle_steps += 1
         t = time.perf_counter()
         self.sequence += 1
@@ -147,7 +172,7 @@ class Pipeline:
         if frames is not None:
             self.end_to_end.add(sent - ready)
             age = time.time() - frames.capture_time
-            if 0.0 <= age < 5.0:
+            if 0.0 <= age < 5.0:  # False for NaN too
                 self.capture_to_send.add(age)
         self.last = result
         return result
@@ -164,7 +189,8 @@ class Pipeline:
         outputs = self.models.predict(inputs, self.tracker.neutral.reference())
         t3 = time.perf_counter()
         times.add("models", t3 - t2)
-        state = self.tracker.update(outputs, quality, frames.capture_time, self.sequence, inputs=inputs)
+        capture_time = plausible_capture_time(frames.capture_time, time.time())
+        state = self.tracker.update(outputs, quality, capture_time, self.sequence, inputs=inputs)
         times.add("tracking", time.perf_counter() - t3)
         self.frames += 1
         return state

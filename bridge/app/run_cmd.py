@@ -33,6 +33,7 @@ def main(args: argparse.Namespace) -> int:
     from bridge.config import ConfigError
 
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.raiseExceptions = False  # a full disk or closed stderr must not turn each log line into a traceback
     log = logging.getLogger("facebridge.run")
     if args.duration is not None and args.duration <= 0:
         print("error: --duration must be > 0 seconds", file=sys.stderr)
@@ -64,7 +65,8 @@ def main(args: argparse.Namespace) -> int:
         if now >= next_poll:  # hot reload of preset files, ~1 Hz, on the pipeline thread
             next_poll = now + 1.0
             for event in bridge.retarget.poll():
-                log.info("%s", event)
+                # A broken preset is the user's to fix: shown even with --log-level WARNING.
+                log.log(logging.INFO if event.endswith(": reloaded") else logging.WARNING, "%s", event)
 
     # Ctrl-C / SIGTERM only set the stop flag: the current frame finishes, then everything closes in order.
     previous = {}

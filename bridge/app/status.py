@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import sys
@@ -13,7 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from bridge.ratelimit import LogLimiter
 from bridge.schema import FER8, TrackingFlags
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,18 +129,27 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 class StatusReporter:
     """Decides when to print/write. On a TTY: the line is redrawn in place every ``interval_s``; otherwise a
-    plain line every ``plain_interval_s``. The JSON file (if any) is rewritten every ``json_interval_s``."""
+    plain line every ``plain_interval_s``. The JSON file (if any) is rewritten every ``json_interval_s``.
+
+    Reporting never stops the bridge: a stdout whose reader went away (``| head``, a closed terminal) is dropped
+    after one warning on stderr, and a status file that cannot be written (disk full, bad path) is warned about
+    (rate-limited) and retried at the next interval."""
 
     def __init__(self, stream: TextIO | None = None, interval_s: float = 0.5, plain_interval_s: float = 5.0,
                  json_path: str | Path | None = None, json_interval_s: float = 1.0) -> None:
-        self.stream = stream if stream is not None else sys.stdout
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.stream: TextIO | None = stream if stream is not None else sys.stdout
+        try:
+            self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        except (OSError, ValueError):  # a closed stream
+            self.tty = False
         self.interval_s = interval_s if self.tty else plain_interval_s
         self.json_path = Path(json_path) if json_path else None
         self.json_interval_s = json_interval_s
         self._next_line = 0.0
         self._next_json = 0.0
         self._width = 0
+        self.write_errors = 0  # status lines or files that could not be written
+        self._log = LogLimiter(log, per_window=1, window_s=60.0)
 
     def due(self, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
@@ -146,20 +159,53 @@ class StatusReporter:
         now = time.monotonic() if now is None else now
         if force or now >= self._next_line:
             self._next_line = now + self.interval_s
-            line = format_line(snap)
-            if self.tty:
-                pad = max(0, self._width - len(line))
-                self.stream.write("\r" + line + " " * pad)
-                self._width = len(line)
-            else:
-                self.stream.write(line + "\n")
-            self.stream.flush()
+            if self.stream is not None:
+                line = format_line(snap)
+                if self.tty:
+                    pad = max(0, self._width - len(line))
+                    self._write("\r" + line + " " * pad)
+                    self._width = len(line)
+                else:
+                    self._write(line + "\n")
         if self.json_path is not None and (force or now >= self._next_json):
             self._next_json = now + self.json_interval_s
-            write_json_atomic(self.json_path, snap.to_json())
+            try:
+                write_json_atomic(self.json_path, snap.to_json())
+            except (OSError, ValueError) as exc:
+                self.write_errors += 1
+                self._log.log(logging.WARNING, "json", "cannot write the status file %s (%s); the bridge keeps "
+                              "running and retries", self.json_path, getattr(exc, "strerror", None) or exc)
+
+    def _write(self, text: str) -> None:
+        stream = self.stream
+        if stream is None:
+            return
+        try:
+            stream.write(text)
+            stream.flush()
+        except (OSError, ValueError) as exc:  # EPIPE: the reader went away; ENOSPC/EFBIG: stdout is a full file
+            self.write_errors += 1
+            if isinstance(exc, BrokenPipeError | ValueError):  # ValueError: the stream was closed
+                self.stream = None
+                _silence(stream)
+                log.warning("status output stopped: %s (the bridge keeps running)", exc)
+            else:
+                self._log.log(logging.WARNING, "stream", "cannot write the status line (%s); the bridge keeps "
+                              "running", getattr(exc, "strerror", None) or exc)
 
     def finish(self) -> None:
         """End the in-place line so the shell prompt starts on a fresh line."""
         if self.tty and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a broken stdout at /dev/null, so nothing (interpreter shutdown's flush included) writes there again."""
+    if stream is not sys.stdout:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

@@ -38,6 +38,8 @@ _CLOSED = "/tracking/eye/EyesClosedAmount"
 _EYE_PREFIX = osc.float_message_prefix(_EYES, n_floats=4)
 _CLOSED_PREFIX = osc.float_message_prefix(_CLOSED)
 _LOST = TrackingFlags.CAMERA_LOST | TrackingFlags.PAUSED
+_MENU_PREFIX = "/avatar/parameters/facebridge/"  # our expression-menu buttons, as VRChat reports them
+_MENU_LEN = len(_MENU_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +79,16 @@ class AvatarChangeListener:
     """Listens (default 127.0.0.1:9001) for VRChat's /avatar/change; a bind failure only disables it."""
 
     def __init__(self, host: str, port: int) -> None:
-        # Called (on the listener thread) with every other /avatar/parameters/... message, e.g. to route
-        # expression-menu buttons to the control input. Must be thread-safe.
-        self.forward: Callable[[str, list], object] | None = None
+        # Called (on the listener thread) with /avatar/parameters/FaceBridge/... messages (expression-menu
+        # buttons) and the sender's host, to route them to the control input, which decides whether that sender
+        # may control the bridge. Must be thread-safe. Nothing else this listener receives acts on the bridge.
+        self.forward: Callable[[str, list, str], object] | None = None
         self.changed = threading.Event()
         self.avatar_id = ""
         self._listener: OscUdpListener | None = None
         try:
-            self._listener = OscUdpListener(host, port, self._on_message, thread_name="vrchat-listen")
+            self._listener = OscUdpListener(host, port, self._on_message, thread_name="vrchat-listen",
+                                            pass_sender=True)
         except OSError as exc:
             log.warning("vrchat output: cannot listen on %s:%d for /avatar/change (%s); avatar changes will only "
                         "be caught by the periodic full resend", host, port, exc)
@@ -103,12 +107,17 @@ class AvatarChangeListener:
         """Datagrams on the listen port that were not OSC."""
         return 0 if self._listener is None else self._listener.malformed
 
-    def _on_message(self, address: str, params: list) -> None:
+    @property
+    def received(self) -> int:
+        """Datagrams received on the listen port."""
+        return 0 if self._listener is None else self._listener.received
+
+    def _on_message(self, address: str, params: list, sender: str = "127.0.0.1") -> None:
         if address == "/avatar/change":
-            self.avatar_id = str(params[0]) if params else ""
+            self.avatar_id = str(params[0])[:256] if params else ""
             self.changed.set()
-        elif self.forward is not None and address.startswith("/avatar/parameters/"):
-            self.forward(address, params)
+        elif self.forward is not None and address[:_MENU_LEN].lower() == _MENU_PREFIX:
+            self.forward(address, params, sender)
 
     def close(self) -> None:
         if self._listener is not None:
@@ -212,6 +221,7 @@ class VrchatSink(UdpSink):
     def stats(self) -> dict[str, int]:
         out = super().stats()
         if self.listener is not None:
+            out["listen_received"] = self.listener.received
             out["listen_malformed"] = self.listener.malformed
         return out
 

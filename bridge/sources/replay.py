@@ -9,10 +9,11 @@ fast as the consumer reads (``realtime=False``).
 from __future__ import annotations
 
 import json
+import math
 import mmap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bridge.frames import FrameSet
@@ -30,6 +31,9 @@ from bridge.sources.base import FrameCounters, SingleStreamStats, SourceError
 
 __all__ = ["Recording", "RecordingError", "ReplaySource", "is_recording"]
 
+MAX_GAP_S = 10.0  # a longer pause between recorded frames is a broken clock, not a pause worth replaying
+MAX_LATE_S = 1.0  # further behind than this, pacing restarts (it would otherwise serve a backlog at full speed)
+
 
 class Recording:
     """Read access to one recording directory."""
@@ -39,25 +43,31 @@ class Recording:
         self.meta = read_meta(self.path)
         self.has_frames = bool(self.meta.get("raw_frames")) and (self.path / FRAMES_FILE).is_file()
 
-    def _records(self) -> Iterator[tuple[dict, str]]:
+    def _records(self, on_error: Callable[[RecordingError], None] | None = None) -> Iterator[tuple[dict, str]]:
         faces = self.path / FACES_FILE
-        with open(faces, encoding="utf-8") as fh:
+        with open(faces, encoding="utf-8", errors="replace") as fh:
             for lineno, line in enumerate(fh, 1):
                 where = f"{faces}:{lineno}"
                 if not line.endswith("\n"):
                     return  # last line cut short by a crash mid-write: ignore it rather than fail
                 try:
-                    yield json.loads(line), where
-                except json.JSONDecodeError as exc:
-                    raise RecordingError(f"{where}: invalid JSON ({exc})") from None
+                    rec = json.loads(line)
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    error = RecordingError(f"{where}: invalid JSON ({type(exc).__name__}: {str(exc)[:80]})")
+                    if on_error is None:
+                        raise error from None
+                    on_error(error)
+                    continue
+                yield rec, where
 
     def face_states(self) -> Iterator[FaceState]:
         """Every recorded FaceState, in order."""
         for rec, where in self._records():
             yield state_from_record(rec, where)
 
-    def frame_sets(self) -> Iterator[FrameSet]:
-        """Every recorded FrameSet, in order (needs a recording made with raw frames)."""
+    def frame_sets(self, on_error: Callable[[RecordingError], None] | None = None) -> Iterator[FrameSet]:
+        """Every recorded FrameSet, in order (needs a recording made with raw frames). A broken line raises
+        RecordingError, or with ``on_error`` is handed to it and skipped (a live replay keeps going)."""
         if not self.has_frames:
             raise RecordingError(f"{self.path}: recorded without raw frames; re-record with raw_frames = true "
                                  f"to replay it through the models")
@@ -65,8 +75,14 @@ class Recording:
             size = (self.path / FRAMES_FILE).stat().st_size
             pixels = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
             try:
-                for rec, where in self._records():
-                    frames = frames_from_record(rec, pixels, where)
+                for rec, where in self._records(on_error):
+                    try:
+                        frames = frames_from_record(rec, pixels, where)
+                    except RecordingError as exc:
+                        if on_error is None:
+                            raise
+                        on_error(exc)
+                        continue
                     if frames is not None:
                         yield frames
             finally:
@@ -97,7 +113,7 @@ class ReplaySource(SingleStreamStats):
         self._stop = threading.Event()
 
     def start(self) -> None:
-        self._iter = self.recording.frame_sets()
+        self._iter = self.recording.frame_sets(self._skip)
         self.counters.connected = True
 
     def read(self, timeout: float = 0.5) -> FrameSet | None:
@@ -111,11 +127,15 @@ class ReplaySource(SingleStreamStats):
         self._pending = None
         if frames is None:
             return None
-        if self.realtime:
+        if self.realtime and math.isfinite(frames.capture_time):  # a NaN/inf time: served at once
             now = time.monotonic()
             if self._t0 is None:
                 self._t0 = (frames.capture_time, now)
             due = self._t0[1] + (frames.capture_time - self._t0[0]) / self.speed
+            if not (now - MAX_LATE_S <= due <= now + MAX_GAP_S):
+                # A jump in the recorded clock (a 1e300 capture time, a clock step, a consumer far behind):
+                # restart the pacing at this frame instead of waiting for it forever.
+                self._t0, due = (frames.capture_time, now), now
             if due - now > timeout:  # a gap in the recording: keep the frame for a later read
                 self._stop.wait(timeout)
                 self._pending = frames
@@ -126,13 +146,18 @@ class ReplaySource(SingleStreamStats):
         self.counters.frame(time.time(), frames.sequence)
         return frames
 
+    def _skip(self, error: RecordingError) -> None:
+        """A broken line in the recording: counted as a corrupt frame (the first reason kept), replay goes on."""
+        self.counters.drop(corrupt=True)
+        self.counters.error(str(error))
+
     def _next(self) -> FrameSet | None:
         assert self._iter is not None
         try:
             return next(self._iter)
         except StopIteration:
             if self.loop:
-                self._iter, self._t0 = self.recording.frame_sets(), None
+                self._iter, self._t0 = self.recording.frame_sets(self._skip), None
                 frames = next(self._iter, None)
                 if frames is not None:
                     return frames
