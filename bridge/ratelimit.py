@@ -34,6 +34,12 @@ class TokenBucket:
                 return True
             return False
 
+    def spend(self, n: float) -> None:
+        """Spend ``n`` tokens even if that leaves a debt (work already done); ``wait_time`` then includes it."""
+        with self._lock:
+            self._refill()
+            self._tokens -= n
+
     def wait_time(self, n: float = 1.0) -> float:
         """Seconds until ``n`` tokens will be there (0 when they are)."""
         with self._lock:

@@ -2,11 +2,12 @@
 
 The listeners take datagrams from the network, so nothing in a datagram is trusted: every size is checked against
 the bytes that are really there before it is used, bundles nest at most ``MAX_DEPTH`` deep, each datagram yields at
-most ``MAX_MESSAGES`` messages, and decoding is linear in the datagram's size. (python-osc 1.10.2 loops forever on a
-bundle element with a negative size, and logs every byte of some malformed datagrams on the root logger.)
+most ``MAX_MESSAGES`` messages of at most ``MAX_ARGUMENTS`` arguments, and decoding is linear in the datagram's
+size. (python-osc 1.10.2 loops forever on a bundle element with a negative size, and logs every byte of some
+malformed datagrams on the root logger.)
 
-A broken bundle element costs only itself: the elements before and after it are still delivered when their sizes
-frame them correctly; ``malformed`` counts what was dropped.
+A broken bundle element costs only itself: the elements before it are still delivered; ``malformed`` counts what
+was dropped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import struct
 from dataclasses import dataclass, field
 
 MAX_DEPTH = 8
-MAX_MESSAGES = 512
+MAX_MESSAGES = 128
+MAX_ARGUMENTS = 256  # per message; VRChat and VMC send 1-8 (this bounds the decoder's work per datagram)
 _BUNDLE = b"#bundle\x00"
 _I32 = struct.Struct(">i")
 _F32 = struct.Struct(">f")
@@ -34,7 +36,7 @@ class DecodedPacket:
 
     messages: list[tuple[str, list]] = field(default_factory=list)
     malformed: int = 0  # messages/bundles that could not be decoded (dropped)
-    truncated: int = 0  # messages beyond MAX_MESSAGES (dropped)
+    truncated: bool = False  # the datagram held more than MAX_MESSAGES messages; the rest were not decoded
     errors: list[str] = field(default_factory=list)  # the first few reasons, for a debug log line
 
 
@@ -63,6 +65,8 @@ def decode_message(data: bytes, pos: int, end: int) -> tuple[str, list]:
     tags, pos = _string(data, pos, end, "type tag string")
     if not tags.startswith(","):
         raise OscDecodeError(f"{address[:60]}: type tag string does not start with ','")
+    if len(tags) > MAX_ARGUMENTS + 1:
+        raise OscDecodeError(f"{address[:60]}: {len(tags) - 1} arguments (at most {MAX_ARGUMENTS})")
     args: list = []
     stack: list[list] = []  # open [ ] arrays
     for tag in tags[1:]:
@@ -127,10 +131,10 @@ def _fail(out: DecodedPacket, reason: str) -> None:
 
 
 def _walk(data: bytes, pos: int, end: int, depth: int, out: DecodedPacket, max_messages: int) -> None:
+    if len(out.messages) >= max_messages:
+        out.truncated = True  # stop here: the rest of the datagram is not worth decoding
+        return
     if not data.startswith(_BUNDLE, pos, end):
-        if len(out.messages) >= max_messages:
-            out.truncated += 1
-            return
         try:
             out.messages.append(decode_message(data, pos, end))
         except OscDecodeError as exc:
@@ -154,4 +158,6 @@ def _walk(data: bytes, pos: int, end: int, depth: int, out: DecodedPacket, max_m
             _fail(out, f"bundle element at byte {pos} has bad size {size}")
             return
         _walk(data, pos + 4, pos + 4 + size, depth + 1, out, max_messages)
+        if out.truncated:
+            return
         pos += 4 + size

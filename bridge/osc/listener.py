@@ -3,8 +3,9 @@
 Shared by the control input (bridge.app.control) and the VRChat output's /avatar/change listener. Datagrams come
 from the network, so the thread trusts none of them: they are decoded by our own bounds-checked decoder
 (bridge.osc.decode; python-osc loops forever on some 20-byte datagrams), the work per second is capped (beyond
-``datagrams_per_s`` the thread pauses and the kernel drops the flood, so a sender can neither starve the pipeline
-of CPU nor fill the log), and no exception, from the socket, the decoder or the handler, ends the thread.
+``datagrams_per_s`` or ``bytes_per_s`` the thread pauses and the kernel drops the flood, so a sender can neither
+starve the pipeline of CPU nor fill the log), and no exception, from the socket, the decoder or the handler, ends
+the thread.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from bridge.ratelimit import LogLimiter, TokenBucket
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[..., object]  # (address, params) or, with pass_sender, (address, params, sender_host)
-DATAGRAMS_PER_S = 2000.0  # far above what VRChat or a control surface sends; a flood beyond it is dropped
-MESSAGES_PER_S = 10000.0
+# Far above what VRChat (a few hundred parameter changes a second at most) or a control surface sends; a flood
+# beyond either is left to the kernel to drop, which bounds the thread's CPU (decoding is ~0.25 us per byte).
+DATAGRAMS_PER_S = 2000.0
+BYTES_PER_S = 256 * 1024.0
 
 
 class OscUdpListener:
@@ -36,14 +39,14 @@ class OscUdpListener:
 
     def __init__(self, host: str, port: int, on_message: MessageHandler, thread_name: str, *,
                  pass_sender: bool = False, datagrams_per_s: float = DATAGRAMS_PER_S,
-                 messages_per_s: float = MESSAGES_PER_S) -> None:
+                 bytes_per_s: float = BYTES_PER_S) -> None:
         self.received = 0
         self.malformed = 0
         self.throttled = 0
         self._on_message = on_message
         self._pass_sender = pass_sender
         self._datagrams = TokenBucket(datagrams_per_s, burst=max(1.0, datagrams_per_s / 4))
-        self._messages = TokenBucket(messages_per_s, burst=max(1.0, messages_per_s / 4))
+        self._bytes = TokenBucket(bytes_per_s, burst=max(65536.0, bytes_per_s / 4))
         self._log = LogLimiter(log, per_window=3, window_s=30.0)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
@@ -76,7 +79,7 @@ class OscUdpListener:
                 self._stop.wait(0.01)  # a persistent failure must not become a busy loop
 
     def _serve_one(self) -> None:
-        wait = self._datagrams.wait_time()
+        wait = max(self._datagrams.wait_time(), self._bytes.wait_time())
         if wait > 0:  # over the limit: stop reading; the kernel drops what the socket buffer cannot hold
             self.throttled += 1
             self._stop.wait(min(wait, 0.2))
@@ -90,7 +93,8 @@ class OscUdpListener:
                 self._stop.set()
                 return
             raise
-        self._datagrams.take()
+        self._datagrams.spend(1)
+        self._bytes.spend(len(data))
         self.received += 1
         packet = decode_packet(data)
         if packet.malformed or not (packet.messages or packet.truncated):
@@ -98,9 +102,6 @@ class OscUdpListener:
             if packet.errors:
                 log.debug("OSC listener %s: malformed datagram from %s: %s", self._thread.name, sender[0],
                           "; ".join(packet.errors))
-        if packet.messages and not self._messages.take(len(packet.messages)):
-            self.throttled += 1
-            return
         for address, params in packet.messages:
             try:
                 if self._pass_sender:
