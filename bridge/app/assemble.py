@@ -70,13 +70,14 @@ def start_source(spec: Any) -> Any:
     """Build (``bridge.sources.open_frameset_source``) and start the source; a missing camera becomes a
     StartupError listing what is available."""
     from bridge.sources import SourceError, open_frameset_source
+    from bridge.sources.replay import ReplayError
 
     try:
         source = open_frameset_source(spec)
         source.start()
     except SourceError as exc:
         text = str(exc)
-        if "available" not in text.lower():
+        if "available" not in text.lower() and not isinstance(exc, ReplayError):
             try:
                 from bridge.sources.discovery import available_summary
 

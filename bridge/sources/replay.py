@@ -29,7 +29,7 @@ from bridge.recording_format import (
 from bridge.schema import FaceState
 from bridge.sources.base import FrameCounters, SingleStreamStats, SourceError
 
-__all__ = ["Recording", "RecordingError", "ReplaySource", "is_recording"]
+__all__ = ["Recording", "RecordingError", "ReplayError", "ReplaySource", "is_recording"]
 
 MAX_GAP_S = 10.0  # a longer pause between recorded frames is a broken clock, not a pause worth replaying
 MAX_LATE_S = 1.0  # further behind than this, pacing restarts (it would otherwise serve a backlog at full speed)
@@ -90,6 +90,10 @@ class Recording:
                     pixels.close()
 
 
+class ReplayError(SourceError):
+    """A recording that cannot be replayed (the message names the file; a list of cameras would not help)."""
+
+
 class ReplaySource(SingleStreamStats):
     """Frame-set source over a recording. ``read`` returns the next FrameSet (None when none is due yet or the
     recording ended; ``stats()[...].finished`` tells which)."""
@@ -98,12 +102,12 @@ class ReplaySource(SingleStreamStats):
         try:
             self.recording = Recording(path)
         except RecordingError as exc:
-            raise SourceError(str(exc)) from None
+            raise ReplayError(str(exc)) from None
         if not self.recording.has_frames:
-            raise SourceError(f"recording {path}: has no raw frames to replay through the models (it was recorded "
+            raise ReplayError(f"recording {path}: has no raw frames to replay through the models (it was recorded "
                               f"with raw_frames = false)")
         if speed <= 0:
-            raise SourceError(f"recording {path}: speed must be > 0, got {speed}")
+            raise ReplayError(f"recording {path}: speed must be > 0, got {speed}")
         self.name = f"replay:{self.recording.path.name}"
         self.realtime, self.speed, self.loop = realtime, float(speed), loop
         self.counters = FrameCounters()

@@ -184,9 +184,15 @@ def scenario_presets(work: Path, settle_s: float = 2.5) -> dict:
 
 # ================================================================ configs, profiles, recordings, --source name
 
+def _error_line(text: str) -> str:
+    """The `error: ...` line of a failed command (else its last line)."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return next((ln for ln in lines if ln.startswith("error:")), lines[-1] if lines else "")
+
+
 def _one_line_error(proc: subprocess.CompletedProcess) -> bool:
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    return proc.returncode == 2 and len(lines) >= 1 and lines[-1].startswith("error:") and TRACEBACK not in proc.stderr
+    """Exit 2 with an `error: ...` line and no traceback."""
+    return proc.returncode == 2 and _error_line(proc.stderr).startswith("error:") and TRACEBACK not in proc.stderr
 
 
 def scenario_configs(work: Path) -> dict:
@@ -206,7 +212,7 @@ def scenario_configs(work: Path) -> dict:
             rc, ok, tb, err = None, False, 0, "timed out (hang)"
         rows.append({"case": name, "exit": rc, "one_line_error": ok, "tracebacks": tb,
                      "s": round(time.monotonic() - t, 1),
-                     "error": err.strip().splitlines()[-1][:140] if err.strip() else ""})
+                     "error": _error_line(err)[:160]})
     # A BOM-prefixed config (Windows Notepad) is valid: it must run.
     bom = d / "bom.toml"
     bom.write_bytes("\ufeff[source]\nfps = 30.0\n".encode())
@@ -214,11 +220,11 @@ def scenario_configs(work: Path) -> dict:
                    timeout=60)
     rows.append({"case": "BOM prefix (valid)", "exit": proc.returncode, "one_line_error": proc.returncode == 0,
                  "tracebacks": tracebacks(proc.stderr), "s": 0.0, "error": "runs" if proc.returncode == 0 else
-                 proc.stderr.strip().splitlines()[-1][:140]})
+                 _error_line(proc.stderr)[:160]})
     proc = run_cli(["run", "--source", "x" * 300, "--duration", "1", "--no-control"], timeout=60)
     rows.append({"case": "--source name of 300 characters", "exit": proc.returncode,
                  "one_line_error": _one_line_error(proc), "tracebacks": tracebacks(proc.stderr), "s": 0.0,
-                 "error": proc.stderr.strip().splitlines()[-1][:140] if proc.stderr.strip() else ""})
+                 "error": _error_line(proc.stderr)[:160]})
     return {"rows": rows}
 
 
@@ -280,7 +286,7 @@ def scenario_recordings(work: Path) -> dict:
         except subprocess.TimeoutExpired:
             rc, ok, tb, err = None, False, 0, "timed out (hang)"
         rows.append({"case": f"meta.json: {name}", "exit": rc, "ok": ok, "tracebacks": tb,
-                     "error": err.strip().splitlines()[-1][:140] if err.strip() else ""})
+                     "error": _error_line(err)[:160]})
     lines = (rec / "faces.jsonl").read_text().splitlines()
     edits = {
         "NaN capture time": lambda r: r["frames"].__setitem__("capture_time", float("nan")),
@@ -309,7 +315,7 @@ def scenario_recordings(work: Path) -> dict:
         finished = "stopped (source finished)" in err
         rows.append({"case": name, "exit": rc, "ok": rc in (0, 2) and tb == 0 and (finished or rc == 2),
                      "tracebacks": tb, "s": round(time.monotonic() - t, 1),
-                     "error": "replay finished" if finished else (err.strip().splitlines()[-1][:140] if err else "")})
+                     "error": "replay finished" if finished else _error_line(err)[:160]})
     return {"rows": rows}
 
 
