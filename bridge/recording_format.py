@@ -30,6 +30,11 @@ class RecordingError(ValueError):
     """A recording that cannot be read; the message names the file and line."""
 
 
+class TruncatedFrames(RecordingError):
+    """A line points past the end of frames.bin: the recording was cut off there (a kill, a full disk); it ends
+    at the previous line."""
+
+
 def _eye(e: EyeState) -> list[float]:
     return [float(e.gaze_yaw), float(e.gaze_pitch), float(e.openness)]
 
@@ -92,7 +97,7 @@ def frames_from_record(rec: dict, pixels: memoryview | bytes, where: str) -> Fra
                 raise RecordingError(f"{where}: view {view!r} has size {height}x{width}; sizes must be positive")
             size = height * width
             if offset < 0 or offset + size > len(pixels):
-                raise RecordingError(f"{where}: view {view!r} points past the end of {FRAMES_FILE} (truncated file?)")
+                raise TruncatedFrames(f"{where}: view {view!r} points past the end of {FRAMES_FILE} (truncated file?)")
             images[view] = np.frombuffer(pixels, dtype=np.uint8, count=size, offset=int(offset)).reshape(
                 int(height), int(width)).copy()
         return FrameSet(images=images, capture_time=float(entry["capture_time"]), sequence=int(entry["sequence"]))

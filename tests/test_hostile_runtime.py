@@ -221,3 +221,39 @@ def test_recording_left_by_sigkill_mid_line_still_reads(tmp_path):
         fh.write('{"t": 1.0, "seq"')  # a kill mid-write
     assert len(list(Recording(rec).face_states())) == 20
     shutil.rmtree(rec)
+
+
+class _FullDisk:
+    """A file object that fails like a full disk once ``room`` bytes were written."""
+
+    def __init__(self, fh, room: int) -> None:
+        self.fh, self.room = fh, room
+
+    def write(self, data):
+        if len(data) > self.room:
+            self.fh.write(data[: self.room])  # a partial write, as a real full disk leaves
+            self.room = 0
+            raise OSError(28, "No space left on device")
+        self.room -= len(data)
+        return self.fh.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
+
+
+def test_full_disk_stops_the_recording_cleanly_and_it_stays_readable(tmp_path, caplog):
+    # Disk full (stress suite: RLIMIT_FSIZE): the recorder stops with one clear error instead of a traceback per
+    # frame, the bridge keeps running, and everything recorded before the failure reads back.
+    source = ScriptedSource(count=30)
+    bridge = _build(source, outputs=[output_options("recorder", path=str(tmp_path / "out"), raw_frames=True)])
+    recorder = next(s for s in bridge.fanout.sinks if s.name.startswith("recorder"))
+    recorder._frames = _FullDisk(recorder._frames, room=3 * 48 * 48 * 10 + 100)  # ten frames and a bit
+    try:
+        assert bridge.pipeline.run(duration_s=60) == "source finished"
+    finally:
+        bridge.close()
+    assert recorder.failed and "No space left" in recorder.failed and bridge.pipeline.frames == 30
+    assert bridge.fanout.health[recorder.name].errors == 0  # handled inside the recorder, not a sink crash
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback logged
+    frames = list(Recording(recorder.path).frame_sets())  # strict reader: no RecordingError
+    assert 1 <= len(frames) <= 10 and [f.sequence for f in frames] == list(range(len(frames)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -85,6 +86,7 @@ class RecorderSink:
         self._count = 0
         self._flush_s = flush_s
         self._last_flush = time.monotonic()
+        self.failed: str | None = None  # why recording stopped early (a write error), else None
         log.info("recording to %s", self.path)
 
     @classmethod
@@ -93,6 +95,14 @@ class RecorderSink:
         return cls(options.path, raw_frames=options.raw_frames)
 
     def send(self, frame: OutputFrame) -> None:
+        if self.failed is not None:
+            return  # stopped after a write error (disk full): what was written stays readable
+        try:
+            self._write(frame)
+        except OSError as exc:
+            self._stop_after(exc)
+
+    def _write(self, frame: OutputFrame) -> None:
         record = state_to_record(frame.state)
         if self._frames is not None and frame.frames is not None:
             views = {}
@@ -110,6 +120,18 @@ class RecorderSink:
             self._flush()
             self._last_flush = now
 
+    def _stop_after(self, exc: OSError) -> None:
+        """A write failed (disk full, file too large, the disk went away): stop recording rather than write
+        frames whose offsets no longer match. Every line already written stays readable (a line cut short is
+        ignored by the reader; the pixels are flushed before the lines that point at them)."""
+        self.failed = f"{exc.strerror or exc}"
+        log.error("recorder: cannot write %s (%s): recording stopped after %d frames; the recording so far is "
+                  "readable", self.path, self.failed, self._count)
+        for fh in (self._frames, self._faces):
+            if fh is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    fh.close()
+
     def _flush(self) -> None:
         # Pixels first, so a reader never sees a face line pointing past the end of frames.bin. No fsync:
         # durability is not worth stalling the pipeline.
@@ -118,12 +140,16 @@ class RecorderSink:
         self._faces.flush()
 
     def stats(self) -> dict[str, int]:
-        return {"frames": self._count, "raw_bytes": self._offset}
+        return {"frames": self._count, "raw_bytes": self._offset, "stopped": int(self.failed is not None)}
 
     def close(self) -> None:
         if self._faces.closed:
             return
-        self._flush()
+        try:
+            self._flush()
+        except OSError as exc:  # the final flush hit a full disk: the lines before it are intact
+            self._stop_after(exc)
+            return
         if self._frames is not None:
             self._frames.close()
         self._faces.close()

@@ -21,6 +21,7 @@ from bridge.recording_format import (
     FACES_FILE,
     FRAMES_FILE,
     RecordingError,
+    TruncatedFrames,
     frames_from_record,
     is_recording,
     read_meta,
@@ -78,6 +79,8 @@ class Recording:
                 for rec, where in self._records(on_error):
                     try:
                         frames = frames_from_record(rec, pixels, where)
+                    except TruncatedFrames:
+                        return  # frames.bin was cut off here (kill, full disk): the recording ends at this line
                     except RecordingError as exc:
                         if on_error is None:
                             raise
