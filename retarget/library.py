@@ -5,11 +5,13 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from bridge.textfile import TextFileError, read_text_limited
 from bridge.validate import did_you_mean as suggest
 from retarget.parse import parse_preset
 from retarget.spec import Preset, PresetError
 
 DEFAULT_PRESET = "arkit52-perfect-sync"
+MAX_PRESET_BYTES = 1024 * 1024  # the largest shipped preset is ~10 KB
 
 
 def shipped_dir() -> Path:
@@ -49,7 +51,9 @@ def load_preset(name_or_path: str | Path) -> Preset:
     """Load and validate a preset by shipped name or path. Raises PresetError listing every problem."""
     path = preset_path(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PresetError([f"{path}: cannot read preset: {exc}"]) from None
+        text = read_text_limited(path, MAX_PRESET_BYTES)  # regular files only (no FIFO hang), BOM dropped
+    except OSError as exc:
+        raise PresetError([f"{path}: cannot read preset: {exc.strerror or exc}"]) from None
+    except TextFileError as exc:
+        raise PresetError([str(exc)]) from None
     return parse_preset(text, path)

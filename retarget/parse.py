@@ -135,8 +135,13 @@ def parse_preset(text: str, source: str | Path | None = None) -> Preset:
     except tomllib.TOMLDecodeError as exc:
         # tomllib reports "... (at line N, column M)"; duplicate keys (e.g. a target given twice) land here.
         raise PresetError([_syntax_problem(label, text, exc)]) from None
+    except RecursionError:  # tomllib recurses per nesting level: 1,000 levels is a hostile file, not a preset
+        raise PresetError([f"{label}: tables or arrays nested too deeply to be a preset"]) from None
     ck = _Checker(label, text)
-    preset = _build(raw, ck, Path(source) if source is not None else None)
+    try:
+        preset = _build(raw, ck, Path(source) if source is not None else None)
+    except RecursionError:
+        raise PresetError([f"{label}: values nested too deeply to be a preset"]) from None
     if ck.problems or preset is None:
         more = [f"{label}: ... and {ck.unlisted} more problems"] if ck.unlisted else []
         raise PresetError(ck.problems + more if ck.problems else [f"{label}: invalid preset"])

@@ -12,11 +12,10 @@ import threading
 from pathlib import Path
 
 from bridge.textfile import TextFileError, decode_text, read_limited
-from retarget.library import preset_path
+from retarget.library import MAX_PRESET_BYTES, preset_path
 from retarget.parse import parse_preset
 from retarget.spec import Preset, PresetError
 
-MAX_PRESET_BYTES = 1024 * 1024  # the largest shipped preset is ~10 KB
 MAX_REPORTED_PROBLEMS = 50  # a file with thousands of errors is reported by its first ones (the log stays readable)
 
 # (stat the content was read under, digest of the content or None, preset or None, error or None)

@@ -172,3 +172,11 @@ def test_orphan_temp_files_of_killed_saves_are_removed(tmp_path):
     assert remove_stale_temp_files(tmp_path / "default.json", older_than_s=-1) == 1
     rom.save()
     assert not list(tmp_path.glob(".default.json.*.tmp"))
+
+
+@pytest.mark.parametrize("name", ["nested 1,000 levels (RecursionError)", "FIFO", "/dev/zero", "50 MB"])
+def test_hostile_preset_at_startup_is_a_preset_error(tmp_path, name):
+    path = hostile.materialize(tmp_path / "start.toml", hostile.hostile_presets()[name])
+    with pytest.raises(PresetError) as info:
+        load_preset(path)
+    assert "start.toml" in str(info.value) and "Traceback" not in str(info.value)

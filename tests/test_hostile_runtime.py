@@ -257,3 +257,59 @@ def test_full_disk_stops_the_recording_cleanly_and_it_stays_readable(tmp_path, c
     assert not [r for r in caplog.records if r.exc_info]  # no traceback logged
     frames = list(Recording(recorder.path).frame_sets())  # strict reader: no RecordingError
     assert 1 <= len(frames) <= 10 and [f.sequence for f in frames] == list(range(len(frames)))
+
+
+def test_broken_preset_is_reported_at_warning_level(tmp_path, monkeypatch, capsys):
+    # Defect 13: preset errors were logged at INFO, so --log-level WARNING hid them.
+    import logging
+    import threading
+
+    import bridge.app.assemble as assemble_module
+    from bridge.cli import main
+
+    monkeypatch.setattr(assemble_module, "load_models", lambda config: LabelModels())
+    started = threading.Event()
+    real_assemble = assemble_module.assemble
+
+    def assemble_and_tell(*args, **kwargs):
+        bridge = real_assemble(*args, **kwargs)
+        started.set()
+        return bridge
+
+    monkeypatch.setattr(assemble_module, "assemble", assemble_and_tell)
+    preset = tmp_path / "live.toml"
+    preset.write_text(hostile.GOOD_PRESET)
+    seen = threading.Event()
+
+    class Watch(logging.Handler):
+        def emit(self, record):
+            if "keeping the last good preset" in record.getMessage() and record.levelno >= logging.WARNING:
+                seen.set()
+
+    handler = Watch()
+    logging.getLogger("facebridge.run").addHandler(handler)
+
+    def break_it():
+        import os
+        import time
+
+        started.wait(60)
+        time.sleep(0.2)
+        preset.write_text(hostile.hostile_presets()["nested 1,000 levels (RecursionError)"])
+        os.utime(preset, (time.time() + 5, time.time() + 5))
+
+    def stop_when_seen():
+        if seen.wait(60):
+            import signal
+
+            signal.raise_signal(signal.SIGINT)  # the run's handler stops it cleanly
+
+    threading.Thread(target=break_it, daemon=True).start()
+    threading.Thread(target=stop_when_seen, daemon=True).start()
+    try:
+        rc = main(["run", "--source", "synthetic", "--preset", str(preset), "--duration", "60", "--no-control",
+                   "--output", "vmc:127.0.0.1:9", "--log-level", "WARNING"])
+    finally:
+        logging.getLogger("facebridge.run").removeHandler(handler)
+    assert rc == 0 and seen.is_set()
+    assert "Traceback" not in capsys.readouterr().err
