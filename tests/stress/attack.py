@@ -1,5 +1,6 @@
-"""The OSC attacker, as its own process at the lowest CPU priority: on a real network the attacker is another
-machine, so here it must not win the measurement by taking the bridge's CPU on a shared box.
+"""The OSC attacker, as its own process at a lower CPU priority than the bridge (``--nice``, added to the
+harness's): on a real network the attacker is another machine, so here it must not win the measurement by
+taking the bridge's CPU on a shared box.
 
     python tests/stress/attack.py PORT[,PORT...] --n 100000 --rate 4000 [--seed 11]
 
@@ -29,9 +30,10 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=4000.0)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--nice", type=int, default=5)
     args = parser.parse_args()
     with contextlib.suppress(OSError):
-        os.nice(19)
+        os.nice(args.nice)
     ports = [int(p) for p in args.ports.split(",")]
     datagrams = [data for _family, data in hostile.osc_attacks(args.n, seed=args.seed)]
     print("ready", flush=True)

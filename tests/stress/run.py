@@ -55,7 +55,7 @@ def tracebacks(text: str) -> int:
 
 # ================================================================================================ OSC fuzzing
 
-def scenario_osc(work: Path, n: int = 100_000, rate: float = 4000.0, baseline_s: float = 5.0) -> dict:
+def scenario_osc(work: Path, n: int = 100_000, rate: float = 2500.0, baseline_s: float = 5.0) -> dict:
     """100,000 structure-aware hostile datagrams at the control port and the VRChat listener while the bridge runs."""
     log(f"osc: {n} hostile datagrams at {rate:.0f}/s")
     bridge = BridgeProcess(work / "osc", extra_config="")
@@ -69,9 +69,9 @@ def scenario_osc(work: Path, n: int = 100_000, rate: float = 4000.0, baseline_s:
         t1 = time.monotonic()
         cpu1 = bridge.cpu_s()
         err0 = bridge.stderr_bytes()
-        families = Counter(family for family, _data in hostile.osc_attacks(n))
-        # The attacker is its own process at nice 19 (on a network it is another machine): it must not win the
-        # measurement by taking the bridge's CPU on this shared machine.
+        families = Counter(family for family, _data in hostile.osc_attacks(n))  # the attacker's, same seed
+        # The attacker is its own process, niced 5 below the bridge (on a network it is another machine): it must
+        # not win the measurement by taking the bridge's CPU on this shared machine.
         attacker = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("attack.py")),
              f"{bridge.control_port},{bridge.vrchat_listen_port}", "--n", str(n), "--rate", str(rate)],
@@ -741,7 +741,7 @@ def write_report(results: dict, path: Path, started: float) -> str:
                                  "exit_code", "tracebacks"]),
                   "", f"Control counters after the attack: `{json.dumps(osc['control_counters'])}`; VRChat "
                   f"listener: `{json.dumps(osc.get('vrchat_listener', {}))}`. The attacker runs as its own process "
-                  "at nice 19 (on a network it would be another machine). Rates are "
+                  "niced 5 below the bridge (on a network it would be another machine). Rates are "
                   "frames per second at a VMC receiver (one /VMC/Ext/Blend/Apply per frame); cpu is cores used by "
                   "the bridge process."]
     if "presets" in results:
@@ -805,6 +805,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datagrams", type=int, default=100_000)
     parser.add_argument("--out", default=str(ROOT / "docs" / "reliability.md"))
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--with-results", metavar="JSON", action="append", default=[],
+                        help="include results of an earlier run (--json) for scenarios not run now, e.g. the soak")
     parser.add_argument("--no-write", action="store_true", help="print the report instead of writing --out")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(SCENARIOS)
@@ -813,6 +815,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
     started = time.monotonic()
     results: dict = {}
+    for earlier in args.with_results:
+        results.update({k: v for k, v in json.loads(Path(earlier).read_text()).items() if k not in names})
     with tempfile.TemporaryDirectory(prefix="facebridge-stress-") as tmp:
         work = Path(tmp)
         for name in names:
