@@ -8,11 +8,15 @@ depends on bridge.schema alone) may use it too.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import stat
+import time
 from pathlib import Path
 
 MAX_TEXT_BYTES = 4 * 1024 * 1024  # far above any real config/preset/profile; a cap, not a budget
+STALE_TMP_S = 60.0  # an atomic save's temp file older than this belongs to a save that was killed
 
 
 class TextFileError(ValueError):
@@ -58,3 +62,19 @@ def decode_text(data: bytes, path: str | Path) -> str:
 def read_text_limited(path: str | Path, limit: int = MAX_TEXT_BYTES) -> str:
     """``decode_text(read_limited(path, limit))``."""
     return decode_text(read_limited(path, limit), path)
+
+
+def remove_stale_temp_files(path: Path, older_than_s: float = STALE_TMP_S, pattern: str | None = None) -> int:
+    """Delete temp files that saves of ``path`` left behind when the process was killed mid-save (a save's temp
+    file is renamed or removed within milliseconds, so an old one is an orphan). ``pattern`` (a glob in
+    ``path``'s directory) defaults to the names ``save`` uses. Returns how many were removed."""
+    removed = 0
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for tmp in path.parent.glob(pattern or f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - tmp.lstat().st_mtime > older_than_s:
+                    tmp.unlink()
+                    removed += 1
+    return removed
+

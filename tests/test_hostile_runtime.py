@@ -313,3 +313,15 @@ def test_broken_preset_is_reported_at_warning_level(tmp_path, monkeypatch, capsy
         logging.getLogger("facebridge.run").removeHandler(handler)
     assert rc == 0 and seen.is_set()
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_status_file_temp_files_of_a_killed_run_are_removed(tmp_path):
+    import os
+    import time
+
+    orphan = tmp_path / "status.jsonab12cd.tmp"  # write_json_atomic's name, left by a SIGKILL mid-write
+    orphan.write_text("{")
+    os.utime(orphan, (time.time() - 3600, time.time() - 3600))
+    reporter = StatusReporter(stream=io.StringIO(), json_path=tmp_path / "status.json")
+    reporter.report(_snapshot(), force=True)
+    assert not orphan.exists() and json.loads((tmp_path / "status.json").read_text())["frames"] == 1

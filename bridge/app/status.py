@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import math
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 
 from bridge.ratelimit import LogLimiter
 from bridge.schema import FER8, TrackingFlags
+from bridge.textfile import remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +152,8 @@ class StatusReporter:
         self._width = 0
         self.write_errors = 0  # status lines or files that could not be written
         self._log = LogLimiter(log, per_window=1, window_s=60.0)
+        if self.json_path is not None:  # temp files of a run that was killed mid-write (SIGKILL, power loss)
+            remove_stale_temp_files(self.json_path, pattern=f"{glob.escape(self.json_path.name)}*.tmp")
 
     def due(self, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now

@@ -9,7 +9,6 @@ the user has not moved yet is not blown up, and ``max_floor`` keeps a non-neutra
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import math
 import os
@@ -22,11 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from bridge.schema import BLENDSHAPE_NAMES, NUM_BLENDSHAPES
-from bridge.textfile import TextFileError, read_text_limited
+from bridge.textfile import TextFileError, read_text_limited, remove_stale_temp_files
 
 PROFILE_VERSION = 1
 MAX_PROFILE_BYTES = 1024 * 1024  # a profile is ~5 KB
-STALE_TMP_S = 60.0  # a save's temp file older than this belongs to a save that was killed
 _USER_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
 
@@ -244,18 +242,3 @@ def _read_json(path: Path) -> object:
         raise ValueError(f"{path}: not JSON ({exc})") from None
     except RecursionError:
         raise ValueError(f"{path}: nested too deeply to be a range-of-motion profile") from None
-
-
-def remove_stale_temp_files(path: Path, older_than_s: float = STALE_TMP_S) -> int:
-    """Delete temp files that saves of ``path`` left behind when the process was killed mid-save (a save's temp
-    file is renamed or removed within milliseconds, so an old one is an orphan). Returns how many were removed."""
-    removed = 0
-    now = time.time()
-    with contextlib.suppress(OSError):
-        for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-            with contextlib.suppress(OSError):
-                if now - tmp.lstat().st_mtime > older_than_s:
-                    tmp.unlink()
-                    removed += 1
-    return removed
-
