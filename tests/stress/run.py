@@ -729,6 +729,8 @@ def write_report(results: dict, path: Path, started: float) -> str:
         "## Done when (issue 11)",
         "",
         _table(verdicts(results), ["criterion", "target", "measured", "result"]),
+        "",
+        DEFENCES,
     ]
     osc = results.get("osc")
     if osc:
@@ -788,6 +790,32 @@ def write_report(results: dict, path: Path, started: float) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return text
+
+
+DEFENCES = """## What the bridge does about hostile input
+
+- **OSC listeners** (the control input and the VRChat output's port 9001) decode datagrams with our own
+  bounds-checked decoder (`bridge/osc/decode.py`): every size is checked against the bytes present, bundles nest at
+  most 8 deep, a datagram yields at most 128 messages of at most 256 arguments, and decoding is linear. Each
+  listener handles at most 2,000 datagrams and 256 KB per second; beyond that its thread pauses and the kernel
+  drops the flood. No exception (socket, decoder, handler) ends the thread; its log lines are rate-limited.
+- **Each listener acts only on its own addresses**: the VRChat listener acts on `/avatar/change` and forwards only
+  `/avatar/parameters/FaceBridge/*` menu buttons to the control input, which refuses them from other machines
+  while `[control]` is loopback-only.
+- **Control commands** wait in a set (each command at most once; a repeat moves to the end, so pause/resume
+  flapping ends in the state last asked for) and each is applied at most 4 times a second; their log lines are
+  rate-limited.
+- **Files** (presets, configs, range-of-motion profiles, recording metadata) are read only when they are regular
+  files of at most 1 MB, opened non-blocking (a FIFO cannot hang the open, `/dev/zero` is refused); a UTF-8 BOM is
+  dropped; nesting too deep for the parser is a one-line error. Preset hot reload reads and parses on a worker
+  thread (the pipeline waits at most 20 ms), keeps the last good preset, and lists the first 200 problems.
+- **Camera streams**: the MJPEG splitter is linear (a full buffer without an end-of-image is given up on as a
+  whole), a JPEG header claiming more than 8192 px a side or 32 MP is refused before OpenCV allocates, at most two
+  frames are decoded per read, and serial frames too short to be a JPEG are dropped as garbage.
+- **Runtime**: a NaN, infinite or absurd capture time is replaced by the clock before the tracker sees it; outputs
+  keep ~20 Hz while a camera is lost; a broken stdout pipe or an unwritable status file is warned about, never
+  fatal; the recorder stops cleanly on a write error (disk full) and what it wrote stays readable; replays re-anchor
+  their pacing on clock jumps and skip broken lines."""
 
 
 SCENARIOS = {
