@@ -4,18 +4,20 @@ taking the bridge's CPU on a shared box.
 
     python tests/stress/attack.py PORT[,PORT...] --n 100000 --rate 4000 [--seed 11]
 
-Sends ``n`` hostile datagrams round-robin to the ports, paced to ``rate`` per second, and prints
-``sent <n> <seconds>`` when done.
+Prints ``ready {family: count}`` once the datagrams are generated, sends them round-robin to the ports, paced to
+``rate`` per second, and prints ``sent <n> <seconds>`` when done.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import socket
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,8 +37,9 @@ def main() -> int:
     with contextlib.suppress(OSError):
         os.nice(args.nice)
     ports = [int(p) for p in args.ports.split(",")]
-    datagrams = [data for _family, data in hostile.osc_attacks(args.n, seed=args.seed)]
-    print("ready", flush=True)
+    attacks = list(hostile.osc_attacks(args.n, seed=args.seed))
+    datagrams = [data for _family, data in attacks]
+    print("ready " + json.dumps(Counter(family for family, _data in attacks)), flush=True)
     start = time.monotonic()
     sent = 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

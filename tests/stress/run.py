@@ -69,7 +69,6 @@ def scenario_osc(work: Path, n: int = 100_000, rate: float = 2500.0, baseline_s:
         t1 = time.monotonic()
         cpu1 = bridge.cpu_s()
         err0 = bridge.stderr_bytes()
-        families = Counter(family for family, _data in hostile.osc_attacks(n))  # the attacker's, same seed
         # The attacker is its own process, niced 5 below the bridge (on a network it is another machine): it must
         # not win the measurement by taking the bridge's CPU on this shared machine.
         attacker = subprocess.Popen(
@@ -77,7 +76,8 @@ def scenario_osc(work: Path, n: int = 100_000, rate: float = 2500.0, baseline_s:
              f"{bridge.control_port},{bridge.vrchat_listen_port}", "--n", str(n), "--rate", str(rate)],
             stdout=subprocess.PIPE, text=True)
         assert attacker.stdout is not None
-        attacker.stdout.readline()  # "ready": the datagrams are generated
+        ready = attacker.stdout.readline()  # "ready {family: count}": the datagrams are generated
+        families = Counter(json.loads(ready.partition(" ")[2] or "{}"))
         t2 = time.monotonic()
         cpu2 = bridge.cpu_s()
         done = attacker.stdout.readline().split()
