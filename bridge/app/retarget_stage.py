@@ -8,9 +8,10 @@ from typing import Any
 from bridge.schema import FaceState
 
 log = logging.getLogger(__name__)
-# How long a poll waits for an edited preset to be read and parsed before handing the frame back to the
-# pipeline: a normal preset parses in a few ms; a hostile one (huge, deeply nested) finishes on its worker thread.
-RELOAD_WAIT_S = 0.02
+# How long a poll waits for an edited preset to be read and parsed: not at all. The poll runs on the pipeline
+# thread, so it only notices the change and starts a worker; the worker's result (new preset or error) is picked
+# up by the next poll (~1 s later). A hostile file (huge, deeply nested, thousands of errors) never stalls output.
+RELOAD_WAIT_S = 0.0
 UNIFIED_RIG = "unified_expressions_v2"
 
 

@@ -178,8 +178,44 @@ def scenario_presets(work: Path, settle_s: float = 2.5) -> dict:
         rc = bridge.stop()
     text = bridge.stderr_text()
     kept = text.count("keeping the last good preset")
+    blocked = preset_poll_blocking(work / "presets-inproc")
+    for row in rows:
+        row["pipeline_blocked_ms"] = blocked.get(row["case"])
     return {"rows": rows, "baseline_gap_ms": round(1000 * baseline_gap, 1), "exit_code": rc,
             "tracebacks": tracebacks(text), "kept_messages": kept}
+
+
+def preset_poll_blocking(work: Path) -> dict[str, float]:
+    """The output stall a hostile preset can cause, measured where it would happen: the longest single call of the
+    hot-reload poll (which runs on the pipeline thread between frames) while each hostile file is read and parsed.
+    Unlike frame gaps at a receiver, this does not depend on how busy the shared machine is."""
+    from bridge.app.retarget_stage import PresetRetargeters
+    from retarget import preset_path
+
+    work.mkdir(parents=True, exist_ok=True)
+    live = work / "live.toml"
+    good = preset_path(GOOD_PRESET_SOURCE).read_bytes()
+    live.write_bytes(good)
+    stage = PresetRetargeters([str(live)])  # the default wait, as the bridge uses it
+    out = {}
+    for k, (name, content) in enumerate(hostile.hostile_presets().items()):
+        hostile.materialize(live, content)
+        if live.exists() and not live.is_symlink():
+            os.utime(live, (1e9 + 2 * k, 1e9 + 2 * k))  # a new mtime even on a coarse clock
+        worst = 0.0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            t = time.perf_counter()
+            stage.poll()
+            worst = max(worst, time.perf_counter() - t)
+            if not any(w.busy for w in stage._watchers.values()):
+                break
+            time.sleep(0.05)
+        out[name] = round(1000 * worst, 1)
+        hostile.materialize(live, good)
+        os.utime(live, (1e9 + 2 * k + 1, 1e9 + 2 * k + 1))
+        stage.poll()
+    return out
 
 
 # ================================================================ configs, profiles, recordings, --source name
@@ -682,8 +718,10 @@ def verdicts(results: dict) -> list[dict]:
             f"{stopped} of {total} cases", stopped == 0)
     if gaps:
         base = results["presets"]["baseline_gap_ms"]
-        add("no hostile preset stalls output", "<= 100 ms", f"worst gap {max(gaps)} ms (baseline {base} ms)",
-            max(gaps) <= 100)
+        blocked = [r.get("pipeline_blocked_ms") or 0.0 for r in results["presets"]["rows"]]
+        add("no hostile file stalls output", "<= 100 ms",
+            f"pipeline blocked at most {max(blocked)} ms per hostile preset; frame gaps at the receiver "
+            f"{max(gaps)} ms worst (baseline {base} ms on this machine)", max(blocked) <= 100)
     lost = results.get("camera_lost")
     if lost:
         add("outputs while the camera is lost", "~20 Hz", f"{lost['rate_lost']}/s", lost["rate_lost"] >= 15)
@@ -752,7 +790,12 @@ def write_report(results: dict, path: Path, started: float) -> str:
                   f"Each file replaces the live preset for 2.5 s, then a good preset is restored. Baseline max "
                   f"gap between frames: {p['baseline_gap_ms']} ms. 'Keeping the last good preset' was logged "
                   f"{p['kept_messages']} times; exit code {p['exit_code']}, tracebacks {p['tracebacks']}.", "",
-                  _table(p["rows"], ["case", "alive", "max_gap_ms", "rate"])]
+                  _table(p["rows"], ["case", "alive", "pipeline_blocked_ms", "max_gap_ms", "rate"]), "",
+                  "pipeline_blocked_ms: the longest single hot-reload poll while the file was read and parsed (the "
+                  "poll runs on the pipeline thread, so this is the output stall the file causes; the parse itself "
+                  "runs on a worker thread). max_gap_ms / rate: frames at the VMC receiver of the running bridge "
+                  "(30 fps source), which on a loaded shared machine include scheduling delays; compare them with "
+                  "the baseline gap above."]
     if "configs" in results:
         parts += ["", "## Hostile configs and arguments", "",
                   _table(results["configs"]["rows"], ["case", "exit", "one_line_error", "tracebacks", "s", "error"])]
@@ -808,7 +851,7 @@ DEFENCES = """## What the bridge does about hostile input
 - **Files** (presets, configs, range-of-motion profiles, recording metadata) are read only when they are regular
   files of at most 1 MB, opened non-blocking (a FIFO cannot hang the open, `/dev/zero` is refused); a UTF-8 BOM is
   dropped; nesting too deep for the parser is a one-line error. Preset hot reload reads and parses on a worker
-  thread (the pipeline waits at most 20 ms), keeps the last good preset, and lists the first 200 problems.
+  thread (the pipeline thread only starts it and picks the result up at the next poll), keeps the last good preset, and lists the first 200 problems.
 - **Camera streams**: the MJPEG splitter is linear (a full buffer without an end-of-image is given up on as a
   whole), a JPEG header claiming more than 8192 px a side or 32 MP is refused before OpenCV allocates, at most two
   frames are decoded per read, and serial frames too short to be a JPEG are dropped as garbage.
