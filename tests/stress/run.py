@@ -851,7 +851,8 @@ DEFENCES = """## What the bridge does about hostile input
 - **Files** (presets, configs, range-of-motion profiles, recording metadata) are read only when they are regular
   files of at most 1 MB, opened non-blocking (a FIFO cannot hang the open, `/dev/zero` is refused); a UTF-8 BOM is
   dropped; nesting too deep for the parser is a one-line error. Preset hot reload reads and parses on a worker
-  thread (the pipeline thread only starts it and picks the result up at the next poll), keeps the last good preset, and lists the first 200 problems.
+  thread (the pipeline thread only starts it and picks the result up at the next poll), keeps the last good
+  preset, and lists the first 200 problems.
 - **Camera streams**: the MJPEG splitter is linear (a full buffer without an end-of-image is given up on as a
   whole), a JPEG header claiming more than 8192 px a side or 32 MP is refused before OpenCV allocates, at most two
   frames are decoded per read, and serial frames too short to be a JPEG are dropped as garbage.
