@@ -11,6 +11,7 @@ A recording is a directory:
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -142,7 +143,7 @@ def read_meta(path: Path) -> dict:
 def is_recording(path: str | Path) -> bool:
     """True when ``path`` is a directory holding a recording."""
     p = Path(path)
-    try:
-        return p.is_dir() and (p / META_FILE).is_file() and (p / FACES_FILE).is_file()
+    try:  # meta.json may be anything (a FIFO, a link to /dev/zero): read_meta then says what is wrong with it
+        return p.is_dir() and os.path.lexists(p / META_FILE) and (p / FACES_FILE).is_file()
     except OSError:  # e.g. a name longer than the filesystem allows: not a recording (the caller says what it is)
         return False

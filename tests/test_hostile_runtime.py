@@ -21,7 +21,7 @@ from bridge.app.status import StatusReporter
 from bridge.config import Config, ConfigError, ControlSection, load_config
 from bridge.frames import FrameSet
 from bridge.outputs.registry import output_options
-from bridge.recording_format import RecordingError, read_meta
+from bridge.recording_format import RecordingError, is_recording, read_meta
 from bridge.sources.replay import Recording, ReplaySource
 
 
@@ -135,6 +135,7 @@ def test_hostile_recording_meta_is_one_clear_error(tmp_path, name):
     rec.mkdir()
     (rec / "faces.jsonl").write_text("")
     hostile.materialize(rec / "meta.json", hostile.hostile_recording_metas()[name])
+    assert is_recording(rec)  # so --source names the meta.json problem instead of trying an image folder
     with pytest.raises(RecordingError) as info:
         read_meta(rec)
     assert "meta.json" in str(info.value) and "\n" not in str(info.value)
