@@ -880,8 +880,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-results", metavar="JSON", action="append", default=[],
                         help="include results of an earlier run (--json) for scenarios not run now, e.g. the soak")
     parser.add_argument("--no-write", action="store_true", help="print the report instead of writing --out")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: write the report from --with-results files")
     args = parser.parse_args(argv)
-    names = args.only.split(",") if args.only else list(SCENARIOS)
+    names = [] if args.report_only else args.only.split(",") if args.only else list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
