@@ -90,6 +90,7 @@ class PresetEditor:
         self.retargeter = Retargeter(self.base)
         self.original = Retargeter(self.base)
         self.listeners: list[Callable[[], None]] = []
+        self._gesture: object | None = None
 
     # -- state -------------------------------------------------------------------------------------------------
     @property
@@ -125,9 +126,10 @@ class PresetEditor:
         return tuple(m.target for m in self._preset.targets)
 
     # -- the one way an edit is applied ----------------------------------------------------------------------
-    def apply(self, label: str, candidate: Preset) -> Preset:
+    def apply(self, label: str, candidate: Preset, gesture: object | None = None) -> Preset:
         """Validate ``candidate`` and make it the edited preset (one undo step). Raises EditRejected (nothing
-        changes) when `presets validate` would reject it."""
+        changes) when `presets validate` would reject it. Edits with the same label and the same ``gesture``
+        object as the previous one (one slider drag) merge into a single undo step."""
         try:
             valid = validate(candidate)
         except PresetError as exc:
@@ -135,6 +137,12 @@ class PresetEditor:
             raise EditRejected(label, exc.problems) from None
         self.last_problems = []
         if valid == self._preset:
+            return valid
+        merge = (gesture is not None and gesture is self._gesture and self.undo_stack
+                 and self.undo_stack[-1].label == label and not self.redo_stack)
+        self._gesture = gesture
+        if merge:
+            self._install(valid)
             return valid
         self.undo_stack.append(HistoryEntry(label, self._preset))
         del self.undo_stack[:-MAX_HISTORY]
@@ -197,11 +205,11 @@ class PresetEditor:
             raise KeyError(f"target {target!r} has no mapping in preset {self._preset.name!r} (pose-only or unknown)")
         return m
 
-    def _with_mapping(self, label: str, mapping: TargetMapping) -> Preset:
+    def _with_mapping(self, label: str, mapping: TargetMapping, gesture: object | None = None) -> Preset:
         targets = tuple(mapping if m.target == mapping.target else m for m in self._preset.targets)
-        return self.apply(label, replace(self._preset, targets=targets))
+        return self.apply(label, replace(self._preset, targets=targets), gesture)
 
-    def set_curve(self, target: str, **fields) -> Preset:
+    def set_curve(self, target: str, gesture: object | None = None, **fields) -> Preset:
         """Change curve knobs of one target: gain, offset, gamma, ease, dead_zone, clamp ((lo, hi) or None)."""
         unknown = set(fields) - set(CURVE_FIELDS)
         if unknown:
@@ -214,14 +222,14 @@ class PresetEditor:
             if k in fields:
                 fields[k] = float(fields[k])
         label = f"targets.{target}.curve." + "/".join(sorted(fields))
-        return self._with_mapping(label, replace(m, curve=replace(m.curve, **fields)))
+        return self._with_mapping(label, replace(m, curve=replace(m.curve, **fields)), gesture)
 
-    def set_gain_offset(self, target: str, gain: float, offset: float) -> Preset:
+    def set_gain_offset(self, target: str, gain: float, offset: float, gesture: object | None = None) -> Preset:
         """The sliders' edit: gain clamped to GAIN_RANGE, offset to +-(the target's span)."""
         lo, hi = self._preset.rig_profile.range_of(self._mapping(target).target)
         gain = min(max(float(gain), GAIN_RANGE[0]), GAIN_RANGE[1])
         offset = min(max(float(offset), -(hi - lo)), hi - lo)
-        return self.set_curve(target, gain=gain, offset=offset)
+        return self.set_curve(target, gesture=gesture, gain=gain, offset=offset)
 
     def set_sum(self, target: str, weights: Mapping[str, float] | tuple) -> Preset:
         """Replace one target's weighted sum of sources ({source: weight})."""
@@ -249,14 +257,14 @@ class PresetEditor:
         return self.apply(f"remove target {target}", replace(p, targets=tuple(t for t in p.targets if t is not m)))
 
     # -- knobs: emotions -------------------------------------------------------------------------------------
-    def set_emotion_settings(self, **fields) -> Preset:
+    def set_emotion_settings(self, gesture: object | None = None, **fields) -> Preset:
         """mode, hysteresis, min_probability, min_hold_s, crossfade_s."""
         unknown = set(fields) - set(EMOTION_SETTINGS)
         if unknown:
             raise KeyError(f"unknown [emotions] setting(s) {sorted(unknown)} (settings: {', '.join(EMOTION_SETTINGS)})")
         p = self._preset
         label = "emotions." + "/".join(sorted(fields))
-        return self.apply(label, replace(p, emotions=replace(p.emotions, **fields)))
+        return self.apply(label, replace(p, emotions=replace(p.emotions, **fields)), gesture)
 
     def pose_of(self, emotion: str) -> EmotionPose | None:
         return next((e for e in self._preset.emotions.poses if e.emotion == emotion), None)

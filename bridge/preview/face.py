@@ -203,7 +203,8 @@ UNIFIED_RULES: list[Rule] = [
     ("MouthUpperRight", "mouth_x", 0.5), ("MouthUpperLeft", "mouth_x", -0.5), ("MouthLowerRight", "mouth_x", 0.5),
     ("MouthLowerLeft", "mouth_x", -0.5), *_sided("MouthCornerPull{}", "smile"),
     *_sided("MouthCornerSlant{}", "smile", 0.5), *_sided("MouthFrown{}", "frown"), *_sided("MouthStretch{}", "stretch"),
-    *_sided("MouthDimple{}", "stretch", 0.4), *_sided("MouthPress{}", "press"), *_sided("MouthTightener{}", "press", 0.5),
+    *_sided("MouthDimple{}", "stretch", 0.4), *_sided("MouthPress{}", "press"),
+    *_sided("MouthTightener{}", "press", 0.5),
     ("TongueOut", "tongue_out", 1.0),
     # combined v2 parameters
     ("EyeX", "gaze_x_l", 1.0), ("EyeX", "gaze_x_r", 1.0), ("EyeY", "gaze_y_l", 1.0), ("EyeY", "gaze_y_r", 1.0),

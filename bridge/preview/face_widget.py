@@ -137,9 +137,9 @@ class _Face:
         down = f.side("brow_down", side)
         sign = 1.0 if cx > 0 else -1.0  # outward direction in the picture
         base = -0.50
-        inner = QtCore.QPointF(cx - sign * (0.20 - 0.04 * down), base + 0.02 - 0.20 * inner_up + 0.12 * down)
-        outer = QtCore.QPointF(cx + sign * 0.24, base + 0.04 - 0.18 * outer_up + 0.05 * down)
-        mid = QtCore.QPointF(cx + sign * 0.02, base - 0.05 - 0.12 * (inner_up + outer_up) / 2 + 0.08 * down)
+        inner = QtCore.QPointF(cx - sign * (0.20 - 0.06 * down), base + 0.02 - 0.22 * inner_up + 0.20 * down)
+        outer = QtCore.QPointF(cx + sign * 0.24, base + 0.04 - 0.20 * outer_up + 0.02 * down)
+        mid = QtCore.QPointF(cx + sign * 0.02, base - 0.05 - 0.14 * (inner_up + outer_up) / 2 + 0.09 * down)
         path = QtGui.QPainterPath(inner)
         path.quadTo(mid, outer)
         p.setPen(self.pen(QtGui.QColor(80, 50, 35), 0.07))
