@@ -103,7 +103,7 @@ class Timeline:
                     self.playing = False
                     self._clock = 0.0
                     return moved
-                if self._clock < 1.0 / self.fps:
+                if self._clock < 1.0 / self.fps - 1e-6:
                     return moved
                 self._clock -= 1.0 / self.fps
                 self.position = lo
@@ -111,7 +111,7 @@ class Timeline:
                 continue
             dt = float(self.times[self.position + 1] - self.times[self.position])
             dt = dt if 0 < dt < 5.0 else 1.0 / self.fps  # gaps and clock jumps play at the median rate
-            if self._clock < dt:
+            if self._clock < dt - 1e-6:  # tolerance: frame times are not exact multiples of the tick
                 return moved
             self._clock -= dt
             self.position += 1

@@ -63,6 +63,8 @@ class PreviewWindow(QtWidgets.QMainWindow):
             self.eval_a = DeterministicEvaluator(player.states)
             self.eval_b = DeterministicEvaluator(player.states)
         self._build_ui()
+        if source_label:
+            self.statusBar().showMessage(f"source: {source_label}")
         self._load_targets()
         editor.listeners.append(self._on_preset_changed)
         self._frame_timer = QtCore.QTimer(self)
@@ -82,6 +84,8 @@ class PreviewWindow(QtWidgets.QMainWindow):
         header = QtWidgets.QHBoxLayout()
         self.title = QtWidgets.QLabel()
         self.title.setStyleSheet("font-weight: bold; font-size: 14px")
+        # A long file or source name must not widen the window: the label elides instead (full text in tooltip).
+        self.title.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.emotion_label = QtWidgets.QLabel("emotion: -")
         self.light_swatch = QtWidgets.QLabel("light")
         self.light_swatch.setFixedSize(110, 24)
@@ -226,9 +230,11 @@ class PreviewWindow(QtWidgets.QMainWindow):
     def _update_title(self) -> None:
         p = self.editor.preset
         dirty = " (edited)" if self.editor.dirty else ""
-        src = f"   source: {self.source_label}" if self.source_label else ""
         self.title.setText(f"{p.name}{dirty}  ->  {p.rig}   ({len(p.target_names())} targets, "
-                           f"file {self.editor.path.name}){src}")
+                           f"file {self.editor.path.name})")
+        self.title.setToolTip(f"{self.editor.path}\nsource: {self.source_label or '-'}")
+        if self.source_label:
+            self.setWindowTitle(f"FaceBridge preset studio: {p.name} on {self.source_label}")
 
     def plotted_targets(self) -> list[str]:
         out = []
