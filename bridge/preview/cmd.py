@@ -50,6 +50,7 @@ def _config(args: argparse.Namespace):
     config = replace(with_output_overrides(config, outputs), outputs=tuple(outputs))  # no --output: send nothing
     source = args.source
     if args.layout:
+        from bridge.sources.base import SourceError
         from bridge.sources.spec import CameraSpec
 
         if not source:
@@ -57,7 +58,7 @@ def _config(args: argparse.Namespace):
         views = (args.view,) if args.view else ()
         try:
             camera = CameraSpec(source=source, layout=args.layout, views=views)
-        except ValueError as exc:
+        except (SourceError, ValueError) as exc:
             raise ConfigError(f"--layout {args.layout!r}: {exc}") from None
         config, source = replace(config, cameras=(camera,)), None
     return config, source
