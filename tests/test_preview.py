@@ -169,7 +169,8 @@ def _validate_cli(path: Path) -> str:
 
 @pytest.mark.parametrize(("edit", "fragment"), [
     (lambda ed: ed.set_curve("aa", gain=50.0), "targets.aa.curve.gain: 50 is out of range [-10, 10]"),
-    (lambda ed: ed.set_sum("aa", {"jawOpn": 1.0}), "targets.aa.sum.jawOpn: unknown source 'jawOpn'; did you mean"),
+    (lambda ed: ed.set_sum("aa", {"jawOpn": 1.0}),
+     "targets.aa.sum.jawOpn: unknown source 'jawOpn' (did you mean 'jawOpen'?)"),
     (lambda ed: ed.set_curve("aa", clamp=(0.8, 0.2)), "targets.aa.curve.clamp: low 0.8 must be below high 0.2"),
     (lambda ed: ed.set_pose("happiness", pose={"hapy": 1.0}), "emotions.happiness.pose.hapy: unknown target"),
     (lambda ed: ed.set_pose("happiness", blend="multiply"), "'multiply' is not one of add, override, max"),

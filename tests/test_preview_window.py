@@ -311,16 +311,16 @@ def _vals(messages, name: str) -> list[float]:
 
 def test_live_pipeline_drives_vmc_with_the_edited_preset(qapp, tmp_path):
     """--source synthetic through the real models and tracker; the edited preset reaches a VMC receiver."""
-    from dataclasses import replace
 
+    from bridge.app.overrides import apply_overrides
     from bridge.config import Config, parse_output_spec
     from bridge.preview.live import start_live
     from bridge.preview.window import PreviewWindow
 
     rx = PythonOscReceiver()
     editor = PresetEditor(_copy(tmp_path, "vrm1-basic"))
-    config = replace(Config(), outputs=(parse_output_spec(f"vmc:127.0.0.1:{rx.port}"),))
-    feed = start_live(config, editor.preset, source="synthetic")
+    config = apply_overrides(Config(), source="synthetic", outputs=[parse_output_spec(f"vmc:127.0.0.1:{rx.port}")])
+    feed = start_live(config, editor.preset)
     window = PreviewWindow(editor, feed=feed, source_label=feed.description)
     try:
         assert "models -> tracking -> vmc:127.0.0.1" in feed.description
@@ -397,8 +397,10 @@ def test_preview_command_opens_a_recording_and_ground_truth(tmp_path, recording)
 def test_preview_command_errors_are_one_clear_line(tmp_path):
     bad = _preview("--preset", "vrm1-basik", timeout=60)
     assert bad.returncode == 2 and "did you mean 'vrm1-basic'" in bad.stderr
-    bad = _preview("--preset", "vrm1-basic", "--source", "synthetic", "--layout", "sideways", timeout=60)
+    bad = _preview("--preset", "vrm1-basic", "--source", str(tmp_path), "--layout", "sideways", timeout=60)
     assert bad.returncode == 2 and "--layout 'sideways'" in bad.stderr
+    bad = _preview("--preset", "vrm1-basic", "--source", "synthetic", "--layout", "single", timeout=60)
+    assert bad.returncode == 2 and "--layout needs --source naming a camera" in bad.stderr
     bad = _preview("--preset", "vrm1-basic", "--truth", "--source", str(tmp_path), timeout=60)
     assert bad.returncode == 2 and "--truth needs --source synthetic" in bad.stderr
     bad = _preview("--preset", "vrm1-basic", "--output", "osc:1.2.3.4", timeout=60)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -36,32 +37,41 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace):
-    """The Config the preview runs: file + the same overrides `run` applies (--output), plus --layout.
-
-    --layout is the preview's own override until `run` grows the flag (issue 10): the --source camera becomes
-    the config's single [[cameras]] entry with that layout."""
+    """The Config the preview runs: the file with the flags applied as `run` applies them (bridge.app.overrides),
+    then the preview's own rules: outputs come only from --output (the config's [[outputs]] are the running
+    bridge's, the preview must not send to them behind the designer's back), and --layout (below)."""
     from dataclasses import replace
 
-    from bridge.app.assemble import with_output_overrides
+    from bridge.app.overrides import apply_overrides
     from bridge.config import ConfigError, load_config, parse_output_spec
 
-    config = load_config(args.config)
     outputs = [parse_output_spec(spec) for spec in args.output]
-    config = replace(with_output_overrides(config, outputs), outputs=tuple(outputs))  # no --output: send nothing
-    source = args.source
+    config = apply_overrides(load_config(args.config), source=args.source, preset=args.preset, outputs=outputs)
+    config = replace(config, outputs=tuple(outputs))
     if args.layout:
-        from bridge.sources.base import SourceError
-        from bridge.sources.spec import CameraSpec
+        config = _with_layout(config, args.layout, args.view)
+    elif args.view:
+        raise ConfigError("--view goes with --layout single")
+    return config
 
-        if not source:
-            raise ConfigError("--layout needs --source (the camera or file whose frame it splits)")
-        views = (args.view,) if args.view else ()
-        try:
-            camera = CameraSpec(source=source, layout=args.layout, views=views)
-        except (SourceError, ValueError) as exc:
-            raise ConfigError(f"--layout {args.layout!r}: {exc}") from None
-        config, source = replace(config, cameras=(camera,)), None
-    return config, source
+
+def _with_layout(config, layout: str, view: str | None):
+    """--layout: the --source camera becomes the config's single [[cameras]] entry with that layout. (The
+    preview's own override until `run` grows the flag in bridge.app.overrides; then this goes.)"""
+    from dataclasses import replace
+
+    from bridge.config import ConfigError
+    from bridge.sources.base import SourceError
+    from bridge.sources.spec import CameraSpec
+
+    spec = config.source.spec
+    if config.cameras or not spec or spec.strip().lower() == "synthetic":
+        raise ConfigError("--layout needs --source naming a camera, video file, folder or stream to split")
+    try:
+        camera = CameraSpec(source=spec, layout=layout, views=(view,) if view else ())
+    except (SourceError, ValueError) as exc:
+        raise ConfigError(f"--layout {layout!r}: {exc}") from None
+    return replace(config, cameras=(camera,))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -73,23 +83,25 @@ def main(args: argparse.Namespace) -> int:
         return 1
     from bridge.app.assemble import StartupError
     from bridge.config import ConfigError
-    from bridge.outputs.recording_format import RecordingError, is_recording
     from bridge.preview.editor import PresetEditor
     from bridge.preview.window import PreviewWindow
+    from bridge.recording_format import RecordingError, is_recording
     from retarget import DEFAULT_PRESET, PresetError
 
     if not 1.0 <= args.fps <= 120.0:
         print(f"error: --fps must be within 1..120, got {args.fps:g}", file=sys.stderr)
         return 2
     try:
-        config, source = _config(args)
-        editor = PresetEditor(args.preset or config.preset.name or DEFAULT_PRESET)
+        config = _config(args)
+        editor = PresetEditor(config.preset.name or DEFAULT_PRESET)
     except (ConfigError, PresetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([sys.argv[0]])
-    spec = source or (config.source.spec if not config.cameras else "")
-    feed = player = outputs = None
+    spec = config.source.spec if not config.cameras else ""
+    feed: Any = None
+    player: Any = None
+    outputs: Any = None
     try:
         if spec and is_recording(spec):
             player, outputs, label = _open_recording(spec, config, args.reprocess)
@@ -105,7 +117,7 @@ def main(args: argparse.Namespace) -> int:
         else:
             from bridge.preview.live import start_live
 
-            feed = start_live(config, editor.preset, source=source)
+            feed = start_live(config, editor.preset)
             label = feed.description
     except (ConfigError, StartupError, RecordingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -114,7 +126,7 @@ def main(args: argparse.Namespace) -> int:
     if args.screenshot is not None:
         return _screenshot(app, window, args)
     window.show()
-    if player is not None:
+    if player is not None and window.timeline_bar is not None:
         player.timeline.playing = True
         window.timeline_bar.sync()
     window.start()
@@ -131,7 +143,7 @@ def _open_recording(spec: str, config, reprocess: bool):
     states = None
     if reprocess:
         if not Recording(spec).has_frames:
-            from bridge.outputs.recording_format import RecordingError
+            from bridge.recording_format import RecordingError
 
             raise RecordingError(f"{spec}: recorded without raw frames, nothing to reprocess (record with an "
                                  f"[[outputs]] recorder entry with raw_frames = true)")

@@ -62,7 +62,7 @@ class SyntheticFaceFeed:
         t = frames.capture_time if self.realtime else frames.sequence / self.fps
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
-        label = int(frames.labels.get("fer8", 0))
+        label = int(frames.labels.get("fer8", 0))  # type: ignore[call-overload]  # labels are untyped
         if label >= 0:  # -1: between two emotions the performance has no label; hold the current probabilities
             one_hot = np.zeros(len(FER8), dtype=np.float32)
             one_hot[label] = 1.0

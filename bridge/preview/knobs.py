@@ -343,9 +343,9 @@ class KnobPanel(QtWidgets.QWidget):
         self.edit(f"{self.target}.terms", self.editor.set_terms, self.target, terms)
 
     def _add_term(self) -> None:
-        if self.target is None or self.editor.preset.mapping(self.target) is None:
+        m = self.editor.preset.mapping(self.target) if self.target is not None else None
+        if m is None:
             return
-        m = self.editor.preset.mapping(self.target)
         first = m.sum[0][0] if m.sum else "jawOpen"
         self.edit(f"{self.target}: add term", self.editor.set_terms, self.target,
                   (*m.terms, Term("min", ((first, 1.0),), 1.0)))

@@ -31,7 +31,7 @@ class _Tap:
     """The last sink of the fan-out: queues (FaceState, images) for the UI thread."""
 
     name = "preview"
-    rig_key = None
+    rig_key: str | None = None
 
     def __init__(self) -> None:
         self.queue: collections.deque[FeedItem] = collections.deque(maxlen=QUEUE_FRAMES)
@@ -125,10 +125,11 @@ class LiveFeed:
                 log.exception("error while closing the preview pipeline")
 
 
-def start_live(config: Any, preset: Preset, source: str | None = None, models: Any = None) -> LiveFeed:
-    """Assemble and start the real pipeline for the preview from a Config (outputs = ``config.outputs``, as
-    given by ``--output``; may be empty). Raises bridge.app.assemble.StartupError with an actionable message."""
-    from bridge.app.assemble import describe_source, load_models, open_source, source_spec_for
+def start_live(config: Any, preset: Preset, models: Any = None) -> LiveFeed:
+    """Assemble and start the real pipeline for the preview from a Config (flags already applied by
+    bridge.app.overrides; outputs = ``config.outputs``, may be empty). Raises bridge.app.assemble.StartupError
+    with an actionable message."""
+    from bridge.app.assemble import describe_source, load_models, source_spec_for, start_source
     from bridge.app.pipeline import Pipeline
     from bridge.outputs.fanout import SinkFanout
     from bridge.tracking import Tracker
@@ -139,8 +140,8 @@ def start_live(config: Any, preset: Preset, source: str | None = None, models: A
         stage = EditedRetargetStage(preset, driver.others if driver is not None else None)
         model_set = models if models is not None else load_models(config)
         tracker = Tracker(config.tracking) if config.tracking is not None else Tracker()
-        spec = source_spec_for(config, source)
-        source_obj = open_source(spec)
+        spec = source_spec_for(config)
+        source_obj = start_source(spec)
     except BaseException:
         if driver is not None:
             driver.close()
@@ -159,7 +160,7 @@ class OutputDriver:
 
     def __init__(self, fanout: Any, keys: list[str | None]) -> None:
         self.fanout, self.keys = fanout, keys
-        self.others = None
+        self.others: Any = None  # PresetRetargeters for outputs with a preset of their own
 
     def send(self, state: FaceState, edited: Any) -> None:
         rigs = self.others.apply(state) if self.others is not None else {}
@@ -177,14 +178,15 @@ def build_outputs(config: Any) -> OutputDriver | None:
     """Sinks for ``config.outputs`` (None when there are none); same keys rule as ``start_live``."""
     from bridge.app.assemble import StartupError
     from bridge.app.retarget_stage import PresetRetargeters
-    from bridge.outputs.factory import build_sink
     from bridge.outputs.fanout import SinkFanout
+    from bridge.outputs.registry import build_sink
     from retarget import PresetError
 
     entries = [e for e in config.outputs if e.enabled]
     if not entries:
         return None
-    keys = [None if e.kind == "recorder" else (e.preset or EDITED_KEY) for e in entries]
+    # Like bridge.app.assemble.resolve_presets, except that the main preset is the edited one.
+    keys = [None if not e.uses_rig else (getattr(e, "preset", "") or EDITED_KEY) for e in entries]
     sinks: list[Any] = []
     try:
         for entry, key in zip(entries, keys, strict=True):

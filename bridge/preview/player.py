@@ -14,10 +14,11 @@ import mmap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from bridge.outputs.recording_format import FACES_FILE, FRAMES_FILE, RecordingError, frames_from_record
+from bridge.recording_format import FACES_FILE, FRAMES_FILE, RecordingError, frames_from_record
 from bridge.schema import FaceState
 from bridge.sources.replay import Recording
 from retarget import Preset, Retargeter, RetargetFrame
@@ -154,7 +155,7 @@ class RecordingPlayer:
         self.timeline = Timeline(np.array([s.timestamp for s in self.states]))
         self._frame_entries: list[dict | None] | None = None
         self._pixels: mmap.mmap | bytes | None = None
-        self._fh = None
+        self._fh: Any = None
 
     @property
     def has_images(self) -> bool:
@@ -173,7 +174,8 @@ class RecordingPlayer:
         entry = self._frame_entries[i] if self._frame_entries is not None and i < len(self._frame_entries) else None
         if entry is None or self._pixels is None:
             return {}
-        frames = frames_from_record(entry, self._pixels, f"{self.path / FACES_FILE}:{i + 1}")
+        with memoryview(self._pixels) as view:  # released at once: the mmap can be closed later
+            frames = frames_from_record(entry, view, f"{self.path / FACES_FILE}:{i + 1}")
         return dict(frames.images) if frames is not None else {}
 
     def _open_frames(self) -> None:

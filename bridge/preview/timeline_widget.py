@@ -43,11 +43,11 @@ class TimelineBar(QtWidgets.QWidget):
         self.loop_check.toggled.connect(self._on_loop)
         self.time_label = QtWidgets.QLabel()
         self.time_label.setMinimumWidth(170)
-        for w in (self.play_button, self.back_button, self.fwd_button):
-            lay.addWidget(w)
+        for button in (self.play_button, self.back_button, self.fwd_button):
+            lay.addWidget(button)
         lay.addWidget(self.slider, 1)
-        for w in (self.time_label, self.in_button, self.out_button, self.loop_check):
-            lay.addWidget(w)
+        for widget in (self.time_label, self.in_button, self.out_button, self.loop_check):
+            lay.addWidget(widget)
         self._in, self._out = 0, timeline.count - 1
         self._syncing = False
         self.sync()

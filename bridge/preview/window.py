@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
+import pyqtgraph as pg  # type: ignore[import-untyped]  # no stubs published
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from bridge.preview.editor import PresetEditor
@@ -398,7 +398,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
                     cb.setData(t, vb[:, index[name]])
             if self.cursor_line is not None:
                 self.cursor_line.setValue(self.player.timeline.time_of(self.player.timeline.position))
-            if self.last_frame is not None and self.last_frame.names == names:
+            if self.last_frame is not None and self.last_original is not None and self.last_frame.names == names:
                 self.bars_a.setOpts(height=self.last_original.values)
                 self.bars_b.setOpts(height=self.last_frame.values)
             return
@@ -546,8 +546,9 @@ class PreviewWindow(QtWidgets.QMainWindow):
         message = self.editor.poll_file()
         if message is not None:
             self.statusBar().showMessage(message)
-            if "problems" in message:
-                self.knobs.show_problems(self.editor.path.name, self.editor.watcher.last_error.problems)
+            error = self.editor.watcher.last_error
+            if "problems" in message and error is not None:
+                self.knobs.show_problems(self.editor.path.name, error.problems)
         return message
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API name)
