@@ -30,7 +30,7 @@ from bridge.preview.player import RecordingPlayer  # noqa: E402
 from bridge.schema import BLENDSHAPE_INDEX, FER8  # noqa: E402
 from retarget import load_preset, preset_path  # noqa: E402
 
-DOC_IMAGES = os.environ.get("FACEBRIDGE_DOC_IMAGES")
+DOC_IMAGES = Path(os.environ["FACEBRIDGE_DOC_IMAGES"]).resolve() if os.environ.get("FACEBRIDGE_DOC_IMAGES") else None
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -223,7 +223,7 @@ def test_emotion_pose_and_light_edit_in_the_window(qapp, tmp_path, recording):
     assert _changed(before, after, face.region("mouth", 1)) > 0.05  # happy = 1 smiles
     diff = window.diff_view.toPlainText()
     assert f"~ emotions.{emotion}.blend: max -> override" in diff and f"emotions.{emotion}.light" in diff
-    _doc_image(window, "emotion")
+    _doc_image(window, "light")
     _close(qapp, window)
 
 
@@ -291,7 +291,7 @@ def test_save_from_the_window(qapp, tmp_path, recording):
     preset = _copy(tmp_path, "vrm1-basic")
     editor, window = _window(qapp, preset, recording)
     editor.set_curve("aa", gain=1.7)
-    assert window.title.text().startswith("vrm1-basic (edited)")
+    assert window.title.text().startswith("vrm1-basic (edited)  ·  vrm1, 16 targets")
     saved = window.save_as_new(tmp_path / "tuned.toml")
     assert saved == tmp_path / "tuned.toml" and load_preset(saved).mapping("aa").curve.gain == 1.7
     assert window.save_as_new(tmp_path / "tuned.toml") is None  # exists: never overwritten
@@ -349,30 +349,124 @@ def test_live_pipeline_drives_vmc_with_the_edited_preset(qapp, tmp_path):
     assert not feed.running
 
 
-def test_saved_preset_hot_reloads_in_a_running_bridge(tmp_path):
-    """`facebridge run --preset FILE` (a real subprocess) picks up what the studio saves over FILE."""
-    preset = _copy(tmp_path, "vrm1-basic", "avatar.toml")
-    rx = PythonOscReceiver()
+def _bridge(*args: str, cwd: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--source", "synthetic", "--preset", str(preset),
-                             "--output", f"vmc:127.0.0.1:{rx.port}", "--duration", "120", "--no-control"],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([sys.executable, "-m", "bridge", "run", "--source", "synthetic", "--no-control", *args],
+                            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_designer_walkthrough(qapp, tmp_path, monkeypatch):
+    """docs/preview.md step by step: record with `run --output recorder:DIR`, open the recording, tune the jaw,
+    smile and blink curves and an emotion pose, compare with the original, save as a new file, run the bridge
+    on it, save again: the running bridge (a real subprocess) picks the file up."""
+    from PySide6 import QtWidgets
+
+    from bridge.preview.knobs import SLIDER_STEPS
+    from bridge.preview.window import PreviewWindow
+
+    # 1. Record (20 s in the docs; 6 s here) through the real models and tracker.
+    rec = _bridge("--output", f"recorder:{tmp_path / 'recordings'}", "--duration", "6", cwd=tmp_path)
+    out, _ = rec.communicate(timeout=180)
+    assert rec.returncode == 0, out[-2000:]
+    (recording,) = (tmp_path / "recordings").iterdir()
+
+    # 2. Open it in the studio with the avatar's preset.
+    monkeypatch.chdir(tmp_path)  # a shipped preset is saved as a new file in the current folder
+    editor = PresetEditor("vrm1-basic")
+    window = PreviewWindow(editor, player=RecordingPlayer(recording), source_label=f"recording {recording.name}")
+    window.resize(1500, 940)
+    window.show()
+    player = window.player
+    aa = np.array([window.frame_at(i).as_dict()["aa"] for i in range(player.timeline.count)])
+    i = int(np.argmax(aa))
+    player.timeline.seek(i)
+    window.timeline_bar.set_loop_range(max(i - 15, 0), min(i + 15, player.timeline.count - 1))
+    window.show_position()
+    qapp.processEvents()
+    _doc_image(window, "studio")
+
+    # 3. Jaw: more "aa" (the gain slider), with a little dead zone so a resting mouth stays closed.
+    window.select_target("aa")
+    window.knobs.gain_slider.setValue(round(1.6 / 3.0 * SLIDER_STEPS))
+    window.knobs.dead_zone_spin.setValue(0.1)
+    # Smile: "happy" reacts earlier (smaller dead zone) and eases out instead of smoothstep.
+    window.select_target("happy")
+    window.knobs.dead_zone_spin.setValue(0.2)
+    window.knobs.ease_combo.setCurrentText("ease_out")
+    # Blink: full closure sooner (gamma < 1 lifts small values).
+    window.select_target("blink")
+    window.knobs.gamma_spin.setValue(0.6)
+    window.select_target("aa")
+    qapp.processEvents()
+    assert editor.curve_of("aa").gain == pytest.approx(1.6, abs=0.01) and editor.curve_of("blink").gamma == 0.6
+    assert window.last_frame.as_dict()["aa"] != window.last_original.as_dict()["aa"]
+    _doc_image(window, "tuned")
+
+    # 4. Emotion pose: surprise also drops the jaw a little (blend max) and gets a whiter light. The face shows
+    #    surprise on every frame while the pose is tuned ("show this emotion"), whatever the recording's emotion.
+    window.timeline_bar.set_loop_range(0, player.timeline.count - 1, enabled=False)
+    player.timeline.seek(int(np.argmin(aa)))  # a closed mouth, to see what the pose adds
+    window.show_position()
+    knobs = window.knobs
+    knobs.tabs.setCurrentIndex(1)
+    knobs.emotion_combo.setCurrentText("surprise")
+    knobs.try_check.setChecked(True)
+    assert window.forced_emotion == "surprise"
+    before = _pixels(window.face_view)
+    knobs.blend_combo.setCurrentText("max")
+    knobs.pose_table.table.insertRow(0)
+    knobs.pose_table.table.setItem(0, 0, QtWidgets.QTableWidgetItem("surprised"))
+    knobs.pose_table.table.setItem(0, 1, QtWidgets.QTableWidgetItem("1.0"))
+    knobs.pose_table.table.insertRow(1)
+    knobs.pose_table.table.setItem(1, 0, QtWidgets.QTableWidgetItem("aa"))
+    knobs.pose_table.table.setItem(1, 1, QtWidgets.QTableWidgetItem("0.45"))
+    knobs.set_light_colour(0.85, 0.95, 1.0)
+    pose = editor.pose_of("surprise")
+    assert pose.blend == "max" and pose.pose == (("surprised", 1.0), ("aa", 0.45)) and pose.light.r == 0.85
+    qapp.processEvents()
+    assert window.last_frame.emotion == "surprise" and window.last_frame.as_dict()["aa"] == pytest.approx(0.45)
+    assert _changed(before, _pixels(window.face_view), window.face_view.region("mouth", 1)) > 0.05
+    _doc_image(window, "emotion")
+    knobs.try_check.setChecked(False)
+    assert window.forced_emotion is None
+
+    # 5. Compare: A/B on the same frame, then back to split view.
+    window.toggle_ab()
+    assert window.face_view.mode == "A"
+    window.toggle_ab()
+    assert window.face_view.mode == "B"
+    window.set_view_mode("split")
+    diff = window.diff_view.toPlainText()
+    for key in ("targets.aa.curve.gain", "targets.happy.curve.ease", "targets.blink.curve.gamma",
+                "emotions.surprise.pose"):
+        assert key in diff, diff
+
+    # 6. Save as a new file (a shipped preset is never written in place).
+    saved = window.save_as_new(ask=False)
+    assert saved == tmp_path / "vrm1-basic-edited.toml" and editor.diff() == []
+    assert load_preset(saved).mapping("aa").curve.gain == pytest.approx(1.6, abs=0.01)
+    qapp.processEvents()
+    _doc_image(window, "saved")
+
+    # 7. Run the bridge on the saved file, keep tuning, save over it: the bridge reloads it.
+    rx = PythonOscReceiver()
+    live = _bridge("--preset", str(saved), "--output", f"vmc:127.0.0.1:{rx.port}", "--duration", "120", cwd=tmp_path)
     try:
         msgs = rx.wait_for(lambda m: len(_vals(m, "aa")) > 10, timeout=90)
         assert len(_vals(msgs, "aa")) > 10, "the bridge sent nothing"
         assert 1.0 not in _vals(msgs, "aa")
-        editor = PresetEditor(preset)
-        editor.set_curve("aa", gain=0.0, offset=1.0)
-        backup = editor.save_over()  # the window asks first; the file write is this
+        editor.set_curve("aa", gain=0.0, offset=1.0)  # unmistakable on the wire
+        backup = window.save_over(ask=False)  # the window asks "Overwrite ...?" first; this is the Yes
+        assert backup is not None and load_preset(backup).mapping("aa").curve.gain == pytest.approx(1.6, abs=0.01)
         n = len(msgs)
         msgs = rx.wait_for(lambda m: 1.0 in _vals(m[n:], "aa"), timeout=30)
-        assert 1.0 in _vals(msgs[n:], "aa")
-        assert load_preset(backup).mapping("aa").curve.gain == 1.0  # the previous version, kept
+        assert 1.0 in _vals(msgs[n:], "aa")  # the running bridge sends the saved preset
     finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=30)
+        live.terminate()
+        out, _ = live.communicate(timeout=30)
         rx.close()
-    assert "preset" in out and "reloaded" in out, out[-2000:]
+        _close(qapp, window)
+    assert f"preset {saved}: reloaded" in out, out[-2000:]
 
 
 # ---- the command ---------------------------------------------------------------------------------------------------

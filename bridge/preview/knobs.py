@@ -133,7 +133,10 @@ def rows_to_weights(rows: list[tuple[str, str]]) -> tuple[tuple[str, float], ...
 
 
 class KnobPanel(QtWidgets.QWidget):
-    """All knobs of the preset. ``status`` is called with one-line messages for the status bar."""
+    """All knobs of the preset. ``status`` is called with one-line messages for the status bar.
+    ``try_emotion`` carries the FER+ emotion to show on every frame (or None) while a pose is tuned."""
+
+    try_emotion = QtCore.Signal(object)
 
     def __init__(self, editor: PresetEditor, status: Callable[[str], None] | None = None) -> None:
         super().__init__()
@@ -443,7 +446,7 @@ class KnobPanel(QtWidgets.QWidget):
         pl = QtWidgets.QFormLayout(pose_box)
         erow = QtWidgets.QHBoxLayout()
         self.emotion_combo = QtWidgets.QComboBox()
-        self.emotion_combo.currentTextChanged.connect(lambda _t: self.refresh())
+        self.emotion_combo.currentTextChanged.connect(self._on_emotion_chosen)
         self.custom_name = QtWidgets.QLineEdit()
         self.custom_name.setPlaceholderText("custom emotion name")
         add_custom = QtWidgets.QPushButton("Add custom")
@@ -455,6 +458,11 @@ class KnobPanel(QtWidgets.QWidget):
         erow.addWidget(add_custom)
         erow.addWidget(self.remove_pose_button)
         pl.addRow("emotion", erow)
+        self.try_check = QtWidgets.QCheckBox("show this emotion on every frame (try the pose on any face)")
+        self.try_check.setToolTip("overrides the tracker's emotion probabilities in the preview only (A and B); "
+                                  "nothing is saved")
+        self.try_check.toggled.connect(self._emit_try)
+        pl.addRow("", self.try_check)
         self.blend_combo = QtWidgets.QComboBox()
         self.blend_combo.addItems(BLEND_MODES)
         self.blend_combo.currentTextChanged.connect(lambda v: self._pose(blend=v))
@@ -492,9 +500,20 @@ class KnobPanel(QtWidgets.QWidget):
         outer.addStretch(1)
         return page
 
+    def _emit_try(self, *_args) -> None:
+        emotion = self.current_emotion()
+        self.try_emotion.emit(emotion if self.try_check.isChecked() and emotion in FER8 else None)
+
     def _setting(self, **fields) -> None:
         what = ", ".join(f"{k} {v}" for k, v in fields.items())
         self.edit(f"emotions: {what}", self.editor.set_emotion_settings, **fields)
+
+    def _on_emotion_chosen(self, _text: str) -> None:
+        if self._syncing:
+            return
+        self.refresh()
+        if self.try_check.isChecked():
+            self._emit_try()
 
     def current_emotion(self) -> str:
         return self.emotion_combo.currentText() or FER8[0]
@@ -593,6 +612,7 @@ class KnobPanel(QtWidgets.QWidget):
         self.light_button.setStyleSheet(
             f"background: rgb({int(li.r * 255)},{int(li.g * 255)},{int(li.b * 255)})" if light else "")
         custom = self.current_emotion() not in FER8
+        self.try_check.setEnabled(not custom)
         self.activation_table.setEnabled(custom)
         self.activation_table.set_rows(pose.activation if pose else ())
         self.activation_table.setToolTip("" if custom else "FER+ emotions take their probability from the tracker")

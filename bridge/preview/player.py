@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from bridge.recording_format import FACES_FILE, FRAMES_FILE, RecordingError, frames_from_record
-from bridge.schema import FaceState
+from bridge.schema import FER8, FaceState
 from bridge.sources.replay import Recording
 from retarget import Preset, Retargeter, RetargetFrame
 
@@ -117,6 +117,14 @@ class Timeline:
             self._clock -= dt
             self.position += 1
             moved += 1
+
+
+def with_emotion(state: FaceState, emotion: str) -> FaceState:
+    """``state`` as if the tracker were certain of ``emotion`` (one of FER8): for trying an emotion's pose and
+    light on any frame."""
+    probs = np.zeros(len(FER8), dtype=np.float32)
+    probs[FER8.index(emotion)] = 1.0
+    return state.with_changes(emotion8=probs, emotion_label=emotion)
 
 
 class DeterministicEvaluator:

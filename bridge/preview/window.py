@@ -20,7 +20,7 @@ from bridge.preview.editor import PresetEditor
 from bridge.preview.face import FaceMapper, face_mapper
 from bridge.preview.face_widget import FaceImage, FaceView
 from bridge.preview.knobs import KnobPanel
-from bridge.preview.player import DeterministicEvaluator, RecordingPlayer
+from bridge.preview.player import DeterministicEvaluator, RecordingPlayer, with_emotion
 from bridge.preview.qt_compat import BoolRefGuard
 from bridge.preview.timeline_widget import TimelineBar
 from retarget import RetargetFrame
@@ -59,9 +59,11 @@ class PreviewWindow(QtWidgets.QMainWindow):
         self._last_tick = time.monotonic()
         self._series_revision = -1
         self._last_state: tuple[Any, dict] | None = None
+        self.forced_emotion: str | None = None  # "try the pose": every frame shows this emotion
         if player is not None:
-            self.eval_a = DeterministicEvaluator(player.states)
-            self.eval_b = DeterministicEvaluator(player.states)
+            self.states = player.states
+            self.eval_a = DeterministicEvaluator(self.states)
+            self.eval_b = DeterministicEvaluator(self.states)
         self._build_ui()
         if source_label:
             self.statusBar().showMessage(f"source: {source_label}")
@@ -145,6 +147,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
         tv.addWidget(self.target_list)
         rsplit.addWidget(targets)
         self.knobs = KnobPanel(self.editor, status=self.statusBar().showMessage)
+        self.knobs.try_emotion.connect(self.set_forced_emotion)
         rsplit.addWidget(self.knobs)
         diff = QtWidgets.QWidget()
         dv = QtWidgets.QVBoxLayout(diff)
@@ -230,8 +233,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
     def _update_title(self) -> None:
         p = self.editor.preset
         dirty = " (edited)" if self.editor.dirty else ""
-        self.title.setText(f"{p.name}{dirty}  ->  {p.rig}   ({len(p.target_names())} targets, "
-                           f"file {self.editor.path.name})")
+        self.title.setText(f"{p.name}{dirty}  ·  {p.rig}, {len(p.target_names())} targets  ·  {self.editor.path.name}")
         self.title.setToolTip(f"{self.editor.path}\nsource: {self.source_label or '-'}")
         if self.source_label:
             self.setWindowTitle(f"FaceBridge preset studio: {p.name} on {self.source_label}")
@@ -293,11 +295,12 @@ class PreviewWindow(QtWidgets.QMainWindow):
             item = self.feed.next(0.0)
             if item is None:
                 break
-            a = self.editor.original.apply(item.state)
-            b = self.editor.retargeter.apply(item.state)
+            state = item.state if self.forced_emotion is None else with_emotion(item.state, self.forced_emotion)
+            a = self.editor.original.apply(state)
+            b = self.editor.retargeter.apply(state)
             self._push_history(item.state.timestamp, a, b)
             if self.outputs is not None:
-                self.outputs.send(item.state, b)
+                self.outputs.send(state, b)
             self._show(a, b, item.images if self.frames_shown % 3 == 0 else None)
             self._last_state = (item.state, item.images)
             shown = True
@@ -312,7 +315,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
         a = self.eval_a.frame(self.editor.base, i)
         b = self.eval_b.frame(self.editor.preset, i)
         if self.outputs is not None:
-            self.outputs.send(self.player.state(i), b)
+            self.outputs.send(self.states[i], b)
         self._show(a, b, self.player.images(i) if self.frames_shown % 3 == 0 else None)
         self._redraw()
         if self.timeline_bar is not None:
@@ -374,7 +377,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
         """(times, original values, edited values) of the whole recording, recomputed when the preset changes."""
         assert self.player is not None
         if self._series_revision != self.editor.revision:
-            states = self.player.states
+            states = self.states
             a_eval, b_eval = DeterministicEvaluator(states), DeterministicEvaluator(states)
             n = len(states)
             self._series = (
@@ -412,6 +415,19 @@ class PreviewWindow(QtWidgets.QMainWindow):
                 cb.setData(t, self.history_b[-self.filled :, index[name]])
         self.bars_a.setOpts(height=self.history_a[-1])
         self.bars_b.setOpts(height=self.history_b[-1])
+
+    def set_forced_emotion(self, emotion: str | None) -> None:
+        """Show ``emotion`` (a FER+ label) on every frame, for both A and B, or None for the tracker's own."""
+        self.forced_emotion = emotion
+        if self.player is not None:
+            base = self.player.states
+            self.states = base if emotion is None else [with_emotion(s, emotion) for s in base]
+            self.eval_a = DeterministicEvaluator(self.states)
+            self.eval_b = DeterministicEvaluator(self.states)
+            self._series_revision = -1
+        self.statusBar().showMessage(f"showing {emotion} on every frame (preview only)" if emotion
+                                     else "showing the tracker's emotions")
+        self._refresh_faces()
 
     # -- A/B -----------------------------------------------------------------------------------------------------
     def set_view_mode(self, mode: str) -> None:
@@ -460,7 +476,9 @@ class PreviewWindow(QtWidgets.QMainWindow):
         if self.player is not None:
             self.show_position()
         elif self._last_state is not None:
-            state, images = self._last_state
+            state, _images = self._last_state
+            if self.forced_emotion is not None:
+                state = with_emotion(state, self.forced_emotion)
             self._show(self.editor.original.apply(state), self.editor.retargeter.apply(state), None)
             self._redraw()
 
