@@ -103,16 +103,17 @@ def _changed(before: np.ndarray, after: np.ndarray, rect) -> float:
 
 
 def _doc_image(widget, name: str, width: int = 1100) -> None:
+    """Save a screenshot for docs/preview.md (only with FACEBRIDGE_DOC_IMAGES): scaled, 256-colour PNG (small)."""
     if not DOC_IMAGES:
         return
-    from PySide6 import QtCore
+    from PySide6 import QtCore, QtGui
 
-    out = Path(DOC_IMAGES)
-    out.mkdir(parents=True, exist_ok=True)
-    pixmap = widget.grab()
-    if pixmap.width() > width:
-        pixmap = pixmap.scaledToWidth(width, QtCore.Qt.TransformationMode.SmoothTransformation)
-    assert pixmap.save(str(out / f"preview-{name}.png"))
+    DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+    image = widget.grab().toImage()
+    if image.width() > width:
+        image = image.scaledToWidth(width, QtCore.Qt.TransformationMode.SmoothTransformation)
+    image = image.convertToFormat(QtGui.QImage.Format.Format_Indexed8, QtCore.Qt.ImageConversionFlag.ThresholdDither)
+    assert image.save(str(DOC_IMAGES / f"preview-{name}.png"))
 
 
 def _frame_where(player: RecordingPlayer, shape: str, lo: float) -> int:
@@ -147,7 +148,6 @@ def test_jaw_slider_changes_the_mouth_of_the_edited_face_only(qapp, tmp_path, re
     for region in ("mouth", "eye_l", "brow_r"):
         assert _changed(before, after, face.region(region, 0)) == 0.0, region  # A is the file: unchanged
     assert "~ targets.jawOpen.curve.gain: 1 (default) -> 3" in window.diff_view.toPlainText()
-    _doc_image(window, "jaw")
 
     window.undo()  # undo restores the face pixel for pixel
     qapp.processEvents()
@@ -223,7 +223,6 @@ def test_emotion_pose_and_light_edit_in_the_window(qapp, tmp_path, recording):
     assert _changed(before, after, face.region("mouth", 1)) > 0.05  # happy = 1 smiles
     diff = window.diff_view.toPlainText()
     assert f"~ emotions.{emotion}.blend: max -> override" in diff and f"emotions.{emotion}.light" in diff
-    _doc_image(window, "light")
     _close(qapp, window)
 
 
@@ -239,11 +238,11 @@ def test_bad_edits_show_problems_in_the_window_and_are_not_applied(qapp, tmp_pat
     problems = window.knobs.problems.toPlainText()
     assert "aa.sum: not applied" in problems and "targets.aa.sum.jawOpen: 50 is out of range [-10, 10]" in problems
     assert table.item(0, 1).text() == "1.2"  # the table snapped back to the running preset
+    _doc_image(window, "problems")
     table.item(0, 0).setText("jawOpn")
     assert editor.preset is before and "did you mean 'jawOpen'" in window.knobs.problems.toPlainText()
     table.item(0, 1).setText("abc")
     assert editor.preset is before and "'abc' is not a number" in window.knobs.problems.toPlainText()
-    _doc_image(window, "problems")
     window.knobs.emotion_combo.setCurrentText("happiness")
     window.knobs.hysteresis_spin.setValue(0.3)  # disabled in continuous mode, but a value set still validates
     window.knobs.mode_combo.setCurrentText("discrete")
@@ -283,7 +282,6 @@ def test_recording_plays_deterministically_in_the_window(qapp, tmp_path, recordi
     assert t.position > 30
     assert np.array_equal(window.last_frame.values, window.frame_at(t.position).values)
     assert "loop" in bar.time_label.text()
-    _doc_image(window, "timeline")
     _close(qapp, window)
 
 

@@ -31,6 +31,14 @@ THUMB_VIEWS = ("left_eye", "right_eye", "mouth", "lower_face")
 VIEW_MODES = {"split": "A | B side by side", "B": "B: edited only", "A": "A: original only"}
 
 
+def shown_path(path: Path) -> str:
+    """``path`` relative to the current folder when it is inside it (shorter in the status bar)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def gray_pixmap(image: np.ndarray, height: int = 96) -> QtGui.QPixmap:
     """A QPixmap of a 2-D uint8 image scaled to ``height`` pixels."""
     img = np.ascontiguousarray(image)
@@ -530,7 +538,8 @@ class PreviewWindow(QtWidgets.QMainWindow):
         except OSError as exc:
             self.statusBar().showMessage(f"save failed: {exc}")
             return None
-        self.statusBar().showMessage(f"saved {written}; now editing it (a bridge running with --preset {written} "
+        shown = shown_path(written)
+        self.statusBar().showMessage(f"saved {shown}; now editing it (a bridge running with --preset {shown} "
                                      "reloads it on every save)")
         self._update_title()
         self._update_history_buttons()
@@ -552,7 +561,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
         except (OSError, PermissionError) as exc:
             self.statusBar().showMessage(f"not saved: {exc}")
             return None
-        self.statusBar().showMessage(f"saved {self.editor.path} (previous version in {backup.name})")
+        self.statusBar().showMessage(f"saved {shown_path(self.editor.path)} (previous version in {backup.name})")
         self._update_title()
         self._update_history_buttons()
         return backup
