@@ -535,3 +535,24 @@ def test_live_preview_runs_on_its_timers(qapp, tmp_path):
     poll.stop()
     _close(qapp, window)
     assert window.frames_shown >= 10  # the frame timer really drove the preview (and the process did not abort)
+
+
+def test_targets_can_be_added_and_removed_in_the_window(qapp, tmp_path, recording):
+    editor, window = _window(qapp, _copy(tmp_path, "vrm1-basic"), recording)
+    knobs = window.knobs
+    assert "relaxed" not in window.names
+    assert knobs.new_target_combo.findText("relaxed") >= 0 and knobs.new_target_combo.findText("aa") < 0
+    knobs.new_target_combo.setCurrentText("relaxed")
+    knobs.new_source.setText("valence")
+    knobs._add_target()
+    assert editor.preset.mapping("relaxed").sum == (("valence", 1.0),)
+    assert "relaxed" in window.names and window.target_list.count() == len(window.names)
+    assert knobs.new_target_combo.findText("relaxed") < 0
+    knobs.new_target_combo.setCurrentText("neutral")
+    knobs.new_source.setText("valance")  # typo: rejected by the validator, nothing added
+    knobs._add_target()
+    assert editor.preset.mapping("neutral") is None and "did you mean 'valence'" in knobs.problems.toPlainText()
+    window.select_target("relaxed")
+    knobs.unmap_button.click()
+    assert "relaxed" not in window.names and editor.diff() == []
+    _close(qapp, window)

@@ -272,6 +272,22 @@ class KnobPanel(QtWidgets.QWidget):
         mrow.addWidget(self.unmap_button)
         mrow.addStretch(1)
         outer.addLayout(mrow)
+        arow = QtWidgets.QHBoxLayout()
+        self.new_target_combo = QtWidgets.QComboBox()
+        self.new_target_combo.setToolTip("rig targets this preset does not drive yet")
+        self.new_source = QtWidgets.QLineEdit("jawOpen")
+        self.new_source.setToolTip("the source that drives it (weight 1); edit the sum afterwards")
+        completer = QtWidgets.QCompleter(list(INPUT_NAMES))
+        completer.setCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
+        self.new_source.setCompleter(completer)
+        add_target = QtWidgets.QPushButton("Add target")
+        add_target.clicked.connect(self._add_target)
+        arow.addWidget(QtWidgets.QLabel("new:"))
+        arow.addWidget(self.new_target_combo, 1)
+        arow.addWidget(QtWidgets.QLabel("from"))
+        arow.addWidget(self.new_source, 1)
+        arow.addWidget(add_target)
+        outer.addLayout(arow)
         outer.addStretch(1)
         return page
 
@@ -366,6 +382,11 @@ class KnobPanel(QtWidgets.QWidget):
         if self.target is not None:
             self.edit(f"map {self.target}", self.editor.add_target, self.target, "jawOpen")
 
+    def _add_target(self) -> None:
+        target = self.new_target_combo.currentText()
+        if target:
+            self.edit(f"add target {target}", self.editor.add_target, target, self.new_source.text().strip())
+
     def _unmap_target(self) -> None:
         if self.target is not None:
             self.edit(f"remove mapping of {self.target}", self.editor.remove_target, self.target)
@@ -376,6 +397,12 @@ class KnobPanel(QtWidgets.QWidget):
 
     def _refresh_target(self) -> None:
         p = self.editor.preset
+        driven = set(p.target_names())
+        current = self.new_target_combo.currentText()
+        self.new_target_combo.clear()
+        self.new_target_combo.addItems([n for n in p.rig_profile.names if n not in driven])
+        if current:
+            self.new_target_combo.setCurrentText(current)
         t = self.target
         m = p.mapping(t) if t else None
         for w in self.mapping_widgets:

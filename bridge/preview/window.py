@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg  # type: ignore[import-untyped]  # no stubs published
+import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from bridge.preview.editor import PresetEditor
