@@ -556,3 +556,18 @@ def test_targets_can_be_added_and_removed_in_the_window(qapp, tmp_path, recordin
     knobs.unmap_button.click()
     assert "relaxed" not in window.names and editor.diff() == []
     _close(qapp, window)
+
+
+def test_curves_follow_a_target_only_the_edited_preset_drives(qapp, tmp_path, recording):
+    editor, window = _window(qapp, _copy(tmp_path, "vrm1-basic"), recording)
+    editor.add_target("relaxed", "jawOpen")
+    window.select_target("relaxed")
+    qapp.processEvents()
+    a, b = window.curve_items["relaxed"]
+    _, ya = a.getData()
+    _, yb = b.getData()
+    jaw = np.array([s.blendshapes[BLENDSHAPE_INDEX["jawOpen"]] for s in window.player.states])
+    assert np.all(np.isnan(ya))  # the original does not drive "relaxed": no dashed curve
+    assert np.allclose(yb, np.clip(jaw, 0, 1), atol=1e-6)  # the edited one follows jawOpen over the recording
+    assert np.isfinite(window.bars_a.opts["height"]).all()
+    _close(qapp, window)

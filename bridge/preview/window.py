@@ -67,6 +67,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
         self._last_tick = time.monotonic()
         self._series_revision = -1
         self._last_state: tuple[Any, dict] | None = None
+        self._stop_reported = False
         self.forced_emotion: str | None = None  # "try the pose": every frame shows this emotion
         if player is not None:
             self.states = player.states
@@ -268,7 +269,8 @@ class PreviewWindow(QtWidgets.QMainWindow):
         for k, name in enumerate(plotted):
             color = pg.intColor(k, hues=max(len(plotted), 6), maxValue=210)  # dark enough on white
             b = self.curves_plot.plot(name=name, pen=pg.mkPen(color, width=2))
-            a = self.curves_plot.plot(pen=pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine))
+            a = self.curves_plot.plot(pen=pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine),
+                                      connect="finite")  # NaN: the original does not drive this target
             self.curve_items[name] = (a, b)
         self.cursor_line = None
         if self.player is not None:
@@ -314,6 +316,10 @@ class PreviewWindow(QtWidgets.QMainWindow):
             shown = True
         if shown:
             self._redraw()
+        elif getattr(self.feed, "running", True) is False and not self._stop_reported:
+            self._stop_reported = True  # a file ended or the pipeline failed: say so once, keep the window
+            self.statusBar().showMessage(f"source stopped ({getattr(self.feed, 'stop_reason', None) or 'ended'}); "
+                                         "the last frame stays on screen")
         return shown
 
     def show_position(self) -> None:
@@ -334,14 +340,22 @@ class PreviewWindow(QtWidgets.QMainWindow):
         assert self.player is not None
         return (self.eval_a.frame(self.editor.base, i) if original else self.eval_b.frame(self.editor.preset, i))
 
+    def _aligned(self, frame: RetargetFrame) -> np.ndarray:
+        """``frame``'s values in the order of the shown target list (the edited preset's); targets the frame's
+        preset does not drive read NaN (not plotted)."""
+        if frame.names == self.names:
+            return frame.values
+        index = {n: i for i, n in enumerate(frame.names)}
+        return np.array([frame.values[index[n]] if n in index else np.nan for n in self.names], dtype=np.float32)
+
     def _push_history(self, t: float, a: RetargetFrame, b: RetargetFrame) -> None:
-        if a.names != self.names or b.names != self.names:
+        if b.names != self.names:
             return  # a target list change is being applied; the next frame matches again
         self.history_b = np.roll(self.history_b, -1, axis=0)
         self.history_a = np.roll(self.history_a, -1, axis=0)
         self.times = np.roll(self.times, -1)
         self.history_b[-1] = b.values
-        self.history_a[-1] = a.values
+        self.history_a[-1] = self._aligned(a)
         self.times[-1] = t
         self.filled = min(self.filled + 1, len(self.times))
 
@@ -382,15 +396,20 @@ class PreviewWindow(QtWidgets.QMainWindow):
                     label.setPixmap(gray_pixmap(images[view]))
 
     def _recording_series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(times, original values, edited values) of the whole recording, recomputed when the preset changes."""
+        """(times, original values, edited values) of the whole recording in the shown target order, recomputed
+        when a preset changes (the original's only when the file or the shown emotion changes)."""
         assert self.player is not None
+        n = len(self.states)
         if self._series_revision != self.editor.revision:
-            states = self.states
-            a_eval, b_eval = DeterministicEvaluator(states), DeterministicEvaluator(states)
-            n = len(states)
+            key = (id(self.editor.base), id(self.states), self.names)
+            if getattr(self, "_series_a_key", None) != key:
+                a_eval = DeterministicEvaluator(self.states)
+                self._series_a = np.stack([self._aligned(a_eval.frame(self.editor.base, i)) for i in range(n)])
+                self._series_a_key = key
+            b_eval = DeterministicEvaluator(self.states)
             self._series = (
                 np.array([self.player.timeline.time_of(i) for i in range(n)]),
-                np.stack([a_eval.frame(self.editor.base, i).values for i in range(n)]),
+                self._series_a,
                 np.stack([b_eval.frame(self.editor.preset, i).values for i in range(n)]),
             )
             self._series_revision = self.editor.revision
@@ -401,7 +420,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
         index = {n: i for i, n in enumerate(names)}
         if self.player is not None:
             t, va, vb = self._recording_series()
-            if va.shape[1] != len(names):
+            if vb.shape[1] != len(names):
                 return
             for name, (ca, cb) in self.curve_items.items():
                 if name in index:
@@ -410,7 +429,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
             if self.cursor_line is not None:
                 self.cursor_line.setValue(self.player.timeline.time_of(self.player.timeline.position))
             if self.last_frame is not None and self.last_original is not None and self.last_frame.names == names:
-                self.bars_a.setOpts(height=self.last_original.values)
+                self.bars_a.setOpts(height=np.nan_to_num(self._aligned(self.last_original)))
                 self.bars_b.setOpts(height=self.last_frame.values)
             return
         if self.filled == 0:
@@ -421,7 +440,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
             if name in index:
                 ca.setData(t, self.history_a[-self.filled :, index[name]])
                 cb.setData(t, self.history_b[-self.filled :, index[name]])
-        self.bars_a.setOpts(height=self.history_a[-1])
+        self.bars_a.setOpts(height=np.nan_to_num(self.history_a[-1]))
         self.bars_b.setOpts(height=self.history_b[-1])
 
     def set_forced_emotion(self, emotion: str | None) -> None:
