@@ -571,3 +571,20 @@ def test_curves_follow_a_target_only_the_edited_preset_drives(qapp, tmp_path, re
     assert np.allclose(yb, np.clip(jaw, 0, 1), atol=1e-6)  # the edited one follows jawOpen over the recording
     assert np.isfinite(window.bars_a.opts["height"]).all()
     _close(qapp, window)
+
+
+def test_reprocess_runs_the_recorded_frames_through_the_models(recording):
+    from bridge.config import Config
+    from bridge.preview.player import reprocess_recording
+
+    seen: list[int] = []
+    states = reprocess_recording(recording, Config(), progress=seen.append)
+    recorded = RecordingPlayer(recording).states
+    assert len(states) == len(recorded) == seen[-1] == 120
+    assert [s.timestamp for s in states] == [s.timestamp for s in recorded]  # the frames' own capture times
+    model_jaw = np.array([s.blendshapes[BLENDSHAPE_INDEX["jawOpen"]] for s in states])
+    truth_jaw = np.array([s.blendshapes[BLENDSHAPE_INDEX["jawOpen"]] for s in recorded])
+    assert np.isfinite(model_jaw).all() and not np.array_equal(model_jaw, truth_jaw)  # the models ran
+    assert np.corrcoef(model_jaw, truth_jaw)[0, 1] > 0.3  # ... and see the same mouth opening
+    player = RecordingPlayer(recording, states)
+    assert player.timeline.count == 120 and player.state(5) is states[5]

@@ -330,7 +330,9 @@ class PreviewWindow(QtWidgets.QMainWindow):
         b = self.eval_b.frame(self.editor.preset, i)
         if self.outputs is not None:
             self.outputs.send(self.states[i], b)
-        self._show(a, b, self.player.images(i) if self.frames_shown % 3 == 0 else None)
+        # Camera images: every frame when stepping or scrubbing, every third while playing.
+        playing = self.player.timeline.playing
+        self._show(a, b, self.player.images(i) if not playing or self.frames_shown % 3 == 0 else None)
         self._redraw()
         if self.timeline_bar is not None:
             self.timeline_bar.sync()
