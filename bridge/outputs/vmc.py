@@ -17,16 +17,19 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
-from bridge.outputs import osc
-from bridge.outputs.base import OutputFrame
-from bridge.outputs.udp import UdpDestination, UdpSink
+from bridge.fields import doc
+from bridge.osc import MAX_DATAGRAM_BYTES
+from bridge.osc import codec as osc
+from bridge.osc.udp import UdpDestination
+from bridge.outputs.base import NetworkOptions, OutputFrame, UdpSink
 from bridge.schema import BLENDSHAPE_NAMES, FaceState, TrackingFlags
 
 DEFAULT_PORT = 39539
-MAX_DATAGRAM_BYTES = 1472
 ARKIT_NAME_STYLES = ("pascal", "camel", "both")
 LOOK_AT_MODES = ("expression", "bone", "both")
 # Local position of the LeftEye bone relative to its parent (the head) on a typical VRoid model, metres, Unity
@@ -41,6 +44,26 @@ _VAL = "/VMC/Ext/Blend/Val"
 _APPLY = osc.message("/VMC/Ext/Blend/Apply")
 # Flags that mean "we are not really tracking right now" -> trackingStatus 0 in /VMC/Ext/OK.
 _NOT_TRACKING = TrackingFlags.CAMERA_LOST | TrackingFlags.EASING_TO_NEUTRAL | TrackingFlags.PAUSED
+
+
+@dataclass(frozen=True, slots=True)
+class VmcOptions(NetworkOptions):
+    """``[[outputs]] kind = "vmc"``: VSeeFace, VNyan, Warudo, VMagicMirror and other VMC receivers."""
+
+    kind: ClassVar[str] = "vmc"
+    default_port: ClassVar[int] = DEFAULT_PORT
+
+    vrm0_aliases: bool = field(default=True, metadata=doc(
+        "when the preset targets VRM 1.0, also send the VRM 0.x names (Joy, A, Blink_L, ...)"))
+    arkit_names: str = field(default="pascal", metadata=doc(
+        "spelling of the 52 ARKit names of a perfect-sync (arkit52) preset: pascal = EyeBlinkLeft (perfect-sync "
+        "clip names, VMagicMirror), camel = eyeBlinkLeft, both", choices=ARKIT_NAME_STYLES))
+    look_at: str = field(default="expression", metadata=doc(
+        "how gaze reaches the avatar: expression = the preset's look shapes; bone = LeftEye/RightEye bone "
+        "rotations (VRM models whose lookAt type is bone, most VRoid exports); both", choices=LOOK_AT_MODES))
+    eye_bone_position: tuple[float, float, float] = field(default=DEFAULT_EYE_POSITION, metadata=doc(
+        "LeftEye bone local position [x, y, z] in metres sent with the eye bones (RightEye mirrors x); receivers "
+        "that apply bone positions (EVMC4U) need your model's value"))
 
 
 def eye_rotation(yaw_deg: float, pitch_deg: float) -> tuple[float, float, float, float]:
@@ -92,6 +115,15 @@ class VmcSink(UdpSink):
         self._layout_key: tuple | None = None
         self._prefixes: list[bytes] = []
         self._value_index = np.zeros(0, dtype=np.int64)
+
+    @classmethod
+    def from_options(cls, options: VmcOptions, rig_key: str | None) -> VmcSink:
+        """The sink for one validated ``[[outputs]]`` entry."""
+        if rig_key is None:
+            raise ValueError("vmc output: needs a preset")
+        return cls(options.host, options.resolved_port(), rig_key=rig_key, send_aliases=options.vrm0_aliases,
+                   arkit_names=options.arkit_names, look_at=options.look_at,
+                   eye_bone_position=options.eye_bone_position)
 
     def _spellings(self, rig_id: str, name: str) -> list[str]:
         if rig_id != "arkit52" or name not in _PASCAL:

@@ -21,13 +21,17 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
-from bridge.outputs import osc
-from bridge.outputs.base import OutputFrame
-from bridge.outputs.osc_listener import OscUdpListener
-from bridge.outputs.udp import UdpDestination, UdpSink
+from bridge.fields import doc
+from bridge.osc import MAX_DATAGRAM_BYTES
+from bridge.osc import codec as osc
+from bridge.osc.listener import OscUdpListener
+from bridge.osc.udp import UdpDestination
+from bridge.outputs.base import NetworkOptions, OutputFrame, UdpSink
 from bridge.outputs.vrcft import SendPlan, binary_bits, fallback_plan, plan_for_avatar
 from bridge.schema import REGIONS, FaceState, TrackingFlags
 from retarget.rigs import UNIFIED_BASE, UNIFIED_GAZE, UNIFIED_V2
@@ -42,9 +46,40 @@ _CLOSED = "/tracking/eye/EyesClosedAmount"
 _EYE_PREFIX = osc.float_message_prefix(_EYES, n_floats=4)
 _CLOSED_PREFIX = osc.float_message_prefix(_CLOSED)
 _LOST = TrackingFlags.CAMERA_LOST | TrackingFlags.PAUSED
-MAX_DATAGRAM_BYTES = 1472  # 1,500-byte Ethernet MTU - 20 (IPv4) - 8 (UDP): no IP fragmentation on Wi-Fi
 _BASE_NAMES = frozenset(UNIFIED_BASE)
 _GAZE_MAX_DEG = 89.0  # keeps tan finite; the value is clamped to +-1 (45 degrees) anyway
+
+
+@dataclass(frozen=True, slots=True)
+class VrchatOptions(NetworkOptions):
+    """``[[outputs]] kind = "vrchat"``: VRChat's native eye tracking + VRCFaceTracking-style avatar parameters."""
+
+    kind: ClassVar[str] = "vrchat"
+    default_port: ClassVar[int] = DEFAULT_PORT
+
+    prefix: str = field(default=DEFAULT_PREFIX, metadata=doc(
+        "parameter prefix under /avatar/parameters/ when the avatar's parameters are unknown (no OSCQuery, no "
+        "avatar_config); VRCFaceTracking avatars use FT/v2/"))
+    binary: dict[str, int] = field(default_factory=dict, metadata=doc(
+        "without an avatar description: parameters the avatar stores as binary bits: { JawOpen = 4 } sends "
+        "JawOpen1, JawOpen2, JawOpen4, JawOpen8 and JawOpenNegative (with OSCQuery the avatar's own bits are used)"))
+    min_delta: float = field(default=0.001, metadata=doc(
+        "only send a float parameter when it changed by at least this much", minimum=0.0, maximum=1.0))
+    resend_s: float = field(default=5.0, metadata=doc(
+        "re-send every parameter (and re-read the avatar) this often, and on /avatar/change", minimum=0.5,
+        maximum=600.0))
+    listen_port: int = field(default=DEFAULT_LISTEN_PORT, metadata=doc(
+        "port where VRChat sends /avatar/change; 0 = don't listen", minimum=0, maximum=65535))
+    listen_host: str = field(default="127.0.0.1", metadata=doc(
+        "address to listen on for VRChat (0.0.0.0 when VRChat runs on another device, e.g. a Quest)"))
+    oscquery: bool = field(default=True, metadata=doc(
+        "find VRChat with OSCQuery (mDNS) and send only the current avatar's parameters, at its addresses and bit "
+        "counts"))
+    oscquery_url: str = field(default="", metadata=doc(
+        "VRChat's OSCQuery HTTP address (http://127.0.0.1:PORT) instead of mDNS discovery; empty = discover"))
+    avatar_config: str = field(default="", metadata=doc(
+        "without OSCQuery: VRChat's OSC folder (...LocalLow/VRChat/VRChat/OSC) or one avatar's OSC config JSON; the "
+        "avatar's parameters are read from it on /avatar/change"))
 
 
 def gaze_tangents(state: FaceState) -> dict[str, float]:
@@ -146,6 +181,17 @@ class VrchatSink(UdpSink):
                                          refresh_s=resend_s, osc_port=osc_port, mdns_interfaces=mdns_interfaces)
             if self.listener is not None:
                 self.listener.on_change = self.avatars.avatar_changed
+
+    @classmethod
+    def from_options(cls, options: VrchatOptions, rig_key: str | None) -> VrchatSink:
+        """The sink for one validated ``[[outputs]]`` entry."""
+        if rig_key is None:
+            raise ValueError("vrchat output: needs a preset")
+        return cls(options.host, options.resolved_port(), rig_key=rig_key, prefix=options.prefix,
+                   binary=options.binary, min_delta=options.min_delta, resend_s=options.resend_s,
+                   listen_host=options.listen_host, listen_port=options.listen_port or None,
+                   oscquery=options.oscquery, oscquery_url=options.oscquery_url,
+                   avatar_config=options.avatar_config)
 
     def _layout(self, names: tuple[str, ...], plan: SendPlan) -> None:
         """Precompute message prefixes and index arrays for one rig layout and one plan."""
