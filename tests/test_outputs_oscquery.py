@@ -302,3 +302,23 @@ def test_oscquery_avatar_traffic_decoded_by_oscdump(tmp_path):
     assert "/avatar/parameters/v2/SmileFrownLeft1 F" in text and "/avatar/parameters/v2/SmileFrownLeft2 T" in text
     assert "/avatar/parameters/v2/SmileFrownLeftNegative F" in text
     assert "/avatar/parameters/FT/v2/" not in text
+
+
+def test_vrchat_options_from_config_reach_the_sink(tmp_path):
+    from bridge.config import config_from_dict
+    from bridge.outputs.registry import build_sink
+
+    vrc = FakeVrchat(TREE_B)
+    rx = PythonOscReceiver()
+    cfg = config_from_dict({"outputs": [{"kind": "vrchat", "port": rx.port, "listen_port": 0, "resend_s": 0.5,
+                                         "oscquery_url": vrc.url}]})
+    assert cfg.outputs[0].oscquery is True  # the default: discover VRChat
+    sink = build_sink(cfg.outputs[0], "vrc")
+    try:
+        wait_for_avatar(sink, rx, "avtr_22222222-bare-v2")
+        got = run_until(sink, rx, lambda m: avatar_addresses(m) >= B_SENT)
+        assert avatar_addresses(got) >= B_SENT
+    finally:
+        sink.close()
+        rx.close()
+        vrc.close()

@@ -134,3 +134,24 @@ def test_pascal_names_and_eye_bones_decoded_by_oscdump(tmp_path):
     values = [float(x) for x in line.split('"LeftEye"')[1].split()]
     assert line.split()[2] == "sfffffff"  # string + 7 floats, what EVMC4U checks (ExternalReceiver.cs:883-892)
     assert values == pytest.approx([-0.03, 0.06, 0.03, 0.0, 0.0, 0.0, 1.0], abs=1e-6)
+
+
+def test_vmc_options_from_config_reach_the_sink():
+    from bridge.config import ConfigError, config_from_dict
+    from bridge.outputs.registry import build_sink
+
+    cfg = config_from_dict({"outputs": [{"kind": "vmc", "port": free_udp_port(), "arkit_names": "both",
+                                         "look_at": "bone", "eye_bone_position": [-0.02, 0.05, 0.03]}]})
+    s = build_sink(cfg.outputs[0], "main")
+    try:
+        frame = frame_with(("eyeBlinkLeft",), [0.5], rig="arkit52", left_eye=EyeState(0.0, 0.0, 1.0))
+        msgs = messages(s.encode(frame))
+    finally:
+        s.close()
+    assert [args[0] for a, args in msgs if a == "/VMC/Ext/Blend/Val"] == ["eyeBlinkLeft", "EyeBlinkLeft"]
+    bones = {args[0]: args[1:4] for a, args in msgs if a == "/VMC/Ext/Bone/Pos"}
+    assert bones["RightEye"] == pytest.approx((0.02, 0.05, 0.03))
+    with pytest.raises(ConfigError, match=r"arkit_names: 'Pascal' is not allowed \(did you mean 'pascal'"):
+        config_from_dict({"outputs": [{"kind": "vmc", "arkit_names": "Pascal"}]})
+    with pytest.raises(ConfigError, match=r"outputs\[0\]\.look_at: 'eyes' is not allowed"):
+        config_from_dict({"outputs": [{"kind": "vmc", "look_at": "eyes"}]})
