@@ -322,3 +322,22 @@ def test_vrchat_options_from_config_reach_the_sink(tmp_path):
         sink.close()
         rx.close()
         vrc.close()
+
+
+def test_avatar_config_auto_finds_vrchats_folder(tmp_path, monkeypatch):
+    local = tmp_path / "AppData" / "Local"
+    folder = tmp_path / "AppData" / "LocalLow" / "VRChat" / "VRChat" / "OSC" / "usr_1" / "Avatars"
+    folder.mkdir(parents=True)
+    shutil.copy(DATA / "avtr_22222222-bare-v2.json", folder)
+    monkeypatch.setenv("LOCALAPPDATA", str(local))  # VRChat.cs:13-15: %LOCALAPPDATA%Low/VRChat/VRChat/OSC
+    from bridge.outputs.oscquery import AvatarTracker
+
+    tracker = AvatarTracker(discover=False, config_path="auto", refresh_s=0.05)
+    try:
+        tracker.avatar_changed("avtr_22222222-bare-v2")
+        deadline = time.monotonic() + 30
+        while tracker.current[1] is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert tracker.current[1] is not None and tracker.current[1].id == "avtr_22222222-bare-v2"
+    finally:
+        tracker.close()

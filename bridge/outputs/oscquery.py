@@ -180,6 +180,12 @@ class AvatarTracker:
         self.current: tuple[int, AvatarInfo | None] = (0, None)
         self._url = url.rstrip("/")
         self._config = config_path
+        if config_path == "auto":
+            folder = default_vrchat_osc_folder()
+            self._config = str(folder) if folder is not None else ""
+            if folder is None:
+                log.warning("vrchat output: avatar_config = \"auto\" but VRChat's OSC folder was not found; set "
+                            "avatar_config to the folder (...LocalLow/VRChat/VRChat/OSC) or to an avatar's JSON file")
         self._avatar_id = ""
         self._wake = threading.Event()
         self._stop = threading.Event()

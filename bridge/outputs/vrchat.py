@@ -78,8 +78,8 @@ class VrchatOptions(NetworkOptions):
     oscquery_url: str = field(default="", metadata=doc(
         "VRChat's OSCQuery HTTP address (http://127.0.0.1:PORT) instead of mDNS discovery; empty = discover"))
     avatar_config: str = field(default="", metadata=doc(
-        "without OSCQuery: VRChat's OSC folder (...LocalLow/VRChat/VRChat/OSC) or one avatar's OSC config JSON; the "
-        "avatar's parameters are read from it on /avatar/change"))
+        "without OSCQuery: VRChat's OSC folder (...LocalLow/VRChat/VRChat/OSC), one avatar's OSC config JSON, or "
+        "auto (VRChat's folder on this machine); the avatar's parameters are read from it on /avatar/change"))
 
 
 def gaze_tangents(state: FaceState) -> dict[str, float]:
