@@ -65,14 +65,21 @@ class FakeVrchat:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.zc = None
 
-    def advertise(self) -> None:
+    def advertise(self, also_dead: bool = False) -> None:
+        """Announce ``VRChat-Client-4A1B2C`` at 127.0.0.1 (VRChat always announces 127.0.0.1). ``also_dead``: a
+        second VRChat-Client whose port answers nothing here (what another PC's VRChat looks like)."""
         from zeroconf import IPVersion, ServiceInfo, Zeroconf
 
         self.zc = Zeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
-        name = "VRChat-Client-4A1B2C"
-        self.zc.register_service(ServiceInfo(
-            "_oscjson._tcp.local.", f"{name}._oscjson._tcp.local.", addresses=[socket.inet_aton("127.0.0.1")],
-            port=self.server.server_address[1], server=f"{name}.local."))
+        services = [("VRChat-Client-4A1B2C", self.server.server_address[1])]
+        if also_dead:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                services.insert(0, ("VRChat-Client-DEAD00", s.getsockname()[1]))
+        for name, port in services:
+            self.zc.register_service(ServiceInfo(
+                "_oscjson._tcp.local.", f"{name}._oscjson._tcp.local.", addresses=[socket.inet_aton("127.0.0.1")],
+                port=port, server=f"{name}.local."))
 
     def close(self) -> None:
         if self.zc is not None:
@@ -198,13 +205,13 @@ def test_mdns_discovery_on_loopback_and_our_host_info():
     rx = PythonOscReceiver()
     sink = None
     try:
-        vrc.advertise()
+        vrc.advertise(also_dead=True)
         sink = VrchatSink("127.0.0.1", rx.port, rig_key="vrc", listen_port=0, resend_s=0.5, oscquery=True,
                           mdns_interfaces=["127.0.0.1"])
         wait_for_avatar(sink, rx, "avtr_22222222-bare-v2")
         got = run_until(sink, rx, lambda m: avatar_addresses(m) >= B_SENT)
         assert avatar_addresses(got) >= B_SENT and avatar_addresses(got) <= B_SENT
-        assert sink.avatars.url == vrc.url
+        assert sink.avatars.url == vrc.url  # the VRChat-Client that does not answer here was not adopted
         # What VRChat sees of us: HOST_INFO names our OSC listen port; the root lists /avatar/change.
         host = sink.avatars.host
         info = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{host.http_port}/?HOST_INFO", timeout=5).read())

@@ -153,10 +153,15 @@ class Mdns:
         info = self._zc.get_service_info(service_type, name, timeout=3000)
         if info is None or not info.port:
             return
-        addresses = info.parsed_addresses()
-        if not addresses:
-            return
-        self._on_vrchat(f"http://{addresses[0]}:{info.port}")
+        # Only this machine's VRChat: VRCFaceTracking drops mDNS answers from other hosts
+        # (MulticastDnsService.cs:245-250) so nobody drives a stranger's avatar on a shared LAN.
+        local = local_addresses()
+        addresses = [a for a in info.parsed_addresses() if a in local]
+        if addresses:
+            self._on_vrchat(f"http://{addresses[0]}:{info.port}")
+        else:
+            log.info("vrchat output: ignoring OSCQuery service %s at %s (not this machine)", name,
+                     info.parsed_addresses())
 
     def close(self) -> None:
         try:
@@ -164,6 +169,18 @@ class Mdns:
                 self._zc.unregister_service(info)
         finally:
             self._zc.close()
+
+
+def local_addresses() -> set[str]:
+    """This machine's IPv4 addresses (loopback included)."""
+    import ifaddr  # zeroconf's own dependency
+
+    out = {"127.0.0.1"}
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str):
+                out.add(ip.ip)
+    return out
 
 
 class AvatarTracker:
@@ -212,9 +229,19 @@ class AvatarTracker:
         return self._url
 
     def _found_vrchat(self, url: str) -> None:
-        if url != self._url:
-            log.info("vrchat output: OSCQuery found VRChat at %s", url)
-            self._url = url
+        """An mDNS answer named VRChat-Client-* (zeroconf resolve thread). VRChat always announces 127.0.0.1
+        (MulticastDnsService.cs:227-229), so another PC's VRChat looks local too: switch only to an endpoint that
+        answers /avatar here."""
+        if url == self._url:
+            self.refresh()
+            return
+        try:
+            fetch_avatar(url, timeout=1.0)
+        except ValueError as exc:
+            log.info("vrchat output: OSCQuery service at %s does not answer (%s); not this machine's VRChat", url, exc)
+            return
+        log.info("vrchat output: OSCQuery found VRChat at %s", url)
+        self._url = url
         self.refresh()
 
     def avatar_changed(self, avatar_id: str) -> None:
