@@ -247,7 +247,14 @@ class VrchatSink(UdpSink):
             return key, None
         if avatar is None:
             return key, fallback_plan(names, self._prefix, self._binary)
-        return key, plan_for_avatar(names, avatar, _BASE_NAMES, UNIFIED_V2.names)
+        plan = plan_for_avatar(names, avatar, _BASE_NAMES, UNIFIED_V2.names)
+        log.info("vrchat output: avatar %s: driving %d of its parameters; VRChat native eye gaze %s, eyelids %s",
+                 avatar.name or avatar.id, plan.count, "on" if plan.native_gaze else "off (avatar has its own)",
+                 "on" if plan.native_closed else "off (avatar has its own)")
+        if plan.count == 0:
+            log.warning("vrchat output: avatar %s has no face-tracking parameters this preset can drive",
+                        avatar.name or avatar.id)
+        return key, plan
 
     def encode(self, frame: OutputFrame, now: float | None = None) -> list[bytes]:
         """The datagrams for one frame (eye messages every frame; parameters when changed or due)."""
