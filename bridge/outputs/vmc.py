@@ -90,6 +90,8 @@ class VmcSink(UdpSink):
     gaze, for VRM models whose lookAt type is bone; the preset's look targets are then not sent) or "both".
     """
 
+    rig_key: str
+
     def __init__(self, host: str, port: int, rig_key: str, send_aliases: bool = True, arkit_names: str = "pascal",
                  look_at: str = "expression", eye_bone_position: Sequence[float] = DEFAULT_EYE_POSITION) -> None:
         if arkit_names not in ARKIT_NAME_STYLES:
