@@ -348,3 +348,21 @@ def test_avatar_config_auto_finds_vrchats_folder(tmp_path, monkeypatch):
         assert tracker.current[1] is not None and tracker.current[1].id == "avtr_22222222-bare-v2"
     finally:
         tracker.close()
+
+
+def test_taken_listen_port_falls_back_to_a_free_one_with_oscquery():
+    vrc = FakeVrchat(TREE_B)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as holder:  # another app on the listen port
+        holder.bind(("127.0.0.1", 0))
+        taken = holder.getsockname()[1]
+        sink = VrchatSink("127.0.0.1", 9, rig_key="vrc", listen_port=taken, oscquery=True, oscquery_url=vrc.url)
+        try:
+            assert sink.listener.listening and sink.listener.port not in (None, taken)
+            SimpleUDPClient("127.0.0.1", sink.listener.port).send_message("/avatar/change", "avtr_x")
+            deadline = time.monotonic() + 30
+            while sink.listener.avatar_id != "avtr_x" and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert sink.listener.avatar_id == "avtr_x"
+        finally:
+            sink.close()
+            vrc.close()

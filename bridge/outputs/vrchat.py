@@ -99,19 +99,22 @@ def gaze_tangents(state: FaceState) -> dict[str, float]:
 class AvatarChangeListener:
     """Listens (default 127.0.0.1:9001) for VRChat's /avatar/change; a bind failure only disables it."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, warn: bool = True) -> None:
         # Called (on the listener thread) with every other /avatar/parameters/... message, e.g. to route
         # expression-menu buttons to the control input. Must be thread-safe.
         self.forward: Callable[[str, list], object] | None = None
         self.on_change: Callable[[str], object] | None = None  # called with the avatar id (listener thread)
         self.changed = threading.Event()
         self.avatar_id = ""
+        self.error: OSError | None = None
         self._listener: OscUdpListener | None = None
         try:
             self._listener = OscUdpListener(host, port, self._on_message, thread_name="vrchat-listen")
         except OSError as exc:
-            log.warning("vrchat output: cannot listen on %s:%d for /avatar/change (%s); avatar changes will only "
-                        "be caught by the periodic full resend", host, port, exc)
+            self.error = exc
+            if warn:
+                log.warning("vrchat output: cannot listen on %s:%d for /avatar/change (%s); avatar changes will "
+                            "only be caught by the periodic full resend", host, port, exc)
 
     @property
     def listening(self) -> bool:
@@ -170,10 +173,15 @@ class VrchatSink(UdpSink):
         self._last_full = -math.inf
         self._layout_key: tuple | None = None
         self.plan: SendPlan | None = None
-        self.listener = AvatarChangeListener(listen_host, listen_port) if listen_port is not None else None
-        if self.listener is not None and not self.listener.listening and oscquery and listen_port:
-            # Another app holds 9001: with OSCQuery VRChat sends /avatar/change to the port we advertise.
-            self.listener = AvatarChangeListener(listen_host, 0)
+        self.listener = None
+        if listen_port is not None:
+            self.listener = AvatarChangeListener(listen_host, listen_port, warn=not oscquery)
+            if not self.listener.listening and oscquery and listen_port:
+                # Another app holds 9001: with OSCQuery VRChat sends /avatar/change to the port we advertise.
+                reason = self.listener.error
+                self.listener = AvatarChangeListener(listen_host, 0)
+                log.info("vrchat output: %s:%d is taken (%s); listening on port %s instead, announced over OSCQuery",
+                         listen_host, listen_port, reason, self.listener.port)
         self.avatars = None
         if oscquery or oscquery_url or avatar_config:
             from bridge.outputs.oscquery import AvatarTracker
