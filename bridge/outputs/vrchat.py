@@ -170,6 +170,7 @@ class VrchatSink(UdpSink):
         self._min_delta = float(min_delta)
         self._resend_s = float(resend_s)
         self._last_bool: dict[str, bool] = {}  # address -> last bool sent
+        self._bool_bytes: dict[tuple[str, bool], bytes] = {}  # (address, value) -> message
         self._last_full = -math.inf
         self._layout_key: tuple | None = None
         self.plan: SendPlan | None = None
@@ -244,10 +245,14 @@ class VrchatSink(UdpSink):
             for name, address in plan.status.items():
                 bools[address] = status[name]
         out = []
+        cache = self._bool_bytes
         for address, value in bools.items():
             if full or self._last_bool.get(address) is not value:
                 self._last_bool[address] = value
-                out.append(osc.message(address, value))
+                msg = cache.get((address, value))
+                if msg is None:  # built once per address and value: python-osc's builder is slow per frame
+                    msg = cache[(address, value)] = osc.message(address, value)
+                out.append(msg)
         return out
 
     def _current_plan(self, names: tuple[str, ...]) -> tuple[tuple, SendPlan | None]:
