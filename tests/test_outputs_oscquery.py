@@ -366,3 +366,28 @@ def test_taken_listen_port_falls_back_to_a_free_one_with_oscquery():
         finally:
             sink.close()
             vrc.close()
+
+
+def test_fetch_avatar_from_a_server_that_only_answers_the_root():
+    class RootOnly(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path != "/":
+                self.send_error(404)
+                return
+            body = json.dumps({"FULL_PATH": "/", "ACCESS": 0, "CONTENTS": {"avatar": TREE_A}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RootOnly)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        avatar = fetch_avatar(f"http://127.0.0.1:{server.server_address[1]}")
+        assert avatar.id == "avtr_11111111-ft-v2-eyes" and len(avatar.parameters) > 20
+    finally:
+        server.shutdown()
+        server.server_close()

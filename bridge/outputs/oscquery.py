@@ -42,21 +42,36 @@ VRCHAT_PREFIXES = ("VRChat-Client", "ChilloutVR-GameClient")  # MulticastDnsServ
 MAX_TREE_BYTES = 4 << 20  # an avatar tree is a few hundred kB at most; refuse anything absurd
 
 
-def fetch_avatar(base_url: str, timeout: float = 2.0) -> AvatarInfo:
-    """GET ``<base_url>/avatar`` and parse it. Raises ValueError with a one-line reason on any failure."""
-    url = base_url.rstrip("/") + "/avatar"
+def _get_json(url: str, timeout: float):
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (a local OSCQuery URL)
             body = resp.read(MAX_TREE_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        raise ValueError(f"OSCQuery {url}: HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise ValueError(f"OSCQuery {url}: {reason}") from None
     if len(body) > MAX_TREE_BYTES:
         raise ValueError(f"OSCQuery {url}: answer larger than {MAX_TREE_BYTES} bytes")
     try:
-        tree = json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"OSCQuery {url}: not JSON ({exc})") from None
+
+
+def fetch_avatar(base_url: str, timeout: float = 2.0) -> AvatarInfo:
+    """GET ``<base_url>/avatar`` (as VRCFaceTracking does) and parse it; a server that only answers the root gets
+    ``/`` and its ``avatar`` node. Raises ValueError with a one-line reason on any failure."""
+    url = base_url.rstrip("/") + "/avatar"
+    try:
+        tree = _get_json(url, timeout)
+    except ValueError as first:
+        if "HTTP 404" not in str(first):
+            raise
+        root = _get_json(base_url.rstrip("/") + "/", timeout)
+        tree = root.get("CONTENTS", {}).get("avatar") if isinstance(root, dict) else None
+        if not isinstance(tree, dict):
+            raise ValueError(f"OSCQuery {base_url}: no /avatar node (is this VRChat?)") from None
     return avatar_from_oscquery(tree, source=url)
 
 
