@@ -326,3 +326,20 @@ def test_fix9_every_datagram_fits_one_unfragmented_udp_packet():
 def test_plan_counts_what_it_drives():
     plan = plan_for_avatar(PRESET.target_names(), AVATAR, frozenset(UNIFIED_BASE), UNIFIED_V2.names)
     assert plan.count == 1 + 3 + 1 + 1 + 1  # JawOpen, 3 bits + sign, SmileSad, LipTrackingActive
+
+
+@pytest.mark.parametrize(("options", "left_x", "right_x"), [
+    ({}, 20.0, 10.0),
+    ({"eyes": "link"}, 15.0, 15.0),  # the preset's eye link averages the angles
+    ({"mirror": True}, -10.0, -20.0),  # mirror: sides swap, yaw flips
+    ({"eyes": "left_drives_both"}, 20.0, 20.0),
+])
+def test_fix3_gaze_tangents_follow_the_presets_eye_options(options, left_x, right_x):
+    import dataclasses
+
+    preset = dataclasses.replace(PRESET, **options)
+    fs = face(left=EyeState(20.0, 0.0, 1.0), right=EyeState(10.0, 0.0, 1.0))
+    frame = OutputFrame(state=fs, rigs={"vrc": Retargeter(preset).apply(fs)})
+    msgs = elements(sink().encode(frame, now=0.0))
+    assert osc_float(FT + "EyeLeftX", math.tan(math.radians(left_x))) in msgs
+    assert osc_float(FT + "EyeRightX", math.tan(math.radians(right_x))) in msgs

@@ -82,15 +82,18 @@ class VrchatOptions(NetworkOptions):
         "auto (VRChat's folder on this machine); the avatar's parameters are read from it on /avatar/change"))
 
 
-def gaze_tangents(state: FaceState) -> dict[str, float]:
+def gaze_tangents(state: FaceState, gaze_map: np.ndarray | None = None) -> dict[str, float]:
     """VRCFaceTracking's gaze parameters from the tracked angles: x = tan(yaw) (> 0 = subject's right),
     y = tan(pitch) (> 0 = up), EyeX/EyeY = the mean of the two eyes' vectors (UnifiedData.cs:59; Vector2.cs:46-50:
-    yaw = atan(x), pitch = -atan(y) in VRChat's +down convention). Clamped to -1..1 like VRChat's float parameters."""
-    def tan(deg: float) -> float:
-        return math.tan(math.radians(min(max(deg, -_GAZE_MAX_DEG), _GAZE_MAX_DEG)))
-
-    lx, ly = tan(state.left_eye.gaze_yaw), tan(state.left_eye.gaze_pitch)
-    rx, ry = tan(state.right_eye.gaze_yaw), tan(state.right_eye.gaze_pitch)
+    yaw = atan(x), pitch = -atan(y) in VRChat's +down convention). ``gaze_map`` (RetargetFrame.gaze_map) applies
+    the preset's eyes/mirror options to (left yaw, left pitch, right yaw, right pitch) first. Clamped to -1..1 like
+    VRChat's float parameters."""
+    le, re_ = state.left_eye, state.right_eye
+    angles = [le.gaze_yaw, le.gaze_pitch, re_.gaze_yaw, re_.gaze_pitch]
+    angles = [0.0 if a != a else min(max(a, -_GAZE_MAX_DEG), _GAZE_MAX_DEG) for a in angles]  # NaN -> 0
+    if gaze_map is not None:
+        angles = (gaze_map @ np.asarray(angles, dtype=np.float64)).tolist()
+    lx, ly, rx, ry = (math.tan(math.radians(a)) for a in angles)
     raw = {"EyeLeftX": lx, "EyeLeftY": ly, "EyeRightX": rx, "EyeRightY": ry,
            "EyeX": 0.5 * (lx + rx), "EyeY": 0.5 * (ly + ry)}
     return {k: min(max(v, -1.0), 1.0) for k, v in raw.items()}
@@ -301,7 +304,7 @@ class VrchatSink(UdpSink):
             elements.append(_CLOSED_PREFIX + osc.pack_floats([min(max(closed, 0.0), 1.0)]))
         values = np.array(rig.values, dtype=np.float32)
         if self._gaze:
-            tangents = gaze_tangents(s)
+            tangents = gaze_tangents(s, getattr(rig, "gaze_map", None))
             for i, n in self._gaze:
                 values[i] = tangents[n]
         elements += self._float_messages(values, full) + self._bool_messages(values, s, full)
