@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from bridge.fields import doc
 from bridge.frames import FrameSet
 from bridge.osc.udp import UdpDestination
+
+if TYPE_CHECKING:
+    from retarget.engine import RetargetFrame
 from bridge.schema import FaceState
 
 
@@ -22,7 +25,7 @@ class OutputFrame:
     """
 
     state: FaceState
-    rigs: Mapping[str, Any] = field(default_factory=dict)
+    rigs: Mapping[str, RetargetFrame] = field(default_factory=dict)
     frames: FrameSet | None = None
 
     @property
