@@ -44,6 +44,8 @@ class VmcSink(UdpSink):
     ``send_aliases`` is true, each aliased shape is sent under both names: many VMC receivers only know VRM 0.x.
     """
 
+    rig_key: str
+
     def __init__(self, host: str, port: int, rig_key: str, send_aliases: bool = True) -> None:
         self.name = f"vmc:{host}:{port}"
         self.rig_key = rig_key

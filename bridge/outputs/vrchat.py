@@ -118,6 +118,8 @@ class AvatarChangeListener:
 class VrchatSink(UdpSink):
     """Sends eye tracking and face parameters to VRChat (default 127.0.0.1:9000)."""
 
+    rig_key: str
+
     def __init__(self, host: str, port: int, rig_key: str, prefix: str = DEFAULT_PREFIX,
                  binary: Mapping[str, int] | None = None, min_delta: float = 0.001, resend_s: float = 5.0,
                  listen_host: str = "127.0.0.1", listen_port: int | None = DEFAULT_LISTEN_PORT) -> None:

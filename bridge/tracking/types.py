@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -22,8 +23,12 @@ class NeutralSource(Protocol):
 class FaceTracker(Protocol):
     """Model outputs + frame quality in, one FaceState per frame out; control commands between frames."""
 
-    neutral: NeutralSource
-    warnings: list[str]
+    warnings: list[str]  # non-fatal problems for the app to log
+
+    @property
+    def neutral(self) -> NeutralSource:
+        """The personalization reference the models subtract."""
+        ...
 
     def update(self, outputs: ModelOutputs, quality: FrameQuality, timestamp: float, sequence: int,
                inputs: ModelInputs | None = None) -> FaceState:
@@ -43,3 +48,7 @@ class FaceTracker(Protocol):
     def resume(self) -> None: ...
 
     def reset_calibration(self) -> None: ...
+
+    def save_calibration(self) -> Path | None:
+        """Persist what was learned (range of motion); returns the file written, None when there is nothing."""
+        ...
