@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from bridge.app.control import ControlServer
 from bridge.app.overrides import apply_overrides
 from bridge.app.pipeline import Pipeline
-from bridge.app.retarget_stage import PresetRetargeters, default_vrchat_preset
+from bridge.app.retarget_stage import PresetRetargeters, default_preset_for_rig
 from bridge.config import Config
 from bridge.inference.types import FaceModels
 from bridge.outputs.base import OutputOptions
@@ -112,16 +112,17 @@ def resolve_presets(config: Config, outputs: list[OutputOptions]) -> list[str | 
 
     main = config.preset.name or DEFAULT_PRESET
     keys: list[str | None] = []
-    vrchat_default: str | None = None
+    by_rig: dict[str, str] = {}  # preferred rig -> its shipped preset (looked up once)
     for entry in outputs:
         own = getattr(entry, "preset", "")
         if not entry.uses_rig:
             keys.append(None)
         elif own:
             keys.append(own)
-        elif entry.kind == "vrchat":
-            vrchat_default = vrchat_default or default_vrchat_preset(main)
-            keys.append(vrchat_default)
+        elif entry.preferred_rig:
+            if entry.preferred_rig not in by_rig:
+                by_rig[entry.preferred_rig] = default_preset_for_rig(entry.preferred_rig, main, entry.kind)
+            keys.append(by_rig[entry.preferred_rig])
         else:
             keys.append(main)
     return keys

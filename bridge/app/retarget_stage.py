@@ -14,17 +14,17 @@ log = logging.getLogger(__name__)
 UNIFIED_RIG = "unified_expressions_v2"
 
 
-def default_vrchat_preset(fallback: str) -> str:
-    """A shipped preset targeting VRCFaceTracking's Unified Expressions, else ``fallback`` (logged)."""
+def default_preset_for_rig(rig: str, fallback: str, output: str = "an") -> str:
+    """The first shipped preset targeting ``rig`` (e.g. UNIFIED_RIG for VRChat), else ``fallback`` (logged)."""
     from retarget import load_preset, shipped_names
 
     for name in shipped_names():
         try:
-            if load_preset(name).rig == UNIFIED_RIG:
+            if load_preset(name).rig == rig:
                 return name
         except Exception:  # a broken shipped preset is the presets' tests' business, not a reason to fail here
             continue
-    log.warning("no shipped Unified Expressions preset; the vrchat output sends the %r preset's names", fallback)
+    log.warning("no shipped %s preset; the %s output sends the %r preset's names", rig, output, fallback)
     return fallback
 
 

@@ -40,6 +40,8 @@ class OutputOptions:
 
     kind: ClassVar[str] = ""
     uses_rig: ClassVar[bool] = True  # False: the sink only reads the FaceState (no preset is resolved for it)
+    # Without a preset of its own, the output reads a shipped preset targeting this rig (else [preset]).
+    preferred_rig: ClassVar[str | None] = None
 
     enabled: bool = field(default=True, metadata=doc("false keeps the entry but sends nothing"))
 
