@@ -96,6 +96,7 @@ def main(args: argparse.Namespace) -> int:
     pool, render_s = render_pool(args.pool)
     drain = subprocess.Popen([sys.executable, "-c", _DRAIN, "3"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
+    assert drain.stdout is not None and drain.stdin is not None  # both are PIPEs
     try:
         ports = [int(p) for p in drain.stdout.readline().split()]
         outputs = [output_options("facebridge", port=ports[0]), output_options("vmc", port=ports[1]),

@@ -56,6 +56,7 @@ class VrchatOptions(NetworkOptions):
 
     kind: ClassVar[str] = "vrchat"
     default_port: ClassVar[int] = DEFAULT_PORT
+    preferred_rig: ClassVar[str | None] = "unified_expressions_v2"  # VRCFaceTracking's Unified Expressions
 
     prefix: str = field(default=DEFAULT_PREFIX, metadata=doc(
         "parameter prefix under /avatar/parameters/ when the avatar's parameters are unknown (no OSCQuery, no "
