@@ -231,7 +231,6 @@ class AvatarTracker:
                 if osc_port:
                     self.host = OscQueryHost(osc_port)
                     self.host.on_host_info = self.refresh
-                    self.mdns.advertise(self.host)
             except Exception as exc:  # any zeroconf/network failure: run without discovery  # noqa: BLE001
                 log.warning("vrchat output: OSCQuery discovery unavailable (%s); sending to every parameter "
                             "name as without OSCQuery", exc)
@@ -269,6 +268,13 @@ class AvatarTracker:
         self._wake.set()
 
     def _run(self) -> None:
+        if self.mdns is not None and self.host is not None:
+            # Registering probes the network for ~1 s: done here so starting the output never waits for it.
+            try:
+                self.mdns.advertise(self.host)
+            except Exception as exc:  # noqa: BLE001 (any zeroconf failure: VRChat just won't find us)
+                log.warning("vrchat output: cannot announce ourselves over mDNS (%s); VRChat will send "
+                            "/avatar/change only to port 9001", exc)
         while not self._stop.is_set():
             self._read_once()
             self._wake.wait(self.refresh_s)
