@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import secrets
 import socket
 import threading
@@ -129,6 +130,9 @@ class OscQueryHost:
         self._server.server_close()
 
 
+MDNS_INTERFACES_ENV = "FACEBRIDGE_MDNS_INTERFACES"  # comma-separated addresses; unset = every interface
+
+
 class Mdns:
     """zeroconf: advertise our two services and watch for VRChat's ``_oscjson._tcp`` service."""
 
@@ -137,6 +141,9 @@ class Mdns:
 
         self._on_vrchat = on_vrchat
         kwargs: dict = {"ip_version": IPVersion.V4Only}
+        if interfaces is None and os.environ.get(MDNS_INTERFACES_ENV):
+            # Pin mDNS to chosen NICs (several network cards; the test suite keeps it on loopback).
+            interfaces = [part.strip() for part in os.environ[MDNS_INTERFACES_ENV].split(",") if part.strip()]
         if interfaces:
             kwargs["interfaces"] = interfaces
         self._zc = Zeroconf(**kwargs)
