@@ -117,3 +117,20 @@ def test_package_tests_use_only_the_real_unity_api():
         for stub_only in ("SetWeightCalls", "Debug.Messages", "GraphicsSettings.Current", "Application.BeforeRender",
                           "AnimationUtility.Written"):
             assert stub_only not in text, f"{cs.relative_to(PKG)} uses stub-only {stub_only}"
+
+
+def test_release_is_consistent_and_the_install_docs_name_its_tag():
+    tool = _package_tool()
+    version, problems = tool.release_problems(require_clean=False)
+    assert [p for p in problems if "already exists" not in p] == []  # a clone of a released commit has the tag
+    tag = tool.tag_name(version)
+    for doc in ("README.md", "Documentation~/index.md"):
+        text = (PKG / doc).read_text()
+        assert f"?path=unity_package#{tag}" in text, doc
+        assert "#v0.1.0" not in text and "<git URL of the FaceBridge" not in text, doc
+        assert "relative to" in text and "manifest.json" in text, doc
+        assert "make dist" in text and "facebridge run" in text, doc
+    manual = (PKG / "Documentation~/index.md").read_text()
+    for needed in ("package_tool.py release --create", "Internet Access", "NSLocalNetworkUsageDescription", "HDRP",
+                   "Vrm10Instance", "Fcl_", "light cue", "FaceBridge Monitor"):
+        assert needed in manual, needed
