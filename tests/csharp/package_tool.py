@@ -121,7 +121,8 @@ def release_problems(require_clean: bool) -> tuple[str, list[str]]:
     version = json.loads((PACKAGE / "package.json").read_text())["version"]
     if not re.fullmatch(r"\d+\.\d+\.\d+", version):
         problems.append(f"package.json: version {version!r} is not X.Y.Z")
-    entries = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", (PACKAGE / "CHANGELOG.md").read_text(), re.MULTILINE)
+    changelog = (PACKAGE / "CHANGELOG.md").read_text()
+    entries = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", changelog, re.MULTILINE)
     if not entries or entries[0][0] != version:
         problems.append(f"CHANGELOG.md: the newest entry must be '## [{version}] - YYYY-MM-DD'")
     if check() != 0:
@@ -150,7 +151,8 @@ def release(argv: list[str]) -> int:
     if not create:
         print(f"ready to release {tag} (run with --create to tag HEAD)")
         return 0
-    subprocess.run(["git", "-C", str(PACKAGE.parent), "tag", "-a", tag, "-m", f"com.facebridge.unity {version}"], check=True)
+    message = f"com.facebridge.unity {version}"
+    subprocess.run(["git", "-C", str(PACKAGE.parent), "tag", "-a", tag, "-m", message], check=True)
     print(f"tagged {tag}; publish it with: git push origin {tag}")
     return 0
 
