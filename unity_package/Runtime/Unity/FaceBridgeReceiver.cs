@@ -169,7 +169,7 @@ namespace FaceBridge
             {
                 // Created by Inject before the component was enabled: start that one, keeping what it decoded.
                 if (_receiver.Start()) return Opened(key, false);
-                return Failed(key, _receiver.Statistics.Error);
+                // The port may already be open in another receiver with the same settings: share that one instead.
             }
             ReleaseReceiver();
             string error;
