@@ -168,7 +168,8 @@ namespace FaceBridge
 
         void UpdateSubscription()
         {
-            bool want = _timing == ApplyTiming.BeforeRender && isActiveAndEnabled;
+            // Play mode only: in Edit mode OnDisable is not guaranteed, so a subscription could outlive the object.
+            bool want = _timing == ApplyTiming.BeforeRender && isActiveAndEnabled && Application.isPlaying;
             if (want == _subscribedBeforeRender) return;
             if (want) Application.onBeforeRender += ApplyNow;
             else Application.onBeforeRender -= ApplyNow;
