@@ -34,8 +34,22 @@ namespace FaceBridge
         UdpFrameReceiver _receiver;
         bool _pooled;
         int _takenVersion;
-        string _openKey;      // settings the socket was opened with
-        string _failedKey;    // settings that failed to open (not retried until they change)
+        // The settings the socket was opened with / that failed to open (not retried until they change). Compared field
+        // by field every Update, so following a connection asset costs no allocation.
+        struct Settings
+        {
+            public bool Set;
+            public ReceiverProtocol Protocol;
+            public string Bind;
+            public int Port;
+
+            public bool Matches(FaceBridgeReceiver r)
+            {
+                return Set && Protocol == r.Protocol && Port == r.Port && string.Equals(Bind, r.BindAddress, StringComparison.Ordinal);
+            }
+        }
+
+        Settings _open, _failed;
         readonly FaceFrame _frame = new FaceFrame();
         ReceiverStatistics _statistics;
         readonly List<KeyValuePair<string, Action<OscMessage>>> _listeners = new List<KeyValuePair<string, Action<OscMessage>>>();
@@ -127,11 +141,18 @@ namespace FaceBridge
             }
         }
 
-        string SettingsKey { get { return Protocol + "|" + BindAddress + "|" + Port; } }
+        Settings Current
+        {
+            get { return new Settings { Set = true, Protocol = Protocol, Bind = BindAddress, Port = Port }; }
+        }
 
         void OnEnable() { StartReceiving(); }
 
-        void OnDisable() { StopReceiving(); }
+        void OnDisable()
+        {
+            StopReceiving();
+            _failed.Set = false; // enabling again reports a failure again
+        }
 
         // Unity calls this after any Inspector edit (also in Play mode) and on load.
         void OnValidate()
@@ -144,17 +165,17 @@ namespace FaceBridge
         void Update()
         {
             // e.g. the connection asset was edited, or a failed port was changed by a script
-            if ((_openKey != null || _failedKey != null) && (_openKey ?? _failedKey) != SettingsKey) ApplySettingsChange();
+            if ((_open.Set && !_open.Matches(this)) || (_failed.Set && !_failed.Matches(this))) ApplySettingsChange();
             Poll();
         }
 
         void ApplySettingsChange()
         {
             if (!isActiveAndEnabled) return; // OnEnable opens with the new settings
-            bool failedBefore = _receiver == null && _failedKey != null;
+            bool failedBefore = _receiver == null && _failed.Set;
             if (_receiver == null && !failedBefore) return; // not started (Edit mode, or before OnEnable)
-            if (failedBefore && _failedKey == SettingsKey) return; // same settings: the error was already reported
-            if (_openKey == SettingsKey && IsListening) return;
+            if (failedBefore && _failed.Matches(this)) return; // same settings: the error was already reported
+            if (_open.Matches(this) && IsListening) return;
             StopReceiving();
             StartReceiving();
         }
@@ -162,8 +183,8 @@ namespace FaceBridge
         /// <summary>Open the socket (called by OnEnable; safe to call again). Logs a clear error on failure.</summary>
         public bool StartReceiving()
         {
-            if (IsListening && _openKey == SettingsKey) return true;
-            string key = SettingsKey;
+            if (IsListening && _open.Matches(this)) return true;
+            var key = Current;
             if (_receiver != null && !_pooled && !_receiver.IsRunning
                 && _receiver.Protocol == Protocol && _receiver.BindAddress == BindAddress && _receiver.Port == Port)
             {
@@ -181,25 +202,25 @@ namespace FaceBridge
             return Opened(key, true);
         }
 
-        bool Opened(string key, bool addListeners)
+        bool Opened(Settings key, bool addListeners)
         {
-            _openKey = key;
-            _failedKey = null;
+            _open = key;
+            _failed.Set = false;
             if (addListeners)
                 foreach (var l in _listeners) _receiver.Addresses.AddListener(l.Key, l.Value);
             _statistics = _receiver.Statistics;
             return true;
         }
 
-        bool Failed(string key, string error)
+        bool Failed(Settings key, string error)
         {
             _statistics.Listening = false;
             _statistics.Error = error;
-            if (_failedKey != key)
+            if (!_failed.Matches(this))
                 Debug.LogError("FaceBridgeReceiver: " + error + ". Is another app (or a receiver with other settings) using this port? "
                     + "Change the port here and in the bridge's --output.", this);
-            _failedKey = key;
-            _openKey = null;
+            _failed = key;
+            _open.Set = false;
             return false;
         }
 
@@ -207,7 +228,7 @@ namespace FaceBridge
         public void StopReceiving()
         {
             ReleaseReceiver();
-            _openKey = null;
+            _open.Set = false;
             _statistics.Listening = false;
         }
 

@@ -243,6 +243,37 @@ namespace FaceBridge.Tests
         }
 
         [Test]
+        public void TheReceiversUpdateAllocatesNothingPerFrame()
+        {
+            var method = typeof(GC).GetMethod("GetAllocatedBytesForCurrentThread",
+                System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static);
+            if (method == null) Assert.Ignore("this runtime cannot count allocations per thread");
+            var allocated = (Func<long>)Delegate.CreateDelegate(typeof(Func<long>), method);
+            GameObject go;
+            var receiver = Inactive("Avatar", out go);
+            receiver.Port = 0;
+            receiver.AddAddressListener("/my/knob", m => { });
+            go.SetActive(true);
+            var frames = new byte[400][];
+            for (int i = 0; i < frames.Length; i++) frames[i] = FrameOf(i + 1, (i % 10) / 10f);
+            var knob = TestPackets.Message("/my/knob", 0.5f);
+            receiver.Inject(Names, Names.Length);
+            for (int i = 0; i < 8; i++) { receiver.Inject(frames[i], frames[i].Length); Inspector.Call(receiver, "Update"); }
+            var update = (Action)Delegate.CreateDelegate(typeof(Action), receiver, "Update");
+            int versionBefore = receiver.FrameVersion;
+            long before = allocated();
+            for (int i = 8; i < frames.Length; i++)
+            {
+                receiver.Inject(frames[i], frames[i].Length);
+                receiver.Inject(knob, knob.Length);
+                update();
+            }
+            long after = allocated();
+            Assert.AreEqual(frames.Length - 8, receiver.FrameVersion - versionBefore, "every frame was taken");
+            Assert.AreEqual(0L, after - before, "Update (settings check, own-OSC dispatch, frame take) must not allocate");
+        }
+
+        [Test]
         public void LatencyIsMeasuredFromTheFramesCaptureTime()
         {
             GameObject go;
