@@ -69,6 +69,7 @@ namespace FaceBridge.StubTests
         {
             var lines = new List<string>(SurfaceCheck.Surface(typeof(GameObject).Assembly));
             CollectionAssert.Contains(lines, "M:UnityEngine.Mesh.GetBlendShapeFrameWeight(int,int)");
+            CollectionAssert.Contains(lines, "M:static UnityEngine.Object.DestroyImmediate(Object)");
             CollectionAssert.Contains(lines, "P:UnityEngine.Light.color");
             CollectionAssert.Contains(lines, "T:class UnityEngine.SkinnedMeshRenderer : UnityEngine.Renderer");
             CollectionAssert.Contains(lines, "M:UnityEngine.Events.UnityEvent<T0>.AddListener(UnityAction<T0>)");

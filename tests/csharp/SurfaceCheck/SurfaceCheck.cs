@@ -10,7 +10,9 @@
 //   T:class UnityEngine.Transform : UnityEngine.Component     (type kind, full name, base type for classes)
 //   C:UnityEngine.Color(float,float,float,float)              (public or protected constructor)
 //   M:UnityEngine.Mesh.GetBlendShapeFrameWeight(int,int)       (method; generic ones as Name<T>(...))
-//   P:UnityEngine.Light.color   F:UnityEngine.Color.r   E:UnityEngine.Application.onBeforeRender
+//   P:UnityEngine.Light.color   F:UnityEngine.Color.r   E:static UnityEngine.Application.onBeforeRender
+// Static members say so ("M:static UnityEngine.Object.DestroyImmediate(Object)"): a stub turning an instance member
+// static (or back) would let calls compile here that fail in Unity.
 // Overrides of System.Object's Equals/GetHashCode/ToString are always allowed (every type has them).
 using System;
 using System.Collections.Generic;
@@ -70,6 +72,8 @@ public static class SurfaceCheck
 
     static bool Visible(MethodBase m) { return m != null && (m.IsPublic || m.IsFamily || m.IsFamilyOrAssembly); }
 
+    static string Static(bool isStatic) { return isStatic ? "static " : ""; }
+
     /// <summary>Every public (and protected) type and member of an assembly, in the list format.</summary>
     public static IEnumerable<string> Surface(Assembly assembly)
     {
@@ -99,22 +103,23 @@ public static class SurfaceCheck
                 string name = m.Name;
                 if (m.IsGenericMethodDefinition)
                     name += "<" + string.Join(",", m.GetGenericArguments().Select(a => a.Name).ToArray()) + ">";
-                yield return "M:" + owner + "." + name + Params(m);
+                yield return "M:" + Static(m.IsStatic) + owner + "." + name + Params(m);
             }
             foreach (var p in t.GetProperties(Declared))
             {
                 if (!Visible(p.GetGetMethod(true)) && !Visible(p.GetSetMethod(true))) continue;
                 var index = p.GetIndexParameters();
-                yield return "P:" + owner + "." + p.Name
+                var accessor = p.GetGetMethod(true) ?? p.GetSetMethod(true);
+                yield return "P:" + Static(accessor.IsStatic) + owner + "." + p.Name
                     + (index.Length > 0 ? "[" + string.Join(",", index.Select(i => TypeName(i.ParameterType)).ToArray()) + "]" : "");
             }
             foreach (var f in t.GetFields(Declared))
             {
                 if (f.IsSpecialName || !(f.IsPublic || f.IsFamily || f.IsFamilyOrAssembly)) continue;
-                yield return "F:" + owner + "." + f.Name;
+                yield return "F:" + Static(f.IsStatic && !f.IsLiteral) + owner + "." + f.Name;
             }
             foreach (var e in t.GetEvents(Declared))
-                if (Visible(e.GetAddMethod(true))) yield return "E:" + owner + "." + e.Name;
+                if (Visible(e.GetAddMethod(true))) yield return "E:" + Static(e.GetAddMethod(true).IsStatic) + owner + "." + e.Name;
         }
     }
 
