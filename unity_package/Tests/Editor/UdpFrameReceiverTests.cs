@@ -153,7 +153,8 @@ namespace FaceBridge.Tests
         [Test, Timeout(60000)]
         public void InjectWhileListeningNeverDecodesOnTwoThreadsAtOnce()
         {
-            // Two threads in one decoder corrupt its reused parser state; serialized decoding keeps every packet clean.
+            // Two threads in one decoder corrupt its reused parser and frame state (packets then look malformed or
+            // throw); serialized decoding keeps every packet clean. The socket thread and Inject overlap for a while.
             using (var receiver = new UdpFrameReceiver(ReceiverProtocol.FaceBridge, "127.0.0.1", 0))
             using (var sender = new UdpClient())
             {
@@ -161,22 +162,43 @@ namespace FaceBridge.Tests
                 var target = new IPEndPoint(IPAddress.Loopback, receiver.BoundPort);
                 var names = TestPackets.Names(5, "arkit52", TestPackets.Arkit52);
                 receiver.Inject(names, names.Length);
-                const int count = 1500;
+                const int count = 4000;
                 var packets = new byte[count][];
-                for (int i = 0; i < count; i++) packets[i] = TestPackets.Frame(i + 1, 5, Filled(52, i / (float)count));
+                var local = new byte[count][]; // a different layout (no light, another label): offsets differ
+                for (int i = 0; i < count; i++)
+                {
+                    packets[i] = TestPackets.Frame(i + 1, 5, Filled(52, i / (float)count));
+                    local[i] = TestPackets.Frame(i + 1, 5, Filled(52, 0.5f), emotionIndex: 2, light: false);
+                }
+                var done = false;
                 var socketThread = new Thread(() =>
                 {
                     for (int i = 0; i < count; i++)
                     {
                         sender.Send(packets[i], packets[i].Length, target);
-                        if (i % 10 == 9) Thread.Sleep(1);
+                        if (i % 200 == 199) Thread.Sleep(1); // let the receive thread keep up, but keep overlapping
                     }
+                    done = true;
                 });
                 socketThread.Start();
-                for (int i = 0; i < count; i++) receiver.Inject(packets[i], packets[i].Length);
+                int injected = 0, taken = 0, mixed = 0;
+                var frame = new FaceFrame();
+                while (!Volatile.Read(ref done) || injected < count)
+                {
+                    var p = local[injected % count];
+                    receiver.Inject(p, p.Length);
+                    injected++;
+                    if (!receiver.TryTakeLatest(frame)) continue;
+                    taken++;
+                    for (int k = 1; k < 52; k++)
+                        if (frame.Values[k] != frame.Values[0]) { mixed++; break; } // values from two packets in one frame
+                }
                 socketThread.Join();
-                WaitFor(() => receiver.Statistics.Decoder.Packets >= 1 + 2 * count - 50, "the socket's packets arrived");
+                Thread.Sleep(200); // the last datagrams in flight
                 var s = receiver.Statistics;
+                Assert.Greater(s.Decoder.Packets, injected + 100, "the socket thread decoded while Inject ran");
+                Assert.Greater(taken, 100);
+                Assert.AreEqual(0, mixed, "no frame mixes two packets' values");
                 Assert.AreEqual(0, s.Decoder.Malformed, "no packet was decoded half-overwritten");
                 Assert.AreEqual(0, s.InternalErrors, s.LastInternalError);
             }
