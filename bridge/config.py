@@ -17,30 +17,27 @@ same dataclasses (defaults + their docs) as the commented file ``facebridge conf
 
 from __future__ import annotations
 
-import collections.abc
 import dataclasses
-import difflib
 import json
+import re
 import tomllib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from bridge.outputs.facebridge_protocol import DEFAULT_PORT as FACEBRIDGE_PORT
+from bridge.fields import doc as _doc
+from bridge.outputs.base import OutputOptions
+from bridge.outputs.facebridge_sink import FacebridgeOptions
+from bridge.outputs.registry import OUTPUT_KINDS, output_kind, output_options
+from bridge.validate import KeyLocator, KeyPath, Problems, ValidationError, describe, did_you_mean, from_table
 
-OUTPUT_KINDS: tuple[str, ...] = ("facebridge", "vmc", "vrchat", "recorder")
-DEFAULT_OUTPUT_PORTS: dict[str, int] = {"facebridge": FACEBRIDGE_PORT, "vmc": 39539, "vrchat": 9000}
 DEFAULT_CONTROL_PORT = 39572
+# Kept so code written against the single OutputSection class still builds entries: OutputSection(kind=..., ...).
+OutputSection = output_options
 
 
-class ConfigError(ValueError):
-    """A config problem; the message names the file, the key and the allowed values."""
-
-
-def _doc(text: str, **extra: Any) -> dict[str, Any]:
-    return {"doc": text, **extra}
+class ConfigError(ValidationError):
+    """Config problems, one per line: ``file:line: key: what is wrong`` (and what is allowed)."""
 
 
 # ------------------------------------------------------------------------------------------------ sections
@@ -72,47 +69,6 @@ class PresetSection:
         "empty = the default preset (arkit52-perfect-sync)"))
     hot_reload: bool = field(default=True, metadata=_doc(
         "reload a preset FILE when it changes on disk (a broken edit keeps the last good preset)"))
-
-
-@dataclass(frozen=True, slots=True)
-class OutputSection:
-    kind: str = field(default="facebridge", metadata=_doc("what to send", choices=OUTPUT_KINDS))
-    enabled: bool = field(default=True, metadata=_doc("false keeps the entry but sends nothing"))
-    host: str = field(default="127.0.0.1", metadata=_doc("destination host", kinds=("facebridge", "vmc", "vrchat")))
-    port: int = field(default=0, metadata=_doc(
-        "destination UDP port; 0 = the kind's default ("
-        + ", ".join(f"{k} {p}" for k, p in DEFAULT_OUTPUT_PORTS.items()) + ")",
-        minimum=0, maximum=65535, kinds=("facebridge", "vmc", "vrchat")))
-    preset: str = field(default="", metadata=_doc(
-        "retarget preset for this output only; empty = [preset] (vrchat: the Unified Expressions preset)",
-        kinds=("facebridge", "vmc", "vrchat")))
-    names_interval_s: float = field(default=2.0, metadata=_doc(
-        "re-send the names table this often (late-joining receivers)", minimum=0.1, maximum=60.0,
-        kinds=("facebridge",)))
-    vrm0_aliases: bool = field(default=True, metadata=_doc(
-        "when the preset targets VRM 1.0, also send the VRM 0.x names (Joy, A, Blink_L, ...)", kinds=("vmc",)))
-    prefix: str = field(default="FT/v2/", metadata=_doc(
-        "parameter prefix under /avatar/parameters/ (VRCFaceTracking avatars use FT/v2/)", kinds=("vrchat",)))
-    binary: dict[str, int] = field(default_factory=dict, metadata=_doc(
-        "parameters the avatar stores as binary bits: { JawOpen = 4 } sends JawOpen1, JawOpen2, JawOpen4, "
-        "JawOpen8 and JawOpenNegative; all others are floats", kinds=("vrchat",)))
-    min_delta: float = field(default=0.001, metadata=_doc(
-        "only send a float parameter when it changed by at least this much", minimum=0.0, maximum=1.0,
-        kinds=("vrchat",)))
-    resend_s: float = field(default=5.0, metadata=_doc(
-        "re-send every parameter this often (and on /avatar/change)", minimum=0.5, maximum=600.0, kinds=("vrchat",)))
-    listen_port: int = field(default=9001, metadata=_doc(
-        "port where VRChat sends /avatar/change; 0 = don't listen", minimum=0, maximum=65535, kinds=("vrchat",)))
-    listen_host: str = field(default="127.0.0.1", metadata=_doc(
-        "address to listen on for VRChat (0.0.0.0 when VRChat runs on another device, e.g. a Quest)",
-        kinds=("vrchat",)))
-    path: str = field(default="recordings", metadata=_doc(
-        "folder for recordings; each run makes a new rec-<time> subfolder (never overwrites)", kinds=("recorder",)))
-    raw_frames: bool = field(default=False, metadata=_doc(
-        "also store the camera frames (needed to replay through the models)", kinds=("recorder",)))
-
-    def resolved_port(self) -> int:
-        return self.port or DEFAULT_OUTPUT_PORTS.get(self.kind, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +112,7 @@ class Config:
     models: ModelsSection = field(default_factory=ModelsSection)
     tracking: Any = None  # bridge.tracking.TrackingConfig (None = its defaults)
     preset: PresetSection = field(default_factory=PresetSection)
-    outputs: tuple[OutputSection, ...] = (OutputSection(),)
+    outputs: tuple[OutputOptions, ...] = (FacebridgeOptions(),)  # one Options per entry (bridge.outputs.registry)
     control: ControlSection = field(default_factory=ControlSection)
     status: StatusSection = field(default_factory=StatusSection)
     path: str | None = None
@@ -173,131 +129,56 @@ _TOP_KEYS = (*_SECTIONS, "tracking", *_ARRAYS)
 # ------------------------------------------------------------------------------------------------ validation
 
 
-def _suggest(key: str, allowed: typing.Iterable[str]) -> str:
-    allowed = list(allowed)
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"{hint}; allowed keys: {', '.join(allowed) or '(none)'}"
-
-
-def _type_name(hint: Any) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
-
-
-def _coerce(value: Any, hint: Any, where: str, meta: dict[str, Any]) -> Any:
-    """Check ``value`` (from TOML) against a field type hint; return it in the field's Python type."""
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in args if a is not type(None)]
-        errors = []
-        for option in options:
-            try:
-                return _coerce(value, option, where, meta)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: expected one of "
-                          f"{' | '.join(_type_name(o) for o in options)}, got {value!r}")
-    if origin is Literal:
-        if value not in args:
-            raise ConfigError(f"{where}: {value!r} is not allowed; allowed values: {', '.join(map(repr, args))}")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if hint in (int, float):
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or (hint is int and not isinstance(value, int)):
-            raise ConfigError(f"{where}: expected {'a whole number' if hint is int else 'a number'}, got {value!r}")
-        value = hint(value)
-        lo, hi = meta.get("minimum"), meta.get("maximum")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(f"{where}: {value!r} is out of range; allowed: {lo} .. {hi}")
-    elif hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
-    elif origin in (tuple, list):
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected an array, got {value!r}")
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            if len(value) != len(args):
-                raise ConfigError(f"{where}: expected an array of {len(args)} values, got {len(value)}")
-            items = [_coerce(v, a, f"{where}[{i}]", {}) for i, (v, a) in enumerate(zip(value, args, strict=True))]
-        else:
-            item = args[0] if args else Any
-            items = [_coerce(v, item, f"{where}[{i}]", {}) for i, v in enumerate(value)]
-        value = tuple(items) if origin is tuple else items
-    elif origin in (dict, collections.abc.Mapping) or hint is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a table {{ key = value }}, got {value!r}")
-        item = args[1] if len(args) == 2 else Any
-        value = {str(k): _coerce(v, item, f"{where}.{k}", {}) for k, v in value.items()}
-    elif dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a table, got {value!r}")
-        value = _from_table(hint, value, where)
-    choices = meta.get("choices")
-    if choices is not None and value not in choices:
-        raise ConfigError(f"{where}: {value!r} is not allowed; allowed values: {', '.join(map(str, choices))}")
-    return value
-
-
-def _from_table(cls: type, table: dict[str, Any], where: str, kind: str | None = None) -> Any:
-    """Build dataclass ``cls`` from a TOML table; unknown keys and bad values raise ConfigError."""
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    allowed = [n for n, f in fields.items() if kind is None or kind in f.metadata.get("kinds", (kind,))]
-    kwargs = {}
-    for key, value in table.items():
-        if key not in fields:
-            raise ConfigError(f"{where}: unknown key {key!r}{_suggest(key, allowed)}")
-        if key not in allowed:
-            raise ConfigError(f"{where}: key {key!r} does not apply to kind {kind!r}; "
-                              f"keys for {kind}: {', '.join(allowed)}")
-        kwargs[key] = _coerce(value, hints[key], f"{where}.{key}", dict(fields[key].metadata))
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError, RuntimeError) as exc:  # the dataclass's own checks (SourceError is a RuntimeError)
-        raise ConfigError(f"{where}: {exc}") from None
-
-
-def config_from_dict(data: dict[str, Any], source: str = "<config>") -> Config:
-    """Validate a parsed TOML document (``source`` names the file in errors)."""
+def config_from_dict(data: dict[str, Any], source: str = "<config>", text: str | None = None) -> Config:
+    """Validate a parsed TOML document. ``source`` names the file in errors; with the file's ``text`` every
+    problem also names its line. Raises ConfigError listing every problem (``file:line: key: what is wrong``)."""
+    problems = Problems(source, KeyLocator(text).line_of if text is not None else None)
+    kwargs: dict[str, Any] = {"path": None if source == "<config>" else source}
     for key in data:
         if key not in _TOP_KEYS:
-            raise ConfigError(f"{source}: unknown section [{key}]{_suggest(key, _TOP_KEYS)}")
-    kwargs: dict[str, Any] = {"path": None if source == "<config>" else source}
+            problems.unknown_key((key,), _TOP_KEYS, what="section")
     for name, cls in _SECTIONS.items():
         if name in data:
-            if not isinstance(data[name], dict):
-                raise ConfigError(f"{source}: [{name}] must be a table")
-            kwargs[name] = _from_table(cls, data[name], f"{source}: [{name}]")
-    if "tracking" in data:
-        try:  # the tracking stage owns its section's fields and cross-checks; errors name file and key
-            kwargs["tracking"] = _tracking_class().from_dict(data["tracking"], source, "tracking")
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+            section = from_table(cls, data[name], problems, (name,))
+            if section is not None:
+                kwargs[name] = section
+    if "tracking" in data:  # the tracking stage owns its section's fields and cross-checks
+        tracking = _tracking_class().from_table(data["tracking"], problems, ("tracking",))
+        if tracking is not None:
+            kwargs["tracking"] = tracking
     for name in _ARRAYS:
         if name not in data:
             continue
         entries = data[name]
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            raise ConfigError(f"{source}: {name} must be an array of tables ([[{name}]])")
-        if name == "cameras":
-            cls = _camera_class()
-            kwargs[name] = tuple(_from_table(cls, e, f"{source}: [[cameras]] #{i + 1}") for i, e in enumerate(entries))
-        else:
-            kwargs[name] = tuple(_output_from_table(e, f"{source}: [[outputs]] #{i + 1}")
-                                 for i, e in enumerate(entries))
+            problems.add((name,), f"expected an array of tables ([[{name}]]), got {describe(entries)}")
+            continue
+        build = _camera_from_table if name == "cameras" else _output_from_table
+        kwargs[name] = tuple(build(e, problems, (name, i)) for i, e in enumerate(entries))
+    problems.raise_if_any(ConfigError)
     return Config(**kwargs)
 
 
-def _output_from_table(table: dict[str, Any], where: str) -> OutputSection:
+def _camera_from_table(table: dict[str, Any], problems: Problems, path: KeyPath) -> Any:
+    return from_table(_camera_class(), table, problems, path)
+
+
+def _output_from_table(table: dict[str, Any], problems: Problems, path: KeyPath) -> OutputOptions | None:
+    """One ``[[outputs]]`` table -> the Options of its kind (looked up in bridge.outputs.registry)."""
     kind = table.get("kind")
     if kind not in OUTPUT_KINDS:
-        raise ConfigError(f"{where}.kind: {kind!r} is not allowed; allowed values: {', '.join(OUTPUT_KINDS)}")
-    return _from_table(OutputSection, table, where, kind=kind)
+        kinds = list(OUTPUT_KINDS)
+        problems.add((*path, "kind"), f"{kind!r} is not allowed{did_you_mean(str(kind), kinds)}; "
+                                      f"allowed: {', '.join(kinds)}")
+        return None
+    cls = OUTPUT_KINDS[kind].options
+    own = ["kind", *(f.name for f in dataclasses.fields(cls) if f.init)]
+    others = {f.name for k in OUTPUT_KINDS.values() for f in dataclasses.fields(k.options)}
+    table = dict(table)
+    for key in [k for k in table if k not in own and k in others]:
+        problems.add((*path, key), f"does not apply to kind {kind!r}; keys for {kind}: {', '.join(own)}")
+        del table[key]
+    return from_table(cls, table, problems, path, skip=("kind",))
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -315,29 +196,21 @@ def load_config(path: str | Path | None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
-    return config_from_dict(data, str(p))
+    return config_from_dict(data, str(p), text)
 
 
-def parse_output_spec(spec: str) -> OutputSection:
-    """``KIND[:HOST[:PORT]]`` (recorder: ``recorder[:DIR]``) from the command line -> an OutputSection."""
+def parse_output_spec(spec: str) -> OutputOptions:
+    """``KIND[:HOST[:PORT]]`` (recorder: ``recorder[:DIR]``) from the command line -> that kind's Options."""
     kind, _, rest = spec.partition(":")
     where = f"--output {spec!r}"
     if kind not in OUTPUT_KINDS:
         raise ConfigError(f"{where}: kind {kind!r} is not allowed; allowed: {', '.join(OUTPUT_KINDS)} "
                           f"(form KIND:HOST:PORT, or recorder:DIR)")
-    if kind == "recorder":
-        return OutputSection(kind=kind, path=rest or "recordings")
-    parts = rest.split(":") if rest else []
-    if len(parts) > 2:
-        raise ConfigError(f"{where}: expected KIND:HOST:PORT (IPv6 hosts: use a config file)")
-    host = parts[0] if parts else ""
-    port_text = parts[1] if len(parts) == 2 else ""
-    port = 0
-    if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ConfigError(f"{where}: port {port_text!r} must be a number 1..65535")
-        port = int(port_text)
-    return OutputSection(kind=kind, host=host or "127.0.0.1", port=port)
+    try:
+        options = output_kind(kind).options.from_cli(rest)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return options
 
 
 # ------------------------------------------------------------------------------------------------ init file
@@ -359,16 +232,17 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
-def _field_lines(obj: Any, kind: str | None = None, commented: bool = False) -> list[str]:
+def _field_lines(obj: Any, commented: bool = False) -> list[str]:
     lines = []
     for f in dataclasses.fields(obj):
-        if not f.init or (kind is not None and kind not in f.metadata.get("kinds", (kind,))):
+        if not f.init:
             continue
         value = getattr(obj, f.name)
         if value is None:
             lines.append(f"# {f.name}: unset by default")
             continue
-        doc = f.metadata.get("doc") or ""
+        # "{self.default_port}" in a doc names a class attribute of the instance (e.g. each output's own port)
+        doc = re.sub(r"\{self\.(\w+)\}", lambda m: str(getattr(obj, m.group(1))), f.metadata.get("doc") or "")
         choices = f.metadata.get("choices")
         if choices:
             doc += f" [{' | '.join(map(str, choices))}]"
@@ -419,10 +293,12 @@ def default_config_text() -> str:
     out += ["# One source per camera (replaces [source] when present). Examples:", CAMERA_EXAMPLE]
     out += ["# Tracking stage (docs/tracking.md).", *_nested_lines(_tracking_class()(), "tracking"), ""]
     out += ["[preset]", *_field_lines(PresetSection()), ""]
+    kinds = list(OUTPUT_KINDS)
     out += ["# Outputs: any number. The default sends our protocol to the Unity package.", "[[outputs]]",
-            *_field_lines(OutputSection(kind="facebridge"), kind="facebridge"), ""]
-    for kind in ("vmc", "vrchat", "recorder"):
-        entry = _field_lines(OutputSection(kind=kind), kind=kind)[2:]  # minus the "kind" doc + line
+            f"# what to send [{' | '.join(kinds)}]", f'kind = "{kinds[0]}"',
+            *_field_lines(OUTPUT_KINDS[kinds[0]].options()), ""]
+    for kind in kinds[1:]:
+        entry = _field_lines(OUTPUT_KINDS[kind].options())
         out += [f"# Uncomment to add a {kind} output:", "# [[outputs]]", f'# kind = "{kind}"',
                 *(line if line.startswith("#") else f"# {line}" for line in entry), ""]
     out += ["[control]", *_field_lines(ControlSection()), "", "[status]", *_field_lines(StatusSection()), ""]

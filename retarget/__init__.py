@@ -1,6 +1,6 @@
 """Retargeting: map the canonical face (bridge.schema.FaceState) onto avatar rigs with TOML presets.
 
-Importable without the rest of the bridge (depends on numpy and bridge.schema only)::
+Importable without the rest of the bridge (depends on numpy, bridge.schema and the stdlib-only bridge.validate)::
 
     from retarget import load_preset, Retargeter
     rt = Retargeter(load_preset("vrm1-basic"))
@@ -8,7 +8,7 @@ Importable without the rest of the bridge (depends on numpy and bridge.schema on
 """
 
 from retarget.engine import Retargeter, RetargetFrame
-from retarget.library import DEFAULT_PRESET, load_preset, preset_path, shipped_names
+from retarget.library import DEFAULT_PRESET, is_preset_file, load_preset, preset_path, shipped_names
 from retarget.parse import parse_preset
 from retarget.rigs import RIGS, RigProfile
 from retarget.spec import (
@@ -28,5 +28,5 @@ from retarget.writer import dump_preset
 __all__ = [
     "DEFAULT_PRESET", "RIGS", "Curve", "EmotionPose", "EmotionSettings", "LightCue", "Preset", "PresetError",
     "PresetMeta", "PresetWatcher", "RetargetFrame", "Retargeter", "RigProfile", "TargetMapping", "Term",
-    "dump_preset", "load_preset", "parse_preset", "preset_path", "shipped_names",
+    "dump_preset", "is_preset_file", "load_preset", "parse_preset", "preset_path", "shipped_names",
 ]  # fmt: skip

@@ -159,8 +159,8 @@ def _validate(args) -> int:
 def _new(args) -> int:
     from dataclasses import replace
 
+    from bridge.validate import did_you_mean as suggest
     from retarget import RIGS, dump_preset, load_preset, parse_preset
-    from retarget.parse import suggest
 
     if args.rig not in RIGS:
         print(f"unknown rig {args.rig!r}{suggest(args.rig, RIGS)} (known: {', '.join(RIGS)})", file=sys.stderr)
@@ -188,8 +188,8 @@ def _new(args) -> int:
 
 
 def _rigs(args) -> int:
+    from bridge.validate import did_you_mean as suggest
     from retarget import RIGS
-    from retarget.parse import suggest
 
     if args.rig is None:
         for rig in RIGS.values():

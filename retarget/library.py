@@ -5,7 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from retarget.parse import parse_preset, suggest
+from bridge.validate import did_you_mean as suggest
+from retarget.parse import parse_preset
 from retarget.spec import Preset, PresetError
 
 DEFAULT_PRESET = "arkit52-perfect-sync"
@@ -21,10 +22,17 @@ def shipped_names() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in shipped_dir().glob("*.toml")))
 
 
+def is_preset_file(name_or_path: str | Path) -> bool:
+    """THE preset-resolution rule: a ``.toml`` name, anything with a directory part, or an existing file is a
+    preset FILE (loaded from disk, hot-reloadable); anything else is a shipped preset name."""
+    p = Path(name_or_path)
+    return p.suffix == ".toml" or len(p.parts) > 1 or p.exists()
+
+
 def preset_path(name_or_path: str | Path) -> Path:
     """Path of a shipped preset name, or the given path. Raises PresetError (with a suggestion) if neither exists."""
     p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists() or len(p.parts) > 1:
+    if is_preset_file(p):
         if not p.is_file():
             raise PresetError([f"{p}: no such preset file (check the path, or use a shipped name: "
                                f"{', '.join(shipped_names())})"])

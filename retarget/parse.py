@@ -3,13 +3,15 @@ preset is either complete and valid or rejected as a whole, never half-applied."
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import tomllib
 from pathlib import Path
 
 from bridge.schema import FER8
+from bridge.validate import KeyLocator, KeyPath, Problems
+from bridge.validate import describe as _describe
+from bridge.validate import did_you_mean as suggest
 from retarget.inputs import EYE_MODES, INPUT_NAMES, resolve_input
 from retarget.rigs import RIGS, RigProfile
 from retarget.spec import (
@@ -41,63 +43,22 @@ _EMOTION_SETTINGS = ("mode", "hysteresis", "min_probability", "min_hold_s", "cro
 _POSE_KEYS = ("blend", "pose", "light", "activation")
 _LIGHT_KEYS = ("rgb", "intensity", "transition_s")
 
-Path_ = tuple[str | int, ...]
+Path_ = KeyPath
 
 
-def suggest(name: str, candidates) -> str:
-    """'; did you mean 'x'?' for the closest candidate (case-insensitive), or ''."""
-    by_lower = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
-
-
-class KeyLocator:
-    """Finds the line of a key path in TOML text (tomllib keeps no positions). Heuristic but robust: the
-    deepest matching [table] header, then each remaining key in order within that table's lines."""
-
-    _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.headers: list[tuple[int, tuple[str, ...]]] = []
-        for i, line in enumerate(self.lines):
-            m = self._HEADER.match(line)
-            if m:
-                parts = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
-                self.headers.append((i, parts))
-
-    def line_of(self, path: Path_) -> int | None:
-        """1-based line of ``path`` (best effort), or None when the text has no trace of it."""
-        keys = [str(p) for p in path if not isinstance(p, int)]
-        start, end, depth = 0, len(self.lines), 0
-        for k, (i, parts) in enumerate(self.headers):
-            if len(parts) <= len(keys) and tuple(keys[: len(parts)]) == parts and len(parts) >= depth:
-                start, depth = i, len(parts)
-                end = self.headers[k + 1][0] if k + 1 < len(self.headers) else len(self.lines)
-        line, found = start, depth > 0
-        for key in keys[depth:]:
-            esc = re.escape(key)
-            pat = re.compile(rf"(?:^|[\s{{,.\[])(?:\"{esc}\"|'{esc}'|{esc})\s*[=.]")
-            hit = next((i for i in range(line, end) if pat.search(self.lines[i])), None)
-            if hit is None:
-                break
-            line, found = hit, True
-        return line + 1 if found else None
-
-
-class _Checker:
-    """Walks the parsed TOML, collecting problems as "file:line: key: message"."""
+class _Checker(Problems):
+    """Walks the parsed TOML, collecting problems as ``file:line: key: message`` (bridge.validate.Problems with
+    the typed getters the preset sections need)."""
 
     def __init__(self, label: str, text: str) -> None:
-        self.label = label
-        self.locator = KeyLocator(text)
-        self.problems: list[str] = []
+        super().__init__(label, KeyLocator(text).line_of)
+
+    @property
+    def problems(self) -> list[str]:
+        return self.items
 
     def err(self, path: Path_, message: str) -> None:
-        key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
-        line = self.locator.line_of(path) if path else None
-        where = f"{self.label}:{line}" if line else self.label
-        self.problems.append(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        self.add(path, message)
 
     # -- typed getters: return None (after recording a problem) when the value is unusable --------------------
     def table(self, value, path: Path_) -> dict | None:
@@ -109,7 +70,7 @@ class _Checker:
     def unknown_keys(self, table: dict, allowed, path: Path_, what: str = "key") -> None:
         for key in table:
             if key not in allowed:
-                self.err((*path, key), f"unknown {what} {key!r}{suggest(key, allowed)} (allowed: {', '.join(allowed)})")
+                self.unknown_key((*path, key), allowed, what)
 
     def string(self, value, path: Path_, choices=None) -> str | None:
         if not isinstance(value, str):
@@ -139,11 +100,6 @@ class _Checker:
             self.err(path, f"expected true or false, got {_describe(value)}")
             return None
         return value
-
-
-def _describe(value) -> str:
-    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array", dict: "a table"}
-    return f"{kind.get(type(value), type(value).__name__)} ({value!r})" if not isinstance(value, dict) else "a table"
 
 
 def parse_preset(text: str, source: str | Path | None = None) -> Preset:

@@ -12,12 +12,12 @@ from bridge.config import (
     CAMERA_EXAMPLE,
     Config,
     ConfigError,
-    OutputSection,
     config_from_dict,
     default_config_text,
     load_config,
     parse_output_spec,
 )
+from bridge.outputs.registry import output_options
 from bridge.tracking import TrackingConfig
 
 
@@ -27,7 +27,7 @@ def test_init_text_is_valid_and_equals_the_defaults():
     for section in ("source", "models", "preset", "outputs", "control", "status"):
         assert getattr(config, section) == getattr(defaults, section), section
     assert config.tracking == TrackingConfig()
-    assert config.outputs == (OutputSection(kind="facebridge"),)
+    assert config.outputs == (output_options("facebridge"),)
 
 
 def test_every_commented_output_example_is_valid_when_uncommented():
@@ -48,23 +48,29 @@ def test_camera_example_parses_into_camera_specs():
 
 
 @pytest.mark.parametrize(("toml", "message"), [
-    ("[sources]\n", r"bad\.toml: unknown section \[sources\] \(did you mean 'source'\?\); allowed keys: source"),
-    ("[source]\nspce = 'x'\n", r"bad\.toml: \[source\]: unknown key 'spce' \(did you mean 'spec'\?\)"),
-    ("[source]\nfps = 'fast'\n", r"\[source\]\.fps: expected a number, got 'fast'"),
-    ("[source]\nfps = 0\n", r"\[source\]\.fps: 0\.0 is out of range; allowed: 1\.0 \.\. 1000\.0"),
-    ("[models]\nthreads = 1.5\n", r"\[models\]\.threads: expected a whole number"),
-    ("[preset]\nhot_reload = 'yes'\n", r"\[preset\]\.hot_reload: expected true or false"),
-    ("[[outputs]]\nkind = 'osc'\n", r"\[\[outputs\]\] #1\.kind: 'osc' is not allowed; allowed values: facebridge, "
+    ("[sources]\n", r"bad\.toml:1: sources: unknown section 'sources' \(did you mean 'source'\?\); allowed: source"),
+    ("[source]\nspce = 'x'\n", r"bad\.toml:2: source\.spce: unknown key 'spce' \(did you mean 'spec'\?\)"),
+    ("[source]\nfps = 'fast'\n", r"bad\.toml:2: source\.fps: expected a number, got a string \('fast'\)"),
+    ("[source]\nfps = 0\n", r"bad\.toml:2: source\.fps: 0\.0 is out of range; allowed: 1\.0 \.\. 1000\.0"),
+    ("[source]\nfps = nan\n", r"bad\.toml:2: source\.fps: must be a finite number"),
+    ("[models]\nthreads = 1.5\n", r"models\.threads: expected a whole number"),
+    ("[preset]\nhot_reload = 'yes'\n", r"preset\.hot_reload: expected true or false"),
+    ("[[outputs]]\nkind = 'osc'\n", r"bad\.toml:2: outputs\[0\]\.kind: 'osc' is not allowed; allowed: facebridge, "
                                     r"vmc, vrchat, recorder"),
-    ("[[outputs]]\nkind = 'vmc'\nport = 70000\n", r"#1\.port: 70000 is out of range; allowed: 0 \.\. 65535"),
-    ("[[outputs]]\nkind = 'vmc'\nraw_frames = true\n", r"key 'raw_frames' does not apply to kind 'vmc'; keys for "
-                                                        r"vmc: kind, enabled, host, port, preset, vrm0_aliases"),
+    ("[[outputs]]\nkind = 'vmc'\nport = 70000\n",
+     r":3: outputs\[0\]\.port: 70000 is out of range; allowed: 0 \.\. 65535"),
+    ("[[outputs]]\nkind = 'vmc'\nraw_frames = true\n", r"outputs\[0\]\.raw_frames: does not apply to kind 'vmc'; keys "
+                                                        r"for vmc: kind, enabled, host, port, preset, vrm0_aliases"),
     ("[[outputs]]\nkind = 'vrchat'\nbinary = { JawOpen = 'four' }\n", r"binary\.JawOpen: expected a whole number"),
-    ("[tracking.filters.shapes]\nbeta = 'x'\n", r"bad\.toml: tracking\.filters\.shapes\.beta must be a number"),
-    ("[tracking]\nfliters = {}\n", r"unknown key tracking\.fliters; allowed keys: neutral, rom, filters"),
-    ("[[cameras]]\nsource = '0'\nlayout = 'weird'\n", r"\[\[cameras\]\] #1: .*layout 'weird' is not one of"),
-    ("[[cameras]]\nsource = '0'\nlayout = 'single'\nviews = ['nose']\n", r"\[\[cameras\]\] #1: "),
-    ("outputs = 3\n", r"outputs must be an array of tables"),
+    ("[[outputs]]\nkind = 'vmc'\n\n[[outputs]]\nkind = 'vrchat'\nprot = 1\n",
+     r"bad\.toml:6: outputs\[1\]\.prot: unknown key 'prot' \(did you mean 'port'\?\)"),
+    ("[tracking.filters.shapes]\nbeta = 'x'\n", r"bad\.toml:2: tracking\.filters\.shapes\.beta: expected a number"),
+    ("[tracking]\nfliters = {}\n", r"tracking\.fliters: unknown key 'fliters' \(did you mean 'filters'\?\); "
+                                    r"allowed: neutral, rom, filters"),
+    ("[tracking.failure]\nfrozen_frames = 1\n", r"bad\.toml:2: tracking\.failure\.frozen_frames: must be an integer"),
+    ("[[cameras]]\nsource = '0'\nlayout = 'weird'\n", r"cameras\[0\]: .*layout 'weird' is not one of"),
+    ("[[cameras]]\nsource = '0'\nlayout = 'single'\nviews = ['nose']\n", r"cameras\[0\]: "),
+    ("outputs = 3\n", r"outputs: expected an array of tables"),
 ])
 def test_bad_values_name_file_key_and_allowed(tmp_path, toml, message):
     path = tmp_path / "bad.toml"
@@ -115,6 +121,15 @@ def test_config_commands(tmp_path, capsys):
     out.write_text(out.read_text().replace("fps = 60.0", "fps = -1"))
     assert main(["config", "check", str(out)]) == 2
     err = capsys.readouterr().err
-    assert str(out) in err and "[source].fps" in err and "allowed" in err
+    assert str(out) in err and "source.fps" in err and "allowed" in err
     assert main(["config", "init"]) == 0
     assert "[[outputs]]" in capsys.readouterr().out
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    path = tmp_path / "many.toml"
+    path.write_text("[source]\nfps = 0\nseed = 'x'\n\n[[outputs]]\nkind = 'vmc'\nhots = 'a'\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert [p.split(": ", 2)[1] for p in info.value.problems] == ["source.fps", "source.seed", "outputs[0].hots"]
+    assert info.value.problems[2].startswith(f"{path}:7: ")

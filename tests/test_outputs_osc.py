@@ -7,7 +7,7 @@ import pytest
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 
-from bridge.outputs import osc
+from bridge.osc import codec as osc
 
 
 def test_prefix_plus_float_payload_equals_python_osc_message():

@@ -8,7 +8,7 @@ import threading
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
-from bridge.outputs.osc_listener import OscUdpListener
+from bridge.osc.listener import OscUdpListener
 
 
 def test_listener_survives_garbage_and_a_failing_handler():

@@ -11,7 +11,7 @@ import pytest
 from bridge.frames import FrameSet
 from bridge.outputs.base import OutputFrame
 from bridge.outputs.recorder import RecorderSink, new_recording_dir
-from bridge.outputs.recording_format import FACES_FILE, RecordingError
+from bridge.recording_format import FACES_FILE, RecordingError
 from bridge.schema import AU10, EMOTIVE5, FER8, NUM_BLENDSHAPES, REGIONS, EyeState, FaceState, TrackingFlags
 from bridge.sources.base import SourceError
 from bridge.sources.replay import Recording, ReplaySource

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_outputs_helpers import PythonOscReceiver, RawReceiver, frame_with, free_udp_port
 
-from bridge.outputs.facebridge_protocol import decode_datagram
+from bridge.outputs.facebridge_decoder import decode_datagram
 from bridge.outputs.facebridge_sink import FacebridgeSink
 from bridge.outputs.fanout import SinkFanout
 from bridge.outputs.vmc import VmcSink
@@ -104,13 +104,12 @@ def test_values_are_clamped_for_vmc():
 
 
 def test_build_sink_for_every_kind_from_config(tmp_path):
-    from bridge.config import OutputSection
-    from bridge.outputs.factory import build_sink
+    from bridge.outputs.registry import build_sink, output_options
 
-    entries = [OutputSection(kind="facebridge", port=free_udp_port()), OutputSection(kind="vmc"),
-               OutputSection(kind="vrchat", listen_port=free_udp_port(), binary={"JawOpen": 4}),
-               OutputSection(kind="vrchat", port=9100, listen_port=0),
-               OutputSection(kind="recorder", path=str(tmp_path), raw_frames=True)]
+    entries = [output_options("facebridge", port=free_udp_port()), output_options("vmc"),
+               output_options("vrchat", listen_port=free_udp_port(), binary={"JawOpen": 4}),
+               output_options("vrchat", port=9100, listen_port=0),
+               output_options("recorder", path=str(tmp_path), raw_frames=True)]
     sinks = [build_sink(e, "main") for e in entries]
     try:
         names = [s.name for s in sinks]

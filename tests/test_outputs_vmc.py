@@ -9,7 +9,7 @@ import pytest
 from pythonosc.osc_bundle import OscBundle
 from test_outputs_helpers import PythonOscReceiver, RawReceiver, frame_with, free_udp_port, oscdump_until
 
-from bridge.outputs.osc import MAX_DATAGRAM
+from bridge.osc.codec import MAX_DATAGRAM_BYTES
 from bridge.outputs.vmc import VmcSink
 from bridge.schema import BLENDSHAPE_NAMES, TrackingFlags
 
@@ -47,7 +47,7 @@ def test_vmc_bundles_fit_mtu_and_apply_is_last():
     finally:
         sink.close()
         rx.close()
-    assert all(len(d) <= MAX_DATAGRAM for d in datagrams)
+    assert all(len(d) <= MAX_DATAGRAM_BYTES for d in datagrams)
     addresses = []
     for d in datagrams:
         bundle = OscBundle(d)

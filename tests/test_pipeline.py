@@ -10,8 +10,9 @@ from test_outputs_helpers import PythonOscReceiver, RawReceiver
 from test_pipeline_doubles import LabelModels, ScriptedSource, UnplugMidRun, jaw_curve
 
 from bridge.app.assemble import assemble
-from bridge.config import Config, ControlSection, OutputSection
-from bridge.outputs.facebridge_protocol import decode_datagram
+from bridge.config import Config, ControlSection
+from bridge.outputs.facebridge_decoder import decode_datagram
+from bridge.outputs.registry import output_options
 from bridge.schema import FER8, TrackingFlags
 from bridge.sources.replay import Recording
 
@@ -27,8 +28,8 @@ def jaw_values(msgs):
 
 def test_frames_flow_to_every_output_and_stages_are_timed(tmp_path):
     vmc_rx, fb_rx = PythonOscReceiver(), RawReceiver()
-    outputs = [OutputSection(kind="vmc", port=vmc_rx.port), OutputSection(kind="facebridge", port=fb_rx.port),
-               OutputSection(kind="recorder", path=str(tmp_path))]
+    outputs = [output_options("vmc", port=vmc_rx.port), output_options("facebridge", port=fb_rx.port),
+               output_options("recorder", path=str(tmp_path))]
     bridge = build(outputs, ScriptedSource(count=60, fps=120))  # paced: python-osc's server is slow to drain
     try:
         reason = bridge.pipeline.run(duration_s=30)
@@ -75,7 +76,7 @@ class ExplodingSink:
 
 def test_a_crashing_output_does_not_stop_the_pipeline():
     rx = PythonOscReceiver()
-    bridge = build([OutputSection(kind="vmc", port=rx.port)], ScriptedSource(count=20))
+    bridge = build([output_options("vmc", port=rx.port)], ScriptedSource(count=20))
     bridge.fanout.sinks.insert(0, ExplodingSink())
     bridge.fanout.health["exploding"] = type(bridge.fanout.health[bridge.fanout.sinks[1].name])()
     try:
@@ -91,7 +92,7 @@ def test_a_crashing_output_does_not_stop_the_pipeline():
 def test_source_closed_mid_run_keeps_outputs_alive_and_flags_camera_lost():
     rx = PythonOscReceiver()
     source = ScriptedSource(count=None, fps=60)
-    bridge = build([OutputSection(kind="vmc", port=rx.port)], source)
+    bridge = build([output_options("vmc", port=rx.port)], source)
     unplug = UnplugMidRun(bridge.pipeline, source, frames_before=10, idle_after=10)
     try:
         # The 60 s limit is only a backstop: the run stops once 10 idle steps followed the unplug.
@@ -113,7 +114,7 @@ def test_source_closed_mid_run_keeps_outputs_alive_and_flags_camera_lost():
 def test_control_pause_skips_models_and_resume_continues():
     source = ScriptedSource(count=None, fps=200)
     models = LabelModels()
-    bridge = build([OutputSection(kind="vmc", port=RawReceiver().port)], source, models=models, control=True)
+    bridge = build([output_options("vmc", port=RawReceiver().port)], source, models=models, control=True)
     client = SimpleUDPClient("127.0.0.1", bridge.control.address[1])
     try:
         for _ in range(5):
@@ -149,7 +150,7 @@ class FlakyModels(LabelModels):
 
 def test_a_frame_that_breaks_the_models_is_counted_not_fatal():
     rx = RawReceiver()
-    bridge = build([OutputSection(kind="vmc", port=rx.port)], ScriptedSource(count=30), models=FlakyModels())
+    bridge = build([output_options("vmc", port=rx.port)], ScriptedSource(count=30), models=FlakyModels())
     try:
         assert bridge.pipeline.run(duration_s=30) == "source finished"
     finally:
@@ -162,7 +163,7 @@ def test_a_frame_that_breaks_the_models_is_counted_not_fatal():
 def test_vrm_preset_sends_vrm0_aliases_over_vmc():
     rx = PythonOscReceiver()
     config = Config(control=ControlSection(port=0))
-    bridge = assemble(config, outputs=[OutputSection(kind="vmc", port=rx.port)], preset="vrm1-basic",
+    bridge = assemble(config, outputs=[output_options("vmc", port=rx.port)], preset="vrm1-basic",
                       models=LabelModels(), source_obj=ScriptedSource(count=3), control=False)
     try:
         bridge.pipeline.run(duration_s=30)

@@ -10,7 +10,8 @@ from test_outputs_helpers import PythonOscReceiver, RawReceiver
 from test_pipeline_doubles import LabelModels, UnplugMidRun
 
 from bridge.app.assemble import assemble
-from bridge.config import Config, OutputSection
+from bridge.config import Config
+from bridge.outputs.registry import output_options
 from bridge.schema import TrackingFlags
 from bridge.sources import CameraSpec, open_frameset_source
 
@@ -30,7 +31,7 @@ def test_unplugging_a_real_video_source_mid_run(video):
     source = open_frameset_source([CameraSpec(source=str(video), layout="combined_eyes_mouth", loop=True, fps=60)])
     source.start()
     rx = PythonOscReceiver()
-    bridge = assemble(Config(), outputs=[OutputSection(kind="vmc", port=rx.port)], models=LabelModels(),
+    bridge = assemble(Config(), outputs=[output_options("vmc", port=rx.port)], models=LabelModels(),
                       source_obj=source, control=False)
     unplug = UnplugMidRun(bridge.pipeline, source, frames_before=10, idle_after=10)
     try:
@@ -52,7 +53,7 @@ def test_synthetic_headset_through_the_pipeline():
     source = open_frameset_source("synthetic:fps=60,seed=2,realtime=0")
     source.start()
     rx = RawReceiver()
-    bridge = assemble(Config(), outputs=[OutputSection(kind="vmc", port=rx.port)], models=LabelModels(),
+    bridge = assemble(Config(), outputs=[output_options("vmc", port=rx.port)], models=LabelModels(),
                       source_obj=source, control=False)
     try:
         results = [bridge.pipeline.step() for _ in range(4)]

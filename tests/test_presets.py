@@ -118,7 +118,7 @@ def test_wrong_types():
 
 def test_unknown_keys_and_choices_suggest():
     msg = only_problem(GOOD.replace("{ sum = { jawOpen = 1.0 } }", "{ sum = { jawOpen = 1.0 }, curve = { gian = 2 } }"))
-    assert "targets.aa.curve.gian: unknown curve key 'gian'; did you mean 'gain'?" in msg
+    assert "targets.aa.curve.gian: unknown curve key 'gian' (did you mean 'gain'?)" in msg
     assert "did you mean 'link'?" in only_problem(GOOD + '\n[options]\neyes = "linked"\n')
     assert "did you mean 'discrete'?" in only_problem(GOOD + '\n[emotions]\nmode = "discreet"\n')
     assert "unknown section 'target'" in only_problem(GOOD + '\n[target]\nx = 1\n')
@@ -126,7 +126,7 @@ def test_unknown_keys_and_choices_suggest():
 
 def test_emotion_mistakes():
     msg = only_problem(GOOD + "\n[emotions.hapiness]\npose = { happy = 1.0 }\n")
-    assert "unknown emotion 'hapiness'; did you mean 'happiness'?" in msg
+    assert "unknown emotion 'hapiness' (did you mean 'happiness'?)" in msg
     msg = only_problem(GOOD + "\n[emotions.anger]\nactivation = { anger = 1.0 }\n")
     assert "activation is only for custom emotions" in msg
     problems = problems_of(GOOD + "\n[emotions.anger]\nlight = { rgb = [1.0, 0.0], intensity = 2 }\n")

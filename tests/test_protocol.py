@@ -15,18 +15,20 @@ from hypothesis import strategies as st
 from pythonosc.osc_bundle import OscBundle
 from test_outputs_helpers import free_udp_port, oscdump_until
 
+from bridge.outputs.facebridge_decoder import (
+    FrameAssembler,
+    FrameHeader,
+    NamesChunk,
+    ProtocolError,
+    ValuesChunk,
+    decode_datagram,
+)
 from bridge.outputs.facebridge_protocol import (
     DEFAULT_PORT,
     MAX_DATAGRAM_BYTES,
     PROTOCOL_VERSION,
     FacebridgeEncoder,
-    FrameAssembler,
-    FrameHeader,
-    NamesChunk,
-    ProtocolError,
     ProtocolFrame,
-    ValuesChunk,
-    decode_datagram,
     names_table_id,
 )
 from bridge.schema import BLENDSHAPE_NAMES, FER8, TrackingFlags

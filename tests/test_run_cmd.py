@@ -144,7 +144,8 @@ def test_default_run_with_shipped_models_reaches_the_unity_port(tmp_path):
     """`facebridge run` with no source/output: synthetic headset -> the Unity package's default port."""
     from test_outputs_helpers import RawReceiver
 
-    from bridge.outputs.facebridge_protocol import DEFAULT_PORT, decode_datagram
+    from bridge.outputs.facebridge_decoder import decode_datagram
+    from bridge.outputs.facebridge_protocol import DEFAULT_PORT
 
     try:
         rx = RawReceiver(DEFAULT_PORT)

@@ -260,15 +260,16 @@ def test_config_from_dict_nested_and_errors():
                                     "rom": {"enabled": True, "user": "kim"}}, source="my.toml")
     assert cfg.filters.shapes.beta == 4.0 and cfg.filters.shapes.min_cutoff == 1.0
     assert cfg.failure.expected_views == ("left_eye",) and cfg.rom.user == "kim"
-    with pytest.raises(ValueError, match=r"my\.toml: unknown key tracking\.filters\.shapez; allowed keys: enabled"):
+    with pytest.raises(ValueError, match=r"my\.toml: tracking\.filters\.shapez: unknown key 'shapez' "
+                                         r"\(did you mean 'shapes'\?\); allowed: enabled"):
         TrackingConfig.from_dict({"filters": {"shapez": {}}}, source="my.toml")
-    with pytest.raises(ValueError, match=r"my\.toml: tracking\.failure\.frozen_frames must be an integer"):
+    with pytest.raises(ValueError, match=r"my\.toml: tracking\.failure\.frozen_frames: expected a whole number"):
         TrackingConfig.from_dict({"failure": {"frozen_frames": 2.5}}, source="my.toml")
-    with pytest.raises(ValueError, match=r"my\.toml: tracking\.rom\.enabled must be true or false"):
+    with pytest.raises(ValueError, match=r"my\.toml: tracking\.rom\.enabled: expected true or false"):
         TrackingConfig.from_dict({"rom": {"enabled": "yes"}}, source="my.toml")
-    with pytest.raises(ValueError, match=r"my\.toml: tracking\.neutral\.duration_s must be > 0"):
+    with pytest.raises(ValueError, match=r"my\.toml: tracking\.neutral\.duration_s: must be > 0"):
         TrackingConfig.from_dict({"neutral": {"duration_s": -1}}, source="my.toml")
-    with pytest.raises(ValueError, match=r"tracking\.emotion must be a table"):
+    with pytest.raises(ValueError, match=r"my\.toml: tracking\.emotion: expected a table, got an integer"):
         TrackingConfig.from_dict({"emotion": 3}, source="my.toml")
 
 

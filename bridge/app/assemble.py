@@ -4,13 +4,15 @@ control input, pipeline. Everything heavy is imported here, not at CLI parse tim
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.app.control import ControlServer
+from bridge.app.overrides import apply_overrides
 from bridge.app.pipeline import Pipeline
 from bridge.app.retarget_stage import PresetRetargeters, default_vrchat_preset
-from bridge.config import Config, OutputSection
+from bridge.config import Config
+from bridge.outputs.base import OutputOptions
 from bridge.outputs.fanout import SinkFanout
 
 log = logging.getLogger(__name__)
@@ -43,12 +45,11 @@ class Bridge:
                 log.exception("error while shutting down")
 
 
-def source_spec_for(config: Config, override: str | None) -> Any:
-    """What to hand to open_frameset_source: a spec string or the configured cameras."""
-    from bridge.outputs.recording_format import is_recording
+def source_spec_for(config: Config) -> Any:
+    """What to hand to open_frameset_source: the configured cameras, or ``[source] spec`` (a recording directory
+    becomes ``replay:DIR``; ``synthetic`` gets ``[source] fps`` and ``seed``)."""
+    from bridge.recording_format import is_recording
 
-    if override:
-        return f"replay:{override}" if is_recording(override) else override
     if config.cameras:
         return list(config.cameras)
     spec = config.source.spec
@@ -65,8 +66,9 @@ def describe_source(spec: Any) -> str:
     return ", ".join(f"{c.name}={c.source}" for c in spec)
 
 
-def open_source(spec: Any) -> Any:
-    """Open and start the source; a missing camera becomes a StartupError listing what is available."""
+def start_source(spec: Any) -> Any:
+    """Build (``bridge.sources.open_frameset_source``) and start the source; a missing camera becomes a
+    StartupError listing what is available."""
     from bridge.sources import SourceError, open_frameset_source
 
     try:
@@ -97,18 +99,19 @@ def load_models(config: Config) -> Any:
         raise StartupError(str(exc)) from None
 
 
-def resolve_presets(config: Config, outputs: list[OutputSection], preset_override: str | None) -> list[str | None]:
-    """The preset key each output reads (None for the recorder)."""
+def resolve_presets(config: Config, outputs: list[OutputOptions]) -> list[str | None]:
+    """The preset key each output reads (None for outputs that read only the FaceState, e.g. the recorder)."""
     from retarget import DEFAULT_PRESET
 
-    main = preset_override or config.preset.name or DEFAULT_PRESET
+    main = config.preset.name or DEFAULT_PRESET
     keys: list[str | None] = []
     vrchat_default: str | None = None
     for entry in outputs:
-        if entry.kind == "recorder":
+        own = getattr(entry, "preset", "")
+        if not entry.uses_rig:
             keys.append(None)
-        elif entry.preset:
-            keys.append(entry.preset)
+        elif own:
+            keys.append(own)
         elif entry.kind == "vrchat":
             vrchat_default = vrchat_default or default_vrchat_preset(main)
             keys.append(vrchat_default)
@@ -118,18 +121,20 @@ def resolve_presets(config: Config, outputs: list[OutputSection], preset_overrid
 
 
 def assemble(config: Config, *, source: str | None = None, preset: str | None = None,
-             outputs: list[OutputSection] | None = None, models: Any = None, source_obj: Any = None,
+             outputs: list[OutputOptions] | None = None, models: Any = None, source_obj: Any = None,
              control: bool | None = None) -> Bridge:
-    """Build and start everything. ``models`` / ``source_obj`` inject a model set / an opened source (bench,
-    tests); otherwise they come from the config. Raises StartupError with an actionable message."""
-    from bridge.outputs.factory import build_sink
+    """Build and start everything from ``config``. ``source``/``preset``/``outputs``/``control`` are applied to
+    the config first (bridge.app.overrides, the same rules as the command-line flags); ``models`` / ``source_obj``
+    inject a model set / an opened source (bench, tests). Raises StartupError with an actionable message."""
+    from bridge.outputs.registry import build_sink
     from bridge.tracking import Tracker
     from retarget import PresetError
 
-    entries = [e for e in (outputs if outputs is not None else list(config.outputs)) if e.enabled]
+    config = apply_overrides(config, source=source, preset=preset, outputs=outputs, control=control)
+    entries = [e for e in config.outputs if e.enabled]
     if not entries:
         raise StartupError("no enabled outputs; add [[outputs]] to the config or pass --output KIND:HOST:PORT")
-    keys = resolve_presets(config, entries, preset)
+    keys = resolve_presets(config, entries)
     try:
         retarget = PresetRetargeters([k for k in keys if k is not None], hot_reload=config.preset.hot_reload)
     except PresetError as exc:
@@ -147,15 +152,15 @@ def assemble(config: Config, *, source: str | None = None, preset: str | None = 
                 sinks.append(build_sink(entry, key))
             except (OSError, ValueError) as exc:
                 raise StartupError(f"output {entry.kind}: {exc}") from None
-        if config.control.enabled if control is None else control:
+        if config.control.enabled:
             try:
                 control_server = ControlServer(config.control.host, config.control.port)
             except OSError as exc:
                 log.warning("%s; running without control input", exc)
         spec = None
         if source_obj is None:
-            spec = source_spec_for(config, source)
-            source_obj = open_source(spec)
+            spec = source_spec_for(config)
+            source_obj = start_source(spec)
     except BaseException:
         for sink in sinks:
             sink.close()
@@ -174,8 +179,3 @@ def assemble(config: Config, *, source: str | None = None, preset: str | None = 
     description = f"source {describe_source(spec) if spec is not None else 'injected'} -> " + ", ".join(
         f"{s.name}" + (f" [{k}]" if k else "") for s, k in zip(sinks, keys, strict=True))
     return Bridge(pipeline, source_obj, model_set, tracker, retarget, fanout, control_server, description)
-
-
-def with_output_overrides(config: Config, outputs: list[OutputSection] | None) -> Config:
-    """The config with --output entries replacing [[outputs]] (when any were given)."""
-    return config if not outputs else replace(config, outputs=tuple(outputs))

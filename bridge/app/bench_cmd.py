@@ -79,7 +79,8 @@ def main(args: argparse.Namespace) -> int:
 
     from bridge.app.assemble import StartupError, assemble, load_models
     from bridge.app.bench_source import PoolSource, render_pool
-    from bridge.config import Config, ModelsSection, OutputSection
+    from bridge.config import Config, ModelsSection
+    from bridge.outputs.registry import output_options
 
     logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if args.seconds <= 0 or args.pool < 2:
@@ -97,8 +98,8 @@ def main(args: argparse.Namespace) -> int:
                              text=True)
     try:
         ports = [int(p) for p in drain.stdout.readline().split()]
-        outputs = [OutputSection(kind="facebridge", port=ports[0]), OutputSection(kind="vmc", port=ports[1]),
-                   OutputSection(kind="vrchat", port=ports[2], listen_port=0)]
+        outputs = [output_options("facebridge", port=ports[0]), output_options("vmc", port=ports[1]),
+                   output_options("vrchat", port=ports[2], listen_port=0)]
         results = {}
         for label, fps, share in (("fast", None, 0.5), ("60hz", 60.0, 0.5)):
             source = PoolSource(pool, fps=fps)

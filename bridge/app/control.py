@@ -16,7 +16,7 @@ import logging
 import queue
 from dataclasses import dataclass
 
-from bridge.outputs.osc_listener import OscUdpListener
+from bridge.osc.listener import OscUdpListener
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from bridge.schema import FaceState
@@ -33,13 +32,13 @@ class PresetRetargeters:
     """
 
     def __init__(self, presets: list[str], hot_reload: bool = True) -> None:
-        from retarget import PresetWatcher, Retargeter, load_preset
+        from retarget import PresetWatcher, Retargeter, is_preset_file, load_preset
 
         self._retargeters: dict[str, Any] = {}
         self._watchers: dict[str, Any] = {}
         for key in dict.fromkeys(presets):  # unique, in order
             self._retargeters[key] = Retargeter(load_preset(key))  # PresetError names the file and problems
-            if hot_reload and (Path(key).suffix == ".toml" or len(Path(key).parts) > 1):
+            if hot_reload and is_preset_file(key):  # the same rule load_preset used to find it
                 self._watchers[key] = PresetWatcher(key)
         self._reported: dict[str, str] = {}
 

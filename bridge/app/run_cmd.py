@@ -27,9 +27,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     import logging
 
-    from bridge.app.assemble import StartupError, assemble, with_output_overrides
+    from bridge.app.assemble import StartupError, assemble
+    from bridge.app.overrides import config_from_args
     from bridge.app.status import StatusReporter, build_snapshot, format_line
-    from bridge.config import ConfigError, load_config, parse_output_spec
+    from bridge.config import ConfigError
 
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     log = logging.getLogger("facebridge.run")
@@ -37,11 +38,8 @@ def main(args: argparse.Namespace) -> int:
         print("error: --duration must be > 0 seconds", file=sys.stderr)
         return 2
     try:
-        config = load_config(args.config)
-        overrides = [parse_output_spec(spec) for spec in args.output]
-        config = with_output_overrides(config, overrides)
-        bridge = assemble(config, source=args.source, preset=args.preset,
-                          control=False if args.no_control else None)
+        config = config_from_args(args)  # every flag is a Config override; from here on only the Config is read
+        bridge = assemble(config)
     except (ConfigError, StartupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -49,7 +47,7 @@ def main(args: argparse.Namespace) -> int:
     pipeline = bridge.pipeline
     status = config.status
     reporter = StatusReporter(interval_s=status.interval_s, plain_interval_s=status.plain_interval_s,
-                              json_path=args.status_json or status.json_path or None,
+                              json_path=status.json_path or None,
                               json_interval_s=status.json_interval_s)
     started = time.monotonic()
     next_poll = started + 1.0

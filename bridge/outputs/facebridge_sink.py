@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from bridge.outputs.base import OutputFrame
-from bridge.outputs.facebridge_protocol import DEFAULT_PORT, FacebridgeEncoder, ProtocolFrame
-from bridge.outputs.udp import UdpDestination, UdpSink
+from dataclasses import dataclass, field
+from typing import ClassVar
 
-__all__ = ["DEFAULT_PORT", "FacebridgeSink", "protocol_frame"]
+from bridge.fields import doc
+from bridge.osc.udp import UdpDestination
+from bridge.outputs.base import NetworkOptions, OutputFrame, UdpSink
+from bridge.outputs.facebridge_protocol import DEFAULT_PORT, FacebridgeEncoder, ProtocolFrame
+
+__all__ = ["DEFAULT_PORT", "FacebridgeOptions", "FacebridgeSink", "protocol_frame"]
+
+
+@dataclass(frozen=True, slots=True)
+class FacebridgeOptions(NetworkOptions):
+    """``[[outputs]] kind = "facebridge"``: our Unity package."""
+
+    kind: ClassVar[str] = "facebridge"
+    default_port: ClassVar[int] = DEFAULT_PORT
+
+    names_interval_s: float = field(default=2.0, metadata=doc(
+        "re-send the names table this often (late-joining receivers)", minimum=0.1, maximum=60.0))
 
 
 def protocol_frame(frame: OutputFrame, rig_key: str) -> ProtocolFrame:
@@ -39,6 +54,13 @@ class FacebridgeSink(UdpSink):
         self.rig_key = rig_key
         self.encoder = FacebridgeEncoder(names_interval_s=names_interval_s)
         self._dest = UdpDestination(host, port, self.name)
+
+    @classmethod
+    def from_options(cls, options: FacebridgeOptions, rig_key: str | None) -> FacebridgeSink:
+        """The sink for one validated ``[[outputs]]`` entry."""
+        if rig_key is None:
+            raise ValueError("facebridge output: needs a preset")
+        return cls(options.host, options.resolved_port(), rig_key=rig_key, names_interval_s=options.names_interval_s)
 
     def encode(self, frame: OutputFrame) -> list[bytes]:
         return self.encoder.encode(protocol_frame(frame, self.rig_key))

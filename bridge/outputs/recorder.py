@@ -6,10 +6,13 @@ import datetime as dt
 import json
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
-from bridge.outputs.base import OutputFrame
-from bridge.outputs.recording_format import (
+from bridge.fields import doc
+from bridge.outputs.base import OutputFrame, OutputOptions
+from bridge.recording_format import (
     FACES_FILE,
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -20,6 +23,24 @@ from bridge.outputs.recording_format import (
 from bridge.schema import AU10, BLENDSHAPE_NAMES, EMOTIVE5, FER8, REGIONS
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderOptions(OutputOptions):
+    """``[[outputs]] kind = "recorder"``: every FaceState (and optionally the camera frames) to disk."""
+
+    kind: ClassVar[str] = "recorder"
+    uses_rig: ClassVar[bool] = False
+
+    path: str = field(default="recordings", metadata=doc(
+        "folder for recordings; each run makes a new rec-<time> subfolder (never overwrites)"))
+    raw_frames: bool = field(default=False, metadata=doc(
+        "also store the camera frames (needed to replay through the models)"))
+
+    @classmethod
+    def from_cli(cls, rest: str) -> RecorderOptions:
+        """Options from the ``DIR`` part of ``--output recorder:DIR``."""
+        return cls(path=rest or "recordings")
 
 
 def new_recording_dir(root: Path, stamp: str | None = None) -> Path:
@@ -37,7 +58,7 @@ def new_recording_dir(root: Path, stamp: str | None = None) -> Path:
 
 
 class RecorderSink:
-    """Writes ``root/rec-<time>/`` (see recording_format). Flushes at most every ``flush_s`` seconds."""
+    """Writes ``root/rec-<time>/`` (see bridge.recording_format). Flushes at most every ``flush_s`` seconds."""
 
     rig_key = None
 
@@ -65,6 +86,11 @@ class RecorderSink:
         self._flush_s = flush_s
         self._last_flush = time.monotonic()
         log.info("recording to %s", self.path)
+
+    @classmethod
+    def from_options(cls, options: RecorderOptions, rig_key: str | None = None) -> RecorderSink:
+        """The sink for one validated ``[[outputs]]`` entry (``rig_key`` is ignored: it records the FaceState)."""
+        return cls(options.path, raw_frames=options.raw_frames)
 
     def send(self, frame: OutputFrame) -> None:
         record = state_to_record(frame.state)

@@ -2,18 +2,21 @@
 
 Per frame, in order: /VMC/Ext/OK (liveness + tracking status), /VMC/Ext/T (sender time), one
 /VMC/Ext/Blend/Val per shape (plus the VRM0 name when the preset targets VRM 1.0 names), then
-/VMC/Ext/Blend/Apply. Packed into bundles of at most 1,500 bytes; Apply is always in the last one.
+/VMC/Ext/Blend/Apply. Packed into bundles of at most bridge.osc.MAX_DATAGRAM_BYTES; Apply is in the last one.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
-from bridge.outputs import osc
-from bridge.outputs.base import OutputFrame
-from bridge.outputs.udp import UdpDestination, UdpSink
+from bridge.fields import doc
+from bridge.osc import codec as osc
+from bridge.osc.udp import UdpDestination
+from bridge.outputs.base import NetworkOptions, OutputFrame, UdpSink
 from bridge.schema import TrackingFlags
 
 DEFAULT_PORT = 39539
@@ -21,6 +24,17 @@ _VAL = "/VMC/Ext/Blend/Val"
 _APPLY = osc.message("/VMC/Ext/Blend/Apply")
 # Flags that mean "we are not really tracking right now" -> trackingStatus 0 in /VMC/Ext/OK.
 _NOT_TRACKING = TrackingFlags.CAMERA_LOST | TrackingFlags.EASING_TO_NEUTRAL | TrackingFlags.PAUSED
+
+
+@dataclass(frozen=True, slots=True)
+class VmcOptions(NetworkOptions):
+    """``[[outputs]] kind = "vmc"``: VSeeFace, VNyan, Warudo and other VMC receivers."""
+
+    kind: ClassVar[str] = "vmc"
+    default_port: ClassVar[int] = DEFAULT_PORT
+
+    vrm0_aliases: bool = field(default=True, metadata=doc(
+        "when the preset targets VRM 1.0, also send the VRM 0.x names (Joy, A, Blink_L, ...)"))
 
 
 class VmcSink(UdpSink):
@@ -39,6 +53,13 @@ class VmcSink(UdpSink):
         self._layout_key: tuple | None = None
         self._prefixes: list[bytes] = []
         self._value_index = np.zeros(0, dtype=np.int64)
+
+    @classmethod
+    def from_options(cls, options: VmcOptions, rig_key: str | None) -> VmcSink:
+        """The sink for one validated ``[[outputs]]`` entry."""
+        if rig_key is None:
+            raise ValueError("vmc output: needs a preset")
+        return cls(options.host, options.resolved_port(), rig_key=rig_key, send_aliases=options.vrm0_aliases)
 
     def _layout(self, rig_id: str, names: tuple[str, ...], aliases: dict[str, str] | None) -> None:
         """Precompute the message prefixes for this rig's names (+ aliases); redone only when the rig changes."""

@@ -16,13 +16,16 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
-from bridge.outputs import osc
-from bridge.outputs.base import OutputFrame
-from bridge.outputs.osc_listener import OscUdpListener
-from bridge.outputs.udp import UdpDestination, UdpSink
+from bridge.fields import doc
+from bridge.osc import codec as osc
+from bridge.osc.listener import OscUdpListener
+from bridge.osc.udp import UdpDestination
+from bridge.outputs.base import NetworkOptions, OutputFrame, UdpSink
 from bridge.schema import REGIONS, FaceState, TrackingFlags
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,28 @@ _CLOSED = "/tracking/eye/EyesClosedAmount"
 _EYE_PREFIX = osc.float_message_prefix(_EYES, n_floats=4)
 _CLOSED_PREFIX = osc.float_message_prefix(_CLOSED)
 _LOST = TrackingFlags.CAMERA_LOST | TrackingFlags.PAUSED
+
+
+@dataclass(frozen=True, slots=True)
+class VrchatOptions(NetworkOptions):
+    """``[[outputs]] kind = "vrchat"``: VRChat's native eye tracking + VRCFaceTracking-style avatar parameters."""
+
+    kind: ClassVar[str] = "vrchat"
+    default_port: ClassVar[int] = DEFAULT_PORT
+
+    prefix: str = field(default=DEFAULT_PREFIX, metadata=doc(
+        "parameter prefix under /avatar/parameters/ (VRCFaceTracking avatars use FT/v2/)"))
+    binary: dict[str, int] = field(default_factory=dict, metadata=doc(
+        "parameters the avatar stores as binary bits: { JawOpen = 4 } sends JawOpen1, JawOpen2, JawOpen4, "
+        "JawOpen8 and JawOpenNegative; all others are floats"))
+    min_delta: float = field(default=0.001, metadata=doc(
+        "only send a float parameter when it changed by at least this much", minimum=0.0, maximum=1.0))
+    resend_s: float = field(default=5.0, metadata=doc(
+        "re-send every parameter this often (and on /avatar/change)", minimum=0.5, maximum=600.0))
+    listen_port: int = field(default=DEFAULT_LISTEN_PORT, metadata=doc(
+        "port where VRChat sends /avatar/change; 0 = don't listen", minimum=0, maximum=65535))
+    listen_host: str = field(default="127.0.0.1", metadata=doc(
+        "address to listen on for VRChat (0.0.0.0 when VRChat runs on another device, e.g. a Quest)"))
 
 
 def binary_bits(value: float, bits: int) -> tuple[list[bool], bool]:
@@ -110,6 +135,15 @@ class VrchatSink(UdpSink):
         self._last_full = -math.inf
         self._layout_names: tuple[str, ...] | None = None
         self.listener = AvatarChangeListener(listen_host, listen_port) if listen_port is not None else None
+
+    @classmethod
+    def from_options(cls, options: VrchatOptions, rig_key: str | None) -> VrchatSink:
+        """The sink for one validated ``[[outputs]]`` entry."""
+        if rig_key is None:
+            raise ValueError("vrchat output: needs a preset")
+        return cls(options.host, options.resolved_port(), rig_key=rig_key, prefix=options.prefix,
+                   binary=options.binary, min_delta=options.min_delta, resend_s=options.resend_s,
+                   listen_host=options.listen_host, listen_port=options.listen_port or None)
 
     def _layout(self, names: tuple[str, ...]) -> None:
         """Split the rig's names into float parameters (vectorized change test) and binary ones; per preset."""

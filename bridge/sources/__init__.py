@@ -17,7 +17,6 @@ _EXPORTS = {
     "CameraFrameSetSource": "bridge.sources.frameset_source",
     "SyntheticFrameSetSource": "bridge.sources.synthetic",
     "open_frameset_source": "bridge.sources.frameset_source",
-    "open_source": "bridge.sources.frameset_source",
     "SourceError": "bridge.sources.base",
     "SourceStats": "bridge.sources.base",
     "CameraSource": "bridge.sources.base",
@@ -38,7 +37,6 @@ __all__ = [
     "SyntheticFrameSetSource",
     "open_camera",
     "open_frameset_source",
-    "open_source",
     "parse_source_spec",
 ]
 
@@ -50,7 +48,6 @@ if TYPE_CHECKING:
         CameraFrameSetSource,
         FrameSetSource,
         open_frameset_source,
-        open_source,
     )
     from bridge.sources.spec import CameraSpec, SourceTarget, parse_source_spec
     from bridge.sources.synthetic import SyntheticFrameSetSource

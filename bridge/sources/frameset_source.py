@@ -162,7 +162,3 @@ def open_frameset_source(specs: str | CameraSpec | Sequence[CameraSpec] = "synth
                                                                               backoff.maximum)) for spec in specs]
     lockstep = [spec.name for spec in specs if spec.lockstep]
     return CameraFrameSetSource(cameras, lockstep=lockstep, max_wait=max_wait, stale_after=stale_after)
-
-
-# `open_source(spec)` is the same thing under the name the CLI's --source option suggests.
-open_source = open_frameset_source

@@ -1,4 +1,4 @@
-"""Replay of a facebridge recording (see bridge/outputs/recording_format.py).
+"""Replay of a facebridge recording (see bridge/recording_format.py).
 
 ``Recording`` reads the FaceStates (and raw FrameSets when recorded) back exactly as written: same arrays bit for
 bit, same capture times and sequence numbers. ``ReplaySource`` serves the raw frames through the same
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bridge.frames import FrameSet
-from bridge.outputs.recording_format import (
+from bridge.recording_format import (
     FACES_FILE,
     FRAMES_FILE,
     RecordingError,

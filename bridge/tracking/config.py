@@ -1,8 +1,8 @@
 """TrackingConfig: the settings of the whole tracking stage, one typed section per module.
 
-``TrackingConfig.from_dict`` reads the ``[tracking]`` table of the TOML config (sections ``neutral``, ``rom``,
-``filters`` (with sub-tables ``shapes``, ``gaze``, ``openness``), ``failure``, ``emotion``) and names the file, key
-and allowed keys/values on any error.
+``TrackingConfig.from_table`` reads the ``[tracking]`` table of the TOML config (sections ``neutral``, ``rom``,
+``filters`` (with sub-tables ``shapes``, ``gaze``, ``openness``), ``failure``, ``emotion``) with the shared
+validator (bridge.validate), so errors name the file, line, key and what is allowed like every other section.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from bridge.tracking.failure import FailureConfig
 from bridge.tracking.filters import FilterConfig
 from bridge.tracking.neutral import NeutralConfig
 from bridge.tracking.rom import RomConfig
+from bridge.validate import KeyPath, Problems, from_table, report_check_failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,54 +38,25 @@ class TrackingConfig:
         self.emotion.validate()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "<config>", prefix: str = "tracking") -> TrackingConfig:
-        """Build from a parsed TOML table; missing keys keep their defaults. Errors name ``source`` and the key."""
-        cfg = _build(cls, data, source, prefix)
+    def from_table(cls, data: Any, problems: Problems, path: KeyPath = ("tracking",)) -> TrackingConfig | None:
+        """Build from a parsed ``[tracking]`` table with the shared validator (bridge.validate); missing keys keep
+        their defaults. Field and cross-field problems go to ``problems``; None when there was any."""
+        cfg = from_table(cls, data, problems, path)
+        if cfg is None:
+            return None
         try:
             cfg.validate()
-        except ValueError as exc:
-            raise ValueError(f"{source}: {prefix}.{exc}") from None
+        except ValueError as exc:  # "failure.frozen_frames must be ..." -> on the key tracking.failure.frozen_frames
+            report_check_failure(problems, path, str(exc), known=[f.name for f in dataclasses.fields(cls)])
+            return None
         return cfg
 
-
-def _build(cls: type, data: Any, source: str, path: str) -> Any:
-    if not isinstance(data, dict):
-        raise ValueError(f"{source}: {path} must be a table, got {type(data).__name__}")
-    defaults = cls()
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise ValueError(f"{source}: unknown key {path}.{unknown[0]}; allowed keys: {', '.join(known)}")
-    values = {}
-    for name, value in data.items():
-        default = getattr(defaults, name)
-        key = f"{path}.{name}"
-        if dataclasses.is_dataclass(default):
-            values[name] = _build(type(default), value, source, key)
-        else:
-            values[name] = _coerce(default, value, source, key)
-    return cls(**values)
-
-
-def _coerce(default: Any, value: Any, source: str, key: str) -> Any:
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ValueError(f"{source}: {key} must be true or false, got {value!r}")
-        return value
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{source}: {key} must be an integer, got {value!r}")
-        return value
-    if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{source}: {key} must be a number, got {value!r}")
-        return float(value)
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise ValueError(f"{source}: {key} must be a string, got {value!r}")
-        return value
-    if isinstance(default, tuple):
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"{source}: {key} must be a list of strings, got {value!r}")
-        return tuple(value)
-    raise ValueError(f"{source}: {key} cannot be set from the config")  # pragma: no cover - all fields typed above
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<config>", prefix: str = "tracking") -> TrackingConfig:
+        """Build from a parsed TOML table; raises ValidationError (a ValueError) listing every problem as
+        ``source: prefix.key: what is wrong``."""
+        problems = Problems(source)
+        cfg = cls.from_table(data, problems, tuple(prefix.split(".")))
+        problems.raise_if_any()
+        assert cfg is not None
+        return cfg

@@ -18,6 +18,7 @@ avatar eases to neutral).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,18 @@ _NEUTRAL_CHANNELS = np.zeros(NUM_CHANNELS)
 _NEUTRAL_CHANNELS[OPENNESS] = 1.0  # neutral = eyes open, gaze centred, all shapes 0
 _NEUTRAL_E8 = one_hot(len(FER8))
 _NEUTRAL_E5 = one_hot(len(EMOTIVE5))
+
+
+@dataclass(frozen=True, slots=True)
+class _Emotion:
+    """The emotion part of one frame's FaceState (after smoothing and easing)."""
+
+    emotion8: np.ndarray
+    emotive5: np.ndarray
+    au10: np.ndarray
+    valence: float
+    arousal: float
+    label: int  # index into FER8
 
 
 class Tracker:
@@ -169,43 +182,73 @@ class Tracker:
         blinks and failing frames.
         """
         if self._paused:
-            state = self.last_state.with_changes(timestamp=timestamp, sequence=sequence,
-                                                 flags=self.last_state.flags | TrackingFlags.PAUSED)
-            self.last_state = state
-            return state
+            return self._remember(self._paused_state(timestamp, sequence))
+        status, capturing = self._assess(outputs, quality, timestamp)
+        x = self._measurement(outputs)
+        healthy_ch = (_CHANNEL_REGIONS_F @ status.healthy) > 0
+        values = self._filtered(x, healthy_ch, timestamp)
+        at_neutral = self._personalize(x, status, inputs, timestamp, capturing)
+        values = self._calibrated(values, x, healthy_ch, at_neutral)
+        values = self._eased_to_neutral(values, status)
+        emotion = self._emotion_step(outputs, status, timestamp)
+        flags = self._flags(outputs, status, capturing)
+        return self._remember(self._face_state(values, emotion, status, flags, timestamp, sequence))
+
+    # --- the steps of update(), in order ----------------------------------------------------------------------
+
+    def _paused_state(self, timestamp: float, sequence: int) -> FaceState:
+        """The last state again, with this frame's time and sequence, flagged PAUSED."""
+        return self.last_state.with_changes(timestamp=timestamp, sequence=sequence,
+                                            flags=self.last_state.flags | TrackingFlags.PAUSED)
+
+    def _assess(self, outputs: ModelOutputs, quality: FrameQuality, timestamp: float) -> tuple[FailureStatus, bool]:
+        """Failure detection per region, and whether the neutral reference is being captured (starting a RoM
+        neutral capture when it begins)."""
         status = self.failure.update(quality, outputs.confidence, timestamp)
         self.last_status = status
         capturing = self.neutral.capturing(timestamp)
         if capturing and not self._was_capturing:
             self.rom.begin_neutral_capture()
         self._was_capturing = capturing
+        return status, capturing
 
-        x = self._measurement(outputs)
-        healthy_ch = (_CHANNEL_REGIONS_F @ status.healthy) > 0
+    def _filtered(self, x: np.ndarray, healthy_ch: np.ndarray, timestamp: float) -> np.ndarray:
+        """One Euro over the channels, fed only with healthy ones (failing channels hold their last good value)."""
         if self.config.filters.enabled:
-            values = self._filter.update(x, timestamp, healthy_ch).copy()
-        else:
-            use = healthy_ch & np.isfinite(x)
-            self._held[use] = x[use]
-            values = self._held.copy()
+            return self._filter.update(x, timestamp, healthy_ch).copy()
+        use = healthy_ch & np.isfinite(x)
+        self._held[use] = x[use]
+        return self._held.copy()
 
+    def _personalize(self, x: np.ndarray, status: FailureStatus, inputs: ModelInputs | None, timestamp: float,
+                     capturing: bool) -> bool:
+        """Feed the neutral reference (skipping blinks and failing eyes); returns True when this frame is a
+        usable neutral sample for range-of-motion calibration."""
         eyes_ok = bool(status.healthy[_L] or not status.seen[_L]) and bool(status.healthy[_R] or not status.seen[_R])
         eyes_open = self._eyes_open(x)
         if inputs is not None:
             self.neutral.add(inputs.images, timestamp, eyes_open=eyes_open, failing=not eyes_ok)
+        return capturing and eyes_open and eyes_ok
 
+    def _calibrated(self, values: np.ndarray, x: np.ndarray, healthy_ch: np.ndarray, at_neutral: bool) -> np.ndarray:
+        """Range-of-motion calibration of the shapes (optional), then the gaze recentre offset."""
         if self.config.rom.enabled:
             shapes = values[:NUM_BLENDSHAPES]
             if self.config.rom.learn:
                 seen_now = healthy_ch[:NUM_BLENDSHAPES] & np.isfinite(x[:NUM_BLENDSHAPES])
-                self.rom.observe(shapes, seen_now, at_neutral=capturing and eyes_open and eyes_ok)
+                self.rom.observe(shapes, seen_now, at_neutral=at_neutral)
             values[:NUM_BLENDSHAPES] = self.rom.apply(shapes)
         values[GAZE] -= self._gaze_offset
+        return values
 
-        # ease each channel with the best weight among the regions that can observe it
+    @staticmethod
+    def _eased_to_neutral(values: np.ndarray, status: FailureStatus) -> np.ndarray:
+        """Ease each channel towards neutral with the best weight among the regions that can observe it."""
         w_ch = (_CHANNEL_REGIONS_F * status.weight).max(axis=1)
-        values = _NEUTRAL_CHANNELS + w_ch * (values - _NEUTRAL_CHANNELS)
+        return _NEUTRAL_CHANNELS + w_ch * (values - _NEUTRAL_CHANNELS)
 
+    def _emotion_step(self, outputs: ModelOutputs, status: FailureStatus, timestamp: float) -> _Emotion:
+        """Smoothed emotion distributions from healthy sources, eased by region weight, plus the label."""
         w = status.weight
         w_eyes = max(w[_L], w[_R])
         w_any = float(w.max())
@@ -222,35 +265,48 @@ class Tracker:
             timestamp,
         )
         e8 = _NEUTRAL_E8 + w_any * (smoothed.emotion8 - _NEUTRAL_E8)
-        e5 = _NEUTRAL_E5 + w_eyes * (smoothed.emotive5 - _NEUTRAL_E5)
-        au = w_eyes * smoothed.au10
         w_va = w_eyes if self._va_from_model else w_any
-        label = self._label.update(e8, timestamp)
+        return _Emotion(
+            emotion8=e8,
+            emotive5=_NEUTRAL_E5 + w_eyes * (smoothed.emotive5 - _NEUTRAL_E5),
+            au10=w_eyes * smoothed.au10,
+            valence=w_va * smoothed.valence,
+            arousal=w_va * smoothed.arousal,
+            label=self._label.update(e8, timestamp),
+        )
 
+    def _flags(self, outputs: ModelOutputs, status: FailureStatus, capturing: bool) -> TrackingFlags:
+        """The failure flags plus calibration / personalization state."""
         flags = status.flags
         if capturing:
             flags |= TrackingFlags.CALIBRATING_NEUTRAL
         eye_model_ran = outputs.emotive5 is not None or outputs.au10 is not None
         if self.neutral.reference() is None or (eye_model_ran and not outputs.personalized):
             flags |= TrackingFlags.NO_PERSONALIZATION
+        return flags
 
+    @staticmethod
+    def _face_state(values: np.ndarray, emotion: _Emotion, status: FailureStatus, flags: TrackingFlags,
+                    timestamp: float, sequence: int) -> FaceState:
         g = values[GAZE]
         o = values[OPENNESS]
-        state = FaceState(
+        return FaceState(
             timestamp=timestamp,
             sequence=sequence,
             blendshapes=values[:NUM_BLENDSHAPES],
             left_eye=EyeState(gaze_yaw=float(g[0]), gaze_pitch=float(g[1]), openness=float(o[0])),
             right_eye=EyeState(gaze_yaw=float(g[2]), gaze_pitch=float(g[3]), openness=float(o[1])),
-            emotive5=e5,
-            au10=au,
-            emotion8=e8,
-            emotion_label=FER8[label],
-            valence=w_va * smoothed.valence,
-            arousal=w_va * smoothed.arousal,
+            emotive5=emotion.emotive5,
+            au10=emotion.au10,
+            emotion8=emotion.emotion8,
+            emotion_label=FER8[emotion.label],
+            valence=emotion.valence,
+            arousal=emotion.arousal,
             confidence=status.confidence,
             flags=flags,
         )
+
+    def _remember(self, state: FaceState) -> FaceState:
         self.last_state = state
         return state
 

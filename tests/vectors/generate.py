@@ -18,18 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.outputs.facebridge_protocol import (
+from bridge.outputs.facebridge_decoder import (
     AffectInfo,
     EmotionInfo,
-    FacebridgeEncoder,
     FrameHeader,
     LightCue,
     NamesChunk,
-    ProtocolFrame,
     TrackingInfo,
     ValuesChunk,
     decode_datagram,
 )
+from bridge.outputs.facebridge_protocol import FacebridgeEncoder, ProtocolFrame
 from bridge.schema import BLENDSHAPE_NAMES, FER8, TrackingFlags
 
 HERE = Path(__file__).resolve().parent

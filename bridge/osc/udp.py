@@ -6,10 +6,6 @@ import errno
 import logging
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bridge.outputs.base import OutputFrame
 
 log = logging.getLogger(__name__)
 
@@ -79,24 +75,3 @@ class UdpDestination:
 
     def close(self) -> None:
         self._sock.close()
-
-
-class UdpSink:
-    """What the network sinks share: ``encode(frame)`` gives the datagrams, sent to one ``UdpDestination``.
-    Subclasses set ``name``, ``rig_key`` and ``_dest`` and implement ``encode``."""
-
-    name: str
-    rig_key: str | None
-    _dest: UdpDestination
-
-    def encode(self, frame: OutputFrame) -> list[bytes]:
-        raise NotImplementedError
-
-    def send(self, frame: OutputFrame) -> None:
-        self._dest.send(self.encode(frame))
-
-    def stats(self) -> dict[str, int]:
-        return self._dest.stats()
-
-    def close(self) -> None:
-        self._dest.close()
