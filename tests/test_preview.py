@@ -359,7 +359,9 @@ def test_face_gaze_and_sides():
     unified = Retargeter(load_preset("vrchat-unified-v2"))
     m2 = face_mapper("unified_expressions_v2", unified.names)
     open_eyes = m2.features(unified.apply(_face()).values)
-    closed = m2.features(unified.apply(_face(eyeBlinkLeft=1.0, eyeBlinkRight=1.0)).values)
+    shut = _face(eyeBlinkLeft=1.0, eyeBlinkRight=1.0).with_changes(left_eye=EyeState(openness=0.0),
+                                                                   right_eye=EyeState(openness=0.0))
+    closed = m2.features(unified.apply(shut).values)
     assert open_eyes.blink_l < 0.1 and closed.blink_l > 0.9  # EyeLid / EyeOpen / EyeClosed agree, no doubling
     assert FaceFeatures().side("blink", "L") == 0.0
 

@@ -165,7 +165,8 @@ def test_blink_offset_closes_one_eye(qapp, tmp_path, recording):
     window.set_view_mode("B")
     qapp.processEvents()
     before = _pixels(face)
-    editor.set_curve("EyeClosedLeft", offset=0.9)  # the subject's LEFT eye (drawn on the picture's right)
+    # Close the subject's LEFT eye (drawn on the picture's right) in every parameter that carries it.
+    editor.set_curve("EyeClosedLeft", gain=0.0, offset=1.0)
     editor.set_curve("EyeLidLeft", gain=0.0)
     editor.set_curve("EyeOpenLeft", gain=0.0)
     qapp.processEvents()

@@ -226,6 +226,18 @@ UNIFIED_RULES: list[Rule] = [
     *_sided("SmileFrown{}", "smile", _positive), *_sided("SmileFrown{}", "frown", _negative),
     *_sided("SmileSad{}", "smile", _positive), *_sided("SmileSad{}", "frown", _negative),
     *_sided("MouthSmile{}", "smile"), *_sided("MouthSad{}", "frown"),
+    *_both("EyeOpen", "blink", _inverse), *_both("EyeClosed", "blink"), *_both("EyesSquint", "squint"),
+    *_both("BrowExpression", "brow_outer_up", _positive), *_both("BrowExpression", "brow_down", _negative),
+    ("CheekPuffSuck", "cheek_puff", _positive), ("LipSuck", "roll", 1.0), ("LipFunnel", "funnel", 1.0),
+    ("LipPucker", "pucker", 1.0), ("LipPuckerLeft", "pucker", 1.0), ("LipPuckerRight", "pucker", 1.0),
+    *[(f"LipSuckFunnel{p}{s}", "roll", _positive) for p in ("Upper", "Lower") for s in ("", "Left", "Right")],
+    *[(f"LipSuckFunnel{p}{s}", "funnel", _negative) for p in ("Upper", "Lower") for s in ("", "Left", "Right")],
+    *_both("MouthCornerY", "smile", _positive), *_both("MouthCornerY", "frown", _negative),
+    *_sided("MouthCornerY{}", "smile", _positive), *_sided("MouthCornerY{}", "frown", _negative),
+    *_both("MouthTightenerStretch", "stretch", _negative), *_both("MouthTightenerStretch", "press", _positive),
+    *_sided("MouthTightenerStretch{}", "stretch", _negative), *_sided("MouthTightenerStretch{}", "press", _positive),
+    *_both("SmileFrown", "smile", _positive), *_both("SmileFrown", "frown", _negative),
+    *_both("SmileSad", "smile", _positive), *_both("SmileSad", "frown", _negative),
 ]  # fmt: skip
 
 VRM1_RULES: list[Rule] = [
