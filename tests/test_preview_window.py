@@ -381,6 +381,7 @@ def test_designer_walkthrough(qapp, tmp_path, monkeypatch):
     player.timeline.seek(i)
     window.timeline_bar.set_loop_range(max(i - 15, 0), min(i + 15, player.timeline.count - 1))
     window.show_position()
+    window.select_target("aa")  # the jaw: selected targets are always plotted
     qapp.processEvents()
     _doc_image(window, "studio")
 
