@@ -35,6 +35,7 @@ sysdeps:
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 pytest: setup sysdeps
 	$(PY) -m pytest -q

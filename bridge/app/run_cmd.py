@@ -42,7 +42,8 @@ def main(args: argparse.Namespace) -> int:
         config = config_from_args(args)  # every flag is a Config override; from here on only the Config is read
         bridge = assemble(config)
     except (ConfigError, StartupError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # one problem per line, each marked
+            print(f"error: {line}", file=sys.stderr)
         return 2
 
     pipeline = bridge.pipeline

@@ -116,5 +116,6 @@ class FrameProcessor:
         frame = self.transform(image)
         if self.splitter is not None:
             return self.splitter.split(frame)
+        assert self.lower_face is not None  # __init__ requires a splitter or a lower-face locator
         x, y, w, h = self.lower_face(frame)
         return {"lower_face": np.ascontiguousarray(frame[y : y + h, x : x + w])}
