@@ -75,7 +75,7 @@ def test_decoder_bounds():
 
 def test_decoder_never_raises_on_the_fuzz_corpus():
     families = set()
-    for family, data in hostile.osc_attacks(5000, seed=3):
+    for family, data in hostile.osc_attacks(2000, seed=3):
         packet = decode_packet(data)  # raising here would be the bug
         assert len(packet.messages) <= MAX_MESSAGES
         families.add(family)
@@ -89,7 +89,7 @@ def test_listener_survives_the_fuzz_corpus_and_still_answers():
     listener = OscUdpListener("127.0.0.1", 0, lambda a, p: got.append(a), thread_name="test-fuzz",
                               datagrams_per_s=1e9, bytes_per_s=1e12)
     try:
-        corpus = [data for _family, data in hostile.osc_attacks(3000, seed=5)]
+        corpus = [data for _family, data in hostile.osc_attacks(1500, seed=5)]
         corpus.insert(0, hostile.NEGATIVE_SIZE_BUNDLE)
         _send(listener.port, corpus)  # the kernel drops what the socket buffer cannot hold: resend the probe
 
@@ -150,8 +150,8 @@ def test_command_flood_is_coalesced():
     server = ControlServer("127.0.0.1", 0)
     try:
         flood = hostile.osc_bundle([hostile.osc_message("/facebridge/recenter", "", b"")] * 100)
-        _send(server.address[1], [flood] * 50)
-        assert _wait(lambda: server.counters.commands >= 100)
+        _send(server.address[1], [flood] * 20)  # 64 KB: within the listener's burst and the socket buffer
+        assert _wait(lambda: server.counters.commands >= 2000)
         got = server.drain()
     finally:
         server.close()

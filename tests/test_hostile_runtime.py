@@ -33,9 +33,9 @@ def _build(source, outputs=(), read_timeout_s=0.5):
 
 
 class BadClockSource(ScriptedSource):
-    """Scripted frames whose capture times turn hostile for a while: NaN, inf, 1e300, negative."""
+    """Scripted frames whose capture times turn hostile for a while: NaN, inf, +-1e300."""
 
-    BAD = (math.nan, math.inf, 1e300, -5.0)
+    BAD = (math.nan, math.inf, 1e300, -1e300)
 
     def read(self, timeout: float = 0.5):
         frames = super().read(timeout)
@@ -49,8 +49,9 @@ def test_nan_and_absurd_capture_times_never_reach_the_tracker():
     # Defect 7: a NaN capture time poisoned the tracker and the next idle step raised out of the pipeline.
     assert plausible_capture_time(math.nan, 1.7e9) == 1.7e9
     assert plausible_capture_time(1e300, 1.7e9) == 1.7e9
-    assert plausible_capture_time(-5.0, 1.7e9) == 1.7e9
+    assert plausible_capture_time(-1e300, 1.7e9) == 1.7e9
     assert plausible_capture_time(1.6e9, 1.7e9) == 1.6e9  # a replay's old (but real) time is kept
+    assert plausible_capture_time(0.25, 1.7e9) == 0.25  # a file's 0-based clock too
     source = BadClockSource(count=40)
     bridge = _build(source)
     try:

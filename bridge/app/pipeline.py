@@ -33,14 +33,13 @@ if TYPE_CHECKING:  # the protocols only: the pipeline runs any objects with thes
     from retarget.engine import RetargetFrame
 
 log = logging.getLogger(__name__)
-EARLIEST_CAPTURE_TIME = 946_684_800.0  # 2000-01-01: older capture times are garbage, not a recording
-MAX_CAPTURE_AHEAD_S = 86_400.0  # a capture time more than a day ahead of the clock is garbage too
+MAX_CAPTURE_AHEAD_S = 86_400.0  # a capture time more than a day ahead of the clock is garbage
 
 
 def plausible_capture_time(capture_time: float, now: float) -> float:
-    """``capture_time`` when it can be a camera's clock (replays keep their old times), else ``now``: a NaN,
-    infinite, negative or 1e300 time from a broken recording or camera must not poison the tracker's filters."""
-    if math.isfinite(capture_time) and EARLIEST_CAPTURE_TIME <= capture_time <= now + MAX_CAPTURE_AHEAD_S:
+    """``capture_time`` when it can be a clock reading (a camera's, a replay's old one, or a file's 0-based one),
+    else ``now``: a NaN, infinite or 1e300 time from a broken recording or camera must not poison the tracker."""
+    if math.isfinite(capture_time) and abs(capture_time) <= now + MAX_CAPTURE_AHEAD_S:
         return capture_time
     return now
 
