@@ -748,9 +748,20 @@ def _tracebacks(value) -> int:
     return 0
 
 
-def write_report(results: dict, path: Path, started: float) -> str:
-    load = os.getloadavg()
+def run_info(names: list[str], started: float) -> dict:
+    """When, on which commit and how loaded the machine was, for one run of the suite."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
+    load = os.getloadavg()
+    return {"commit": commit.strip() or "?", "utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+            "load": f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}",
+            "minutes": round((time.monotonic() - started) / 60, 1),
+            "scenarios": list(names)}
+
+
+def write_report(results: dict, path: Path, started: float) -> str:
+    runs = results.get("_runs") or [run_info([k for k in results if not k.startswith("_")], started)]
+    run_lines = [f"- {', '.join(r.get('scenarios', []))}: {r.get('utc', '?')} UTC, commit {r.get('commit', '?')}, "
+                 f"load average {r.get('load', '?')} (1/5/15 min), {r.get('minutes', '?')} min" for r in runs]
     parts = [
         "# Reliability: the hostile-input stress suite",
         "",
@@ -760,9 +771,9 @@ def write_report(results: dict, path: Path, started: float) -> str:
         "`make test` (tests/test_hostile_*.py) without timing assertions; the figures below are measured here, "
         "on a shared machine, so they are ratios and maxima with the load average beside them.",
         "",
-        f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit.strip() or '?'}, "
-        f"{os.cpu_count()} CPUs, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}, "
-        f"suite took {(time.monotonic() - started) / 60:.1f} min.",
+        f"Runs ({os.cpu_count()} CPUs, shared with other work; scenarios were run in these batches):",
+        "",
+        *run_lines,
         "",
         "## Done when (issue 11)",
         "",
@@ -889,8 +900,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
     started = time.monotonic()
     results: dict = {}
+    runs: list[dict] = []
     for earlier in args.with_results:
-        results.update({k: v for k, v in json.loads(Path(earlier).read_text()).items() if k not in names})
+        data = json.loads(Path(earlier).read_text())
+        kept = [k for k in data if k not in names and not k.startswith("_")]
+        results.update({k: data[k] for k in kept})
+        if kept:
+            runs.append({**data.get("_run", {}), "scenarios": kept})
     with tempfile.TemporaryDirectory(prefix="facebridge-stress-") as tmp:
         work = Path(tmp)
         for name in names:
@@ -901,8 +917,11 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{name}: scenario failed: {type(exc).__name__}: {exc}")
                 results[name + "_error"] = {"error": f"{type(exc).__name__}: {exc}"}
             log(f"{name}: {json.dumps(results.get(name, results.get(name + '_error')), default=str)[:600]}")
+    if names:
+        runs.append(run_info(names, started))
+    results["_runs"] = runs
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+        Path(args.json).write_text(json.dumps({**results, "_run": run_info(names, started)}, indent=1, default=str))
     out = Path(args.out)
     if args.no_write:
         out = Path(tempfile.gettempdir()) / "reliability-preview.md"
