@@ -901,12 +901,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results: dict = {}
     runs: list[dict] = []
+    source: dict[str, int] = {}  # scenario -> index of the earlier run its figures come from (later ones win)
+    earlier_runs: list[dict] = []
     for earlier in args.with_results:
         data = json.loads(Path(earlier).read_text())
-        kept = [k for k in data if k not in names and not k.startswith("_")]
-        results.update({k: data[k] for k in kept})
+        run = data.get("_run", {})
+        own = run.get("scenarios") or [k for k in data if not k.startswith("_")]  # what that run itself measured
+        for key in own:
+            if key in data and key not in names:
+                results[key] = data[key]
+                source[key] = len(earlier_runs)
+        earlier_runs.append(run)
+    for i, run in enumerate(earlier_runs):
+        kept = [k for k, j in source.items() if j == i]
         if kept:
-            runs.append({**data.get("_run", {}), "scenarios": kept})
+            runs.append({**run, "scenarios": kept})
     with tempfile.TemporaryDirectory(prefix="facebridge-stress-") as tmp:
         work = Path(tmp)
         for name in names:
