@@ -1,28 +1,48 @@
 # Two commands matter: `make run` and `make test`. Both set up everything they need (idempotent).
+# `make run` installs the runtime + the Qt preview only (no torch); `make test` and the training targets add the dev
+# tools and torch (the `train` extra: the model-export parity and training tests need it).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
+RUN_EXTRAS ?= preview
 EXTRAS ?= dev,preview,train
 SYSTEM_TOOLS := mcs mono nunit-console oscdump oscsend
 APT_PACKAGES := mono-mcs nunit-console libnunit-cil-dev liblo-tools
 
-.PHONY: run test setup sysdeps lint pytest test-cs bench eval train sheet clean dist
+.PHONY: run test setup setup-run sysdeps lint pytest test-cs bench eval train sheet clean dist
 
-run: setup
+run: setup-run
 	$(VENV)/bin/facebridge run
 
 test: setup sysdeps lint pytest test-cs
 
+# The runtime venv (what a streamer needs): numpy, onnxruntime, python-osc, OpenCV, PySide6 + pyqtgraph.
+setup-run: $(RUN_STAMP)
+
+# Everything: runtime, preview, dev tools (pytest, ruff) and torch for training.
 setup: $(STAMP)
 
-# Reinstall only when the project's dependencies change.
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
-	@touch $(STAMP)
+$(VENV)/bin/python:
+	@echo "== creating $(VENV) with $$($(PYTHON) --version)"
+	$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+
+# Reinstall only when the project's dependencies change. pip prints what it downloads and installs (no -q): a
+# first install takes a minute or more and must not look stuck.
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "== installing FaceBridge with [$(RUN_EXTRAS)] into $(VENV) (no torch)"
+	$(PY) -m pip install --progress-bar on -e ".[$(RUN_EXTRAS)]"
+	@touch $@
+	@echo "== $(VENV) ready: $$(du -sh $(VENV) | cut -f1)"
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "== installing FaceBridge with [$(EXTRAS)] into $(VENV) (torch is the big one)"
+	$(PY) -m pip install --progress-bar on -e ".[$(EXTRAS)]"
+	@touch $@ $(RUN_STAMP)
+	@echo "== $(VENV) ready: $$(du -sh $(VENV) | cut -f1)"
 
 # Mono + NUnit (C# package tests) and liblo (independent OSC peer) from Debian.
 sysdeps:
@@ -42,7 +62,7 @@ pytest: setup sysdeps
 test-cs: sysdeps setup
 	bash tests/csharp/run.sh
 
-bench: setup
+bench: setup-run
 	$(VENV)/bin/facebridge bench --seconds 10
 
 eval: setup
@@ -51,7 +71,7 @@ eval: setup
 train: setup
 	$(VENV)/bin/facebridge train --out runs/train
 
-sheet: setup
+sheet: setup-run
 	$(VENV)/bin/facebridge synth sheet --out reports/contact_sheet.png
 
 clean:
