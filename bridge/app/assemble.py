@@ -47,7 +47,8 @@ class Bridge:
 
 def source_spec_for(config: Config) -> Any:
     """What to hand to open_frameset_source: the configured cameras, or ``[source] spec`` (a recording directory
-    becomes ``replay:DIR``; ``synthetic`` gets ``[source] fps`` and ``seed``)."""
+    becomes ``replay:DIR``; ``synthetic`` gets ``[source] fps`` and ``seed``; a camera becomes one CameraSpec with
+    ``[source] layout``)."""
     from bridge.recording_format import is_recording
 
     if config.cameras:
@@ -57,7 +58,18 @@ def source_spec_for(config: Config) -> Any:
         return f"replay:{spec}"
     if spec.strip().lower() == "synthetic":
         return f"synthetic:fps={config.source.fps},seed={config.source.seed}"
-    return spec
+    from bridge.sources import CameraSpec, SourceError, parse_source_spec
+
+    try:
+        kind = parse_source_spec(spec).kind
+    except SourceError as exc:
+        raise StartupError(str(exc)) from None
+    if kind in ("synthetic", "replay"):
+        return spec
+    try:
+        return [CameraSpec(source=spec, layout=config.source.layout)]
+    except SourceError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def describe_source(spec: Any) -> str:
@@ -76,7 +88,8 @@ def start_source(spec: Any) -> Any:
         source.start()
     except SourceError as exc:
         text = str(exc)
-        if "available" not in text.lower():
+        devices = isinstance(spec, list) and any(_is_device(c) for c in spec)
+        if devices and "available" not in text.lower():
             try:
                 from bridge.sources.discovery import available_summary
 
@@ -85,6 +98,14 @@ def start_source(spec: Any) -> Any:
                 pass
         raise StartupError(text) from None
     return source
+
+
+def _is_device(camera: Any) -> bool:
+    """A camera the "Available cameras" list can help with (a device, serial port or network stream, not a file)."""
+    try:
+        return camera.target.kind in ("device", "serial", "http", "stream")
+    except Exception:  # a spec that does not parse has already produced its own message
+        return False
 
 
 def load_models(config: Config) -> Any:

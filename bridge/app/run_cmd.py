@@ -14,6 +14,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "`facebridge config init` writes a commented one)")
     parser.add_argument("--source", metavar="SPEC", help="synthetic | device index | video file | image folder | "
                         "http(s)/rtsp URL | serial:PORT | a recording directory (overrides the config)")
+    parser.add_argument("--layout", choices=("webcam", "lower_face", "eyes", "left_eye", "right_eye", "mouth",
+                                             "headset"),
+                        help="what the --source camera shows: webcam = your whole face (face detector), lower_face = "
+                             "a webcam under the headset, eyes = both eyes in one frame, left_eye/right_eye = one eye "
+                             "camera (drives both eyes), mouth = headset mouth camera, headset = eyes on top + mouth "
+                             "below (default; overrides [source] layout)")
     parser.add_argument("--preset", metavar="NAME|FILE", help="retarget preset (overrides [preset] name)")
     parser.add_argument("--output", metavar="KIND:HOST:PORT", action="append", default=[],
                         help="facebridge|vmc|vrchat[:HOST[:PORT]] or recorder[:DIR]; repeatable; replaces the "

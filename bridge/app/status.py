@@ -23,6 +23,8 @@ class CameraStatus:
     dropped: int
     errors: int
     connected: bool
+    face_found: bool | None = None  # webcam layout: whether the face tracker has a face (None: not a webcam)
+    last_error: str = ""  # the camera's latest problem, e.g. which file of a folder was unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,9 @@ def build_snapshot(pipeline: Any, source_stats: Mapping[str, Any], started: floa
                    control_counters: Any | None = None) -> StatusSnapshot:
     """Collect a snapshot from a Pipeline and its source's stats (call from the pipeline thread)."""
     cams = {name: CameraStatus(fps=round(float(s.fps), 1), frames=int(s.frames), dropped=int(s.dropped),
-                               errors=int(s.errors), connected=bool(s.connected)) for name, s in source_stats.items()}
+                               errors=int(s.errors), connected=bool(s.connected),
+                               face_found=getattr(s, "face_found", None), last_error=str(getattr(s, "last_error", "")))
+            for name, s in source_stats.items()}
     p50, p99 = pipeline.end_to_end.percentiles_ms()
     (capture_p50,) = pipeline.capture_to_send.percentiles_ms((50.0,))
     last = pipeline.last
@@ -98,7 +102,9 @@ def build_snapshot(pipeline: Any, source_stats: Mapping[str, Any], started: floa
 
 def format_line(snap: StatusSnapshot) -> str:
     """The one-line status: per-camera fps, latency, drops, tracking state, top emotion."""
-    cams = " ".join(f"{name}:{c.fps:.0f}fps" + ("" if c.connected else "(lost)") for name, c in snap.cameras.items())
+    cams = " ".join(f"{name}:{c.fps:.0f}fps" + ("" if c.connected else "(lost)")
+                    + ("(no face)" if c.face_found is False and c.connected else "")
+                    for name, c in snap.cameras.items())
     dropped = sum(c.dropped for c in snap.cameras.values())
     latency = "--" if math.isnan(snap.latency_ms_p50) else f"{snap.latency_ms_p50:.1f}/{snap.latency_ms_p99:.1f}ms"
     if not math.isnan(snap.capture_latency_ms_p50):
@@ -106,6 +112,7 @@ def format_line(snap: StatusSnapshot) -> str:
     failing = sum(snap.output_errors.values())
     bad_frames = sum(snap.pipeline_errors.values())
     tail = (f" | output errors {failing}" if failing else "") + (f" | bad frames {bad_frames}" if bad_frames else "")
+    tail += "".join(f" | {name}: {c.last_error}" for name, c in snap.cameras.items() if c.last_error and c.dropped)
     return (f"{cams or 'no cameras'} | latency p50/p99 {latency} | dropped {dropped} | {snap.tracking} | "
             f"{snap.top_emotion} {snap.top_emotion_p:.2f}{tail}")
 
