@@ -134,8 +134,8 @@ def fer_framing(detector: HaarFaceDetector, root: Path, limit: int) -> dict:
         cys.append((img.shape[0] / 2 - y) / h)
         sides.append(img.shape[1] / w)
     return {"fer_n": n, "fer_detected": len(sides), "centre_x": float(statistics.median(cxs)),
-            "centre_y": float(statistics.median(cys)), "side": float(statistics.median(sides)), "side_p25_p75": [float(np.percentile(sides, 25)),
-                                                                float(np.percentile(sides, 75))]}
+            "centre_y": float(statistics.median(cys)), "side": float(statistics.median(sides)),
+            "side_p25_p75": [float(np.percentile(sides, 25)), float(np.percentile(sides, 75))]}
 
 
 def landmark_check(detector: HaarFaceDetector, smile) -> dict:
