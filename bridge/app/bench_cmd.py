@@ -77,6 +77,13 @@ def _pass(bridge, seconds: float) -> dict:
 def main(args: argparse.Namespace) -> int:
     import logging
 
+    from bridge.argtypes import output_file_problem
+
+    problem = args.json and output_file_problem(args.json, "--json")
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+
     from bridge.app.assemble import StartupError, assemble, load_models
     from bridge.app.bench_source import PoolSource, render_pool
     from bridge.config import Config, ModelsSection
@@ -132,10 +139,16 @@ def main(args: argparse.Namespace) -> int:
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     text = json.dumps(report, indent=1)
-    print(text)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+    if args.json:  # the JSON goes to the file only; the terminal gets the summary line below
+        try:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            print(f"error: cannot write --json {args.json!r}: {exc.strerror or exc}", file=sys.stderr)
+            print(text)
+            return 2
+    else:
+        print(text)
     e2e = report["end_to_end_ms"]
     print(f"end-to-end p50 {e2e['p50']:.3f} ms, p99 {e2e['p99']:.3f} ms (target <= 5) | throughput "
           f"{report['throughput_fps']:.0f} fps (target >= 200) | CPU at 60 Hz {report['cpu_percent_at_60hz']:.1f}% "

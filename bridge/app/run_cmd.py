@@ -8,6 +8,8 @@ import sys
 import threading
 import time
 
+from bridge.argtypes import output_file_problem, positive_number
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML config (default: built-in defaults; "
@@ -24,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", metavar="KIND:HOST:PORT", action="append", default=[],
                         help="facebridge|vmc|vrchat[:HOST[:PORT]] or recorder[:DIR]; repeatable; replaces the "
                              "config's [[outputs]] (default: facebridge to the Unity package's port)")
-    parser.add_argument("--duration", metavar="S", type=float, help="stop after S seconds")
+    parser.add_argument("--duration", metavar="S", type=positive_number, help="stop after S seconds")
     parser.add_argument("--status-json", metavar="FILE", help="rewrite the status as JSON in FILE periodically")
     parser.add_argument("--no-control", action="store_true", help="do not listen for OSC control commands")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -40,11 +42,12 @@ def main(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     log = logging.getLogger("facebridge.run")
-    if args.duration is not None and args.duration <= 0:
-        print("error: --duration must be > 0 seconds", file=sys.stderr)
-        return 2
     try:
         config = config_from_args(args)  # every flag is a Config override; from here on only the Config is read
+        problem = config.status.json_path and output_file_problem(config.status.json_path, "status JSON file")
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         bridge = assemble(config)
     except (ConfigError, StartupError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bridge.schema import FER8, TrackingFlags
+
+log = logging.getLogger("facebridge.status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,7 @@ class StatusReporter:
         self.json_interval_s = json_interval_s
         self._next_line = 0.0
         self._next_json = 0.0
+        self._json_failing = False
         self._width = 0
 
     def due(self, now: float | None = None) -> bool:
@@ -163,7 +167,14 @@ class StatusReporter:
             self.stream.flush()
         if self.json_path is not None and (force or now >= self._next_json):
             self._next_json = now + self.json_interval_s
-            write_json_atomic(self.json_path, snap.to_json())
+            try:
+                write_json_atomic(self.json_path, snap.to_json())
+                self._json_failing = False
+            except OSError as exc:  # deleted folder, full disk, permissions changed: the bridge keeps running
+                if not self._json_failing:
+                    log.warning("cannot write the status JSON %s: %s (the bridge keeps running; retrying every "
+                                "%.0f s)", self.json_path, exc.strerror or exc, self.json_interval_s)
+                self._json_failing = True
 
     def finish(self) -> None:
         """End the in-place line so the shell prompt starts on a fresh line."""

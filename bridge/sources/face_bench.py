@@ -179,6 +179,56 @@ def landmark_check(detector: HaarFaceDetector, smile) -> dict:
     return {k: round(float(statistics.median(v)), 3) for k, v in rows.items() if v} | {"n": len(rows["chin"])}
 
 
+def mouth_response(smile: list, smile_labels: list[tuple[int, int]], yawn: list) -> dict:
+    """The shipped models through ``infer --camera webcam`` on real faces: jawOpen / mouthSmile by label.
+
+    Smile set: ``mouth_open`` and ``smile`` labels; yawn set: a labelled yawn vs none. Medians of each group.
+    """
+    from bridge.inference.infer_cmd import webcam_row
+    from bridge.inference.onnx_models import OnnxFaceModels
+
+    models = OnnxFaceModels.load()
+    detector = HaarFaceDetector()
+    groups: dict[str, list[float]] = {}
+
+    def add(key: str, value: float) -> None:
+        groups.setdefault(key, []).append(value)
+
+    found = 0
+    for (img, _), (smiling, mouth_open) in zip(smile, smile_labels, strict=True):
+        row = webcam_row(models, detector, img)
+        if not row.get("face_found"):
+            continue
+        found += 1
+        smile_value = (row["mouthSmileLeft"] + row["mouthSmileRight"]) / 2
+        add(f"smile_set jawOpen | mouth_open={mouth_open}", row["jawOpen"])
+        add(f"smile_set mouthSmile | smile={smiling}", smile_value)
+        add(f"smile_set p_happiness | smile={smiling}", row["p_happiness"])
+    yfound = 0
+    for img, mouth in yawn:
+        row = webcam_row(models, detector, img)
+        if not row.get("face_found"):
+            continue
+        yfound += 1
+        add(f"yawn_set jawOpen | yawn={int(mouth is not None)}", row["jawOpen"])
+    out: dict = {"smile_faces_found": f"{found}/{len(smile)}", "yawn_faces_found": f"{yfound}/{len(yawn)}"}
+    out |= {k: {"n": len(v), "median": round(float(np.median(v)), 3), "mean": round(float(np.mean(v)), 3)}
+            for k, v in sorted(groups.items())}
+    return out
+
+
+def smile_labels(root: Path, limit: int) -> list[tuple[int, int]]:
+    """(smile, mouth_open) per image, in load_smile's order."""
+    out = []
+    with open(root / "annotations.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if (root / "images" / row["filename"]).exists():
+                out.append((int(row["smile"]), int(row["mouth_open"])))
+            if len(out) >= limit:
+                break
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smile", type=Path, help="smile-detection data/ folder (annotations.csv, images/)")
@@ -186,12 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fer", type=Path, help="a FER+ image folder (e.g. FER2013Valid)")
     parser.add_argument("--limit", type=int, default=100000, help="at most N images per set")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--models", action="store_true",
+                        help="also run the shipped models (infer --camera webcam) and report the mouth shapes' "
+                             "response to the sets' smile / mouth-open / yawn labels")
+    parser.add_argument("--skip-detectors", action="store_true", help="skip the detector comparison")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     smile = load_smile(args.smile, args.limit) if args.smile else []
     yawn = load_yawn(args.yawn, args.limit) if args.yawn else []
     report: dict = {"opencv": cv2.__version__, "load_average": os.getloadavg()[0], "detectors": {}}
-    for name, options in VARIANTS.items():
+    for name, options in ({} if args.skip_detectors else VARIANTS).items():
         rates = detection_rates(HaarFaceDetector(**options), smile, yawn)
         report["detectors"][name] = rates
         print(f"{name:28s} smile {rates['smile_rate']:.3f} ({rates['smile_ms_p50'] or 0:.1f} ms) | yawn "
@@ -204,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     if smile:
         report["landmarks_in_crop"] = landmark_check(detector, smile)
         print("landmarks in face_aligned_crop:", report["landmarks_in_crop"], flush=True)
+    if args.models:
+        report["mouth_response"] = mouth_response(smile, smile_labels(args.smile, args.limit) if args.smile else [],
+                                                  yawn)
+        for key, value in report["mouth_response"].items():
+            print(f"  {key}: {value}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
     return 0

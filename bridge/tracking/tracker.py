@@ -19,7 +19,6 @@ avatar eases to neutral).
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass
 from pathlib import Path
 
