@@ -169,7 +169,7 @@ def _camera_from_table(table: dict[str, Any], problems: Problems, path: KeyPath)
 
 def _output_from_table(table: dict[str, Any], problems: Problems, path: KeyPath) -> OutputOptions | None:
     """One ``[[outputs]]`` table -> the Options of its kind (looked up in bridge.outputs.registry)."""
-    kind = table.get("kind")
+    kind = table.get("kind", "facebridge")  # as documented: an entry without kind is our Unity package's sink
     if kind not in OUTPUT_KINDS:
         kinds = list(OUTPUT_KINDS)
         problems.add((*path, "kind"), f"{kind!r} is not allowed{did_you_mean(str(kind), kinds)}; "

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 
+from bridge.argtypes import positive_number
+
 # Child process: bind N UDP ports on 127.0.0.1, print them, drain datagrams until stdin closes.
 _DRAIN = r"""
 import select, socket, sys, threading
@@ -41,7 +43,7 @@ while not done.is_set():
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=10.0, metavar="S",
+    parser.add_argument("--seconds", type=positive_number, default=10.0, metavar="S",
                         help="total timed seconds, split between the fast and the 60 Hz pass (default 10)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     parser.add_argument("--pool", type=int, default=48, metavar="N",
