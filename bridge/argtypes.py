@@ -10,13 +10,13 @@ from pathlib import Path
 
 
 def port_number(text: str) -> int:
-    """A TCP/UDP port 1..65535."""
+    """A TCP/UDP port 0..65535 (0: let the system pick a free one)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port number: use 1-65535 (e.g. 8080)")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number: use 1-65535 (e.g. 8080; 0 picks a free one)")
     return value
 
 

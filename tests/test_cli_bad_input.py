@@ -6,6 +6,7 @@ Each command runs in a child process exactly as a user types it (``python -m bri
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -69,7 +70,7 @@ def test_status_json_that_fails_after_start_is_a_warning_and_the_bridge_keeps_ru
     from bridge.app.status import StatusReporter, StatusSnapshot
 
     folder = tmp_path / "status"
-    reporter = StatusReporter(stream=open(os.devnull, "w"), json_path=folder / "status.json")
+    reporter = StatusReporter(stream=io.StringIO(), json_path=folder / "status.json")
     snap = StatusSnapshot(uptime_s=1.0, frames=1, cameras={}, latency_ms_p50=1.0, latency_ms_p99=2.0,
                           capture_latency_ms_p50=3.0, tracking="tracking", flags=[], top_emotion="neutral",
                           top_emotion_p=1.0)

@@ -163,7 +163,9 @@ def _simulate(args: argparse.Namespace) -> int:
                       + (f" (is port {args.port} in use? pick another with --port)"
                          if args.simulate == "mjpeg" else ""))
     print(f"Simulated {args.simulate} camera ({layout}, {args.size[0]}x{args.size[1]} @ {args.fps:g} fps): {where}")
-    print(f"Try: facebridge run --source {where}   (Ctrl-C stops)", flush=True)
+    kind = {"combined_eyes_mouth": "headset", "eyes_side_by_side": "eyes", "single": "left_eye"}.get(layout, layout)
+    hint = "" if kind == "headset" else f" --layout {kind}"
+    print(f"Try: facebridge run --source {where}{hint}   (Ctrl-C stops)", flush=True)
     try:
         camera.wait(args.seconds)
     finally:

@@ -159,8 +159,8 @@ class CameraSpec:
              or _raise(f"capture_size must be (w, h) with w, h > 0, got {self.capture_size}")),
             (lambda: not (self.detect_face or self.lower_face_region)
              or base_layout(self.layout) == "lower_face_external"
-             or _raise("lower_face_region/detect_face only apply to layout 'lower_face' (a webcam under the "
-                       "headset); layout 'webcam' always finds the face itself")),
+             or _raise("lower_face_region/detect_face only apply to layout 'lower_face' (= lower_face_external, "
+                       "a webcam under the headset); layout 'webcam' always finds the face itself")),
         ]
         for check in checks:
             try:
