@@ -55,6 +55,7 @@ sysdeps:
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 pytest: setup sysdeps
 	$(PY) -m pytest -q

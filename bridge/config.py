@@ -23,13 +23,17 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.fields import doc as _doc
 from bridge.outputs.base import OutputOptions
 from bridge.outputs.facebridge_sink import FacebridgeOptions
 from bridge.outputs.registry import OUTPUT_KINDS, output_kind, output_options
 from bridge.validate import KeyLocator, KeyPath, Problems, ValidationError, describe, did_you_mean, from_table
+
+if TYPE_CHECKING:  # imported lazily at run time: `facebridge config` must not load OpenCV
+    from bridge.sources import CameraSpec
+    from bridge.tracking import TrackingConfig
 
 DEFAULT_CONTROL_PORT = 39572
 # Kept so code written against the single OutputSection class still builds entries: OutputSection(kind=..., ...).
@@ -95,13 +99,13 @@ class StatusSection:
                                                                minimum=0.05, maximum=3600.0))
 
 
-def _tracking_class() -> type:
+def _tracking_class() -> type[TrackingConfig]:
     from bridge.tracking import TrackingConfig
 
     return TrackingConfig
 
 
-def _camera_class() -> type:
+def _camera_class() -> type[CameraSpec]:
     from bridge.sources import CameraSpec
 
     return CameraSpec
@@ -112,9 +116,9 @@ class Config:
     """The whole configuration. ``path`` is the file it came from (None = defaults only)."""
 
     source: SourceSection = field(default_factory=SourceSection)
-    cameras: tuple[Any, ...] = ()  # bridge.sources.CameraSpec
+    cameras: tuple[CameraSpec, ...] = ()
     models: ModelsSection = field(default_factory=ModelsSection)
-    tracking: Any = None  # bridge.tracking.TrackingConfig (None = its defaults)
+    tracking: TrackingConfig | None = None  # None = its defaults
     preset: PresetSection = field(default_factory=PresetSection)
     outputs: tuple[OutputOptions, ...] = (FacebridgeOptions(),)  # one Options per entry (bridge.outputs.registry)
     control: ControlSection = field(default_factory=ControlSection)

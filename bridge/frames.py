@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ class FrameSet:
     images: dict[str, np.ndarray]
     capture_time: float
     sequence: int
-    labels: dict[str, object] = field(default_factory=dict)
+    labels: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name, img in self.images.items():

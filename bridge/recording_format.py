@@ -11,6 +11,7 @@ A recording is a directory:
 from __future__ import annotations
 
 import json
+import mmap
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,7 @@ def state_from_record(rec: dict, where: str) -> FaceState:
         raise RecordingError(f"{where}: bad face record ({exc})") from None
 
 
-def frames_from_record(rec: dict, pixels: memoryview | bytes, where: str) -> FrameSet | None:
+def frames_from_record(rec: dict, pixels: mmap.mmap | memoryview | bytes, where: str) -> FrameSet | None:
     """The FrameSet stored beside a face record, or None when the line has no raw frames."""
     entry = rec.get("frames")
     if entry is None:

@@ -195,10 +195,11 @@ def _rigs(args) -> int:
         for rig in RIGS.values():
             print(f"{rig.name:24} {len(rig.names):4d} targets  {rig.description}")
         return 0
-    rig = RIGS.get(args.rig)
-    if rig is None:
+    found = RIGS.get(args.rig)
+    if found is None:
         print(f"unknown rig {args.rig!r}{suggest(args.rig, RIGS)} (known: {', '.join(RIGS)})", file=sys.stderr)
         return 1
+    rig = found
     print(rig.description)
     for i, n in enumerate(rig.names):
         lo, hi = rig.range_of(n)

@@ -76,18 +76,18 @@ def compile_preset(preset: Preset) -> CompiledPreset:
     lo = rig.lo[rig_idx].astype(np.float32) if t_count else np.zeros(0, np.float32)
     hi = rig.hi[rig_idx].astype(np.float32) if t_count else np.zeros(0, np.float32)
 
-    input_map = eye_matrix(preset.eyes)
+    full_map = eye_matrix(preset.eyes)
     if preset.mirror:
-        input_map = mirror_matrix() @ input_map  # eye option acts on the subject's eyes, then the mirror
-    input_map = None if np.array_equal(input_map, np.eye(NUM_INPUTS, dtype=np.float32)) else _ro(input_map)
+        full_map = mirror_matrix() @ full_map  # eye option acts on the subject's eyes, then the mirror
+    input_map = None if np.array_equal(full_map, np.eye(NUM_INPUTS, dtype=np.float32)) else _ro(full_map)
 
     weights = np.zeros((t_count, NUM_INPUTS), dtype=np.float32)
     terms_by_op: dict[str, list[tuple[int, float, tuple[tuple[str, float], ...]]]] = {op: [] for op in TERM_OPS}
     curves = {}
     for m in preset.targets:
         t = row[m.target]
-        for src, w in m.sum:
-            weights[t, INPUT_INDEX[src]] += w
+        for channel, w in m.sum:
+            weights[t, INPUT_INDEX[channel]] += w
         for term in m.terms:
             terms_by_op[term.op].append((t, term.weight, term.sources))
         curves[t] = m.curve

@@ -9,8 +9,15 @@ import numpy as np
 
 from bridge.schema import FaceState
 from retarget.compiled import EXTENDED_INPUTS, NUM_INPUTS, PAD_VALUES, CompiledPreset, compile_preset
-from retarget.inputs import EMOTION_SLICE, face_state_to_vector
+from retarget.inputs import EMOTION_SLICE, INPUT_INDEX, face_state_to_vector
 from retarget.spec import LightCue, Preset
+
+_GAZE0 = INPUT_INDEX["gazeLeftYaw"]  # gazeLeftYaw, gazeLeftPitch, gazeRightYaw, gazeRightPitch follow
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +25,10 @@ class RetargetFrame:
     """One retargeted frame. ``values[i]`` drives ``names[i]``; values are finite and inside the rig's range.
 
     ``names`` stays the same tuple object until the preset changes. ``light`` is the winning emotion's cue
-    (None if it has none); ``vrm0_aliases`` maps VRM1 -> VRM0 names for VMC senders (vrm1 only)."""
+    (None if it has none); ``vrm0_aliases`` maps VRM1 -> VRM0 names for VMC senders (vrm1 only). ``gaze_map`` is the
+    (4, 4) linear map the preset's eyes/mirror options apply to (left yaw, left pitch, right yaw, right pitch),
+    None for identity: outputs that need the unclamped gaze (VRChat's tan(angle) parameters) apply it to the
+    FaceState's angles."""
 
     rig: str
     names: tuple[str, ...]
@@ -28,6 +38,7 @@ class RetargetFrame:
     vrm0_aliases: dict[str, str] | None
     timestamp: float = 0.0
     sequence: int = 0
+    gaze_map: np.ndarray | None = None
 
     def as_dict(self) -> dict[str, float]:
         """Target name -> value."""
@@ -107,6 +118,10 @@ class Retargeter:
         self._c, self._discrete = compiled, discrete
         self._last_t = 0.0
         self._vrm0 = compiled.preset.rig_profile.vrm0_aliases
+        m = compiled.input_map
+        # The eyes/mirror map only mixes gaze slots among themselves (retarget/inputs.py), so its 4x4 gaze block is
+        # the same map on angles in degrees.
+        self._gaze_map = None if m is None else _readonly(m[_GAZE0:_GAZE0 + 4, _GAZE0:_GAZE0 + 4].copy())
 
     def reset(self) -> None:
         """Forget discrete-mode history (e.g. when the source restarts)."""
@@ -153,7 +168,8 @@ class Retargeter:
         np.maximum(v, c.lo, out=v)  # two ufuncs: np.clip's wrapper costs more than the work here
         np.minimum(v, c.hi, out=v)
         light = c.lights[c.emotions.index(emotion)] if emotion in c.emotions else None
-        return RetargetFrame(c.preset.rig, c.names, v, light, emotion, self._vrm0, fs.timestamp, fs.sequence)
+        return RetargetFrame(c.preset.rig, c.names, v, light, emotion, self._vrm0, fs.timestamp, fs.sequence,
+                             self._gaze_map)
 
     def _curve(self, v: np.ndarray) -> np.ndarray:
         c = self._c

@@ -371,9 +371,10 @@ def _parse_light(value, path: Path_, ck: _Checker) -> LightCue | None:
         channels = [ck.number(c, (*path, "rgb"), 0.0, 1.0) for c in rgb]
     intensity = ck.number(table.get("intensity", 1.0), (*path, "intensity"), 0.0, 1.0)
     transition = ck.number(table.get("transition_s", 0.5), (*path, "transition_s"), 0.0, MAX_SECONDS)
-    if any(c is None for c in channels) or intensity is None or transition is None:
+    rgb_ok = [c for c in channels if c is not None]
+    if len(rgb_ok) != 3 or intensity is None or transition is None:
         return None
-    return LightCue(*channels, intensity=intensity, transition_s=transition)  # type: ignore[misc]
+    return LightCue(rgb_ok[0], rgb_ok[1], rgb_ok[2], intensity=intensity, transition_s=transition)
 
 
 def _parse_pose_entry(name: str, value, rig: RigProfile | None, ck: _Checker) -> EmotionPose | None:

@@ -214,22 +214,34 @@ UNIFIED_BASE = tuple(
     TongueDown TongueRight TongueLeft TongueRoll TongueBendDown TongueCurlUp TongueSquish TongueFlat
     TongueTwistRight TongueTwistLeft SoftPalateClose ThroatSwallow NeckFlexRight NeckFlexLeft""")
 )
-# Combined ("v2/...") parameters avatars commonly expose; signed ones run -1..1.
+# Combined ("v2/...") parameters VRCFaceTracking computes from the base shapes and eyes
+# (VRCFaceTracking.Core/Params/Expressions/UnifiedExpressionsParameters.cs), then its 8 "simple" shapes
+# (UnifiedSimpleExpressions.cs). Signed ones run -1..1. Names VRCFaceTracking defines but FaceBridge has no
+# source for (PupilDiameter*, TongueArchY, TongueShape, Head/*) are left out.
 UNIFIED_COMBINED = tuple(
-    _words("""EyeX EyeY EyeLeftX EyeLeftY EyeRightX EyeRightY EyeOpenLeft EyeOpenRight EyeClosedLeft EyeClosedRight
-    EyeWide EyeSquint EyeLid EyeLidLeft EyeLidRight PupilDilation BrowUp BrowDown BrowInnerUp BrowOuterUp
-    BrowExpressionLeft BrowExpressionRight JawX JawZ CheekSquint CheekPuffSuckLeft CheekPuffSuckRight CheekSuck
-    MouthUpperX MouthLowerX MouthX LipSuckUpper LipSuckLower LipFunnelUpper LipFunnelLower LipPuckerUpper
-    LipPuckerLower MouthUpperUp MouthLowerDown MouthOpen MouthStretch MouthTightener MouthPress MouthDimple
-    NoseSneer SmileFrownLeft SmileFrownRight SmileSadLeft SmileSadRight TongueX TongueY
+    _words("""EyeX EyeY EyeLeftX EyeLeftY EyeRightX EyeRightY EyeOpenLeft EyeOpenRight EyeOpen EyeClosedLeft
+    EyeClosedRight EyeClosed EyeWide EyeSquint EyesSquint EyeLid EyeLidLeft EyeLidRight PupilDilation BrowUp BrowDown
+    BrowInnerUp BrowOuterUp BrowExpressionLeft BrowExpressionRight BrowExpression JawX JawZ CheekSquint
+    CheekPuffSuckLeft CheekPuffSuckRight CheekPuffSuck CheekSuck MouthUpperX MouthLowerX MouthX LipSuckUpper
+    LipSuckLower LipSuck LipFunnelUpper LipFunnelLower LipFunnel LipPuckerUpper LipPuckerLower LipPuckerRight
+    LipPuckerLeft LipPucker LipSuckFunnelUpper LipSuckFunnelLower LipSuckFunnelLowerLeft LipSuckFunnelLowerRight
+    LipSuckFunnelUpperLeft LipSuckFunnelUpperRight MouthUpperUp MouthLowerDown MouthOpen MouthStretch
+    MouthTightener MouthPress MouthDimple NoseSneer MouthTightenerStretch MouthTightenerStretchLeft
+    MouthTightenerStretchRight MouthCornerYLeft MouthCornerYRight MouthCornerY SmileFrownRight SmileFrownLeft
+    SmileFrown SmileSadRight SmileSadLeft SmileSad TongueX TongueY
     BrowUpRight BrowUpLeft BrowDownRight BrowDownLeft MouthSmileRight MouthSmileLeft MouthSadRight
     MouthSadLeft""")
 )
 UNIFIED_SIGNED = frozenset(
-    _words("""EyeX EyeY EyeLeftX EyeLeftY EyeRightX EyeRightY BrowExpressionLeft BrowExpressionRight JawX JawZ
-    CheekPuffSuckLeft CheekPuffSuckRight MouthUpperX MouthLowerX MouthX SmileFrownLeft SmileFrownRight SmileSadLeft
-    SmileSadRight TongueX TongueY""")
+    _words("""EyeX EyeY EyeLeftX EyeLeftY EyeRightX EyeRightY BrowExpressionLeft BrowExpressionRight BrowExpression
+    JawX JawZ CheekPuffSuckLeft CheekPuffSuckRight CheekPuffSuck MouthUpperX MouthLowerX MouthX LipSuckFunnelUpper
+    LipSuckFunnelLower LipSuckFunnelLowerLeft LipSuckFunnelLowerRight LipSuckFunnelUpperLeft LipSuckFunnelUpperRight
+    MouthTightenerStretch MouthTightenerStretchLeft MouthTightenerStretchRight MouthCornerYLeft MouthCornerYRight
+    MouthCornerY SmileFrownLeft SmileFrownRight SmileFrown SmileSadLeft SmileSadRight SmileSad TongueX TongueY""")
 )
+# Gaze parameters: VRCFaceTracking sends the gaze vector's components, tan(angle) (Types/Vector2.cs ToYaw/ToPitch);
+# the vrchat output computes them from the tracked angles (a preset's linear gaze values stop at 30 degrees).
+UNIFIED_GAZE = ("EyeX", "EyeY", "EyeLeftX", "EyeLeftY", "EyeRightX", "EyeRightY")
 UNIFIED_V2 = _rig(
     "unified_expressions_v2",
     UNIFIED_BASE + UNIFIED_COMBINED,

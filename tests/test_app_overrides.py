@@ -60,6 +60,15 @@ def test_preset_override_and_per_output_presets():
     assert resolve_presets(config, list(config.outputs)) == ["vrm1-basic", "livelink", None]
 
 
+def test_an_output_with_a_preferred_rig_reads_a_shipped_preset_for_it():
+    from retarget import load_preset
+
+    config = apply_overrides(Config(), outputs=[output_options("vrchat"), output_options("vmc")])
+    vrchat_key, vmc_key = resolve_presets(config, list(config.outputs))
+    assert load_preset(vrchat_key).rig == "unified_expressions_v2"
+    assert vmc_key == "arkit52-perfect-sync"  # the default preset
+
+
 def _write(path: Path, text: str, mtime: int) -> None:
     path.write_text(text)
     os.utime(path, ns=(mtime, mtime))

@@ -104,3 +104,11 @@ def test_config_imports_cleanly_on_its_own():
     for module in ("bridge.config", "bridge.outputs.registry", "bridge.sources.replay", "bridge.osc.listener"):
         result = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, f"import {module}: {result.stderr.strip().splitlines()[-1:]}"
+
+
+def test_shared_validator_depends_on_the_standard_library_only():
+    """retarget uses bridge.validate and must stay importable without the rest of the bridge."""
+    graph = _graph(module_level_only=False)
+    assert graph["bridge.validate"] == set() and graph["bridge.fields"] == set()
+    retarget_deps = {d for name, deps in graph.items() if _in(name, "retarget") for d in deps}
+    assert {d for d in retarget_deps if _in(d, "bridge")} <= {"bridge", "bridge.schema", "bridge.validate"}

@@ -32,7 +32,10 @@ def _widest_options(kind: str, names: tuple[str, ...]):
     cls = OUTPUT_KINDS[kind].options
     fields = {"port": free_udp_port()}
     if kind == "vrchat":
-        fields.update(listen_port=0, binary={n: 8 for n in names}, min_delta=0.0)
+        # oscquery off: the fallback plan sends every name (an avatar description can only send fewer)
+        fields.update(listen_port=0, binary={n: 8 for n in names}, min_delta=0.0, oscquery=False)
+    if kind == "vmc":
+        fields.update(arkit_names="both", look_at="both")  # both ARKit spellings + the two eye bones
     return cls(**fields)
 
 
@@ -51,7 +54,7 @@ def test_largest_preset_fits_one_datagram_per_packet(kind, binary):
     rig = retargeter.apply(states[0])
     assert len(rig.names) >= 52
     options = _widest_options(kind, tuple(rig.names)) if binary else OUTPUT_KINDS[kind].options(
-        port=free_udp_port(), **({"listen_port": 0} if kind == "vrchat" else {}))
+        port=free_udp_port(), **({"listen_port": 0, "oscquery": False} if kind == "vrchat" else {}))
     sink = build_sink(options, rig_key="main")
     try:
         sizes = []

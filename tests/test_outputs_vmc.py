@@ -27,8 +27,9 @@ def test_vmc_sends_every_shape_then_apply_to_python_osc_server():
         sink.close()
         rx.close()
     vals = {args[0]: args[1] for addr, args in msgs if addr == "/VMC/Ext/Blend/Val"}
-    assert list(vals) == list(BLENDSHAPE_NAMES)
-    np.testing.assert_allclose([vals[n] for n in BLENDSHAPE_NAMES], values, atol=1e-7)
+    pascal = [n[0].upper() + n[1:] for n in BLENDSHAPE_NAMES]  # perfect-sync clip names (test_outputs_vmc_rules.py)
+    assert list(vals) == pascal
+    np.testing.assert_allclose([vals[n] for n in pascal], values, atol=1e-7)
     ok = [args for addr, args in msgs if addr == "/VMC/Ext/OK"]
     assert ok == [(1, 3, 0, 1)]
     assert [addr for addr, _ in msgs if addr == "/VMC/Ext/T"]
@@ -88,6 +89,6 @@ def test_vmc_decoded_by_liblo_oscdump(tmp_path):
                              lambda out: "/VMC/Ext/Blend/Apply" in out, tmp_path / "dump.txt")
     finally:
         sink.close()
-    assert '/VMC/Ext/Blend/Val sf "jawOpen" 0.625000' in text
-    assert '/VMC/Ext/Blend/Val sf "eyeBlinkLeft" 0.125000' in text
+    assert '/VMC/Ext/Blend/Val sf "JawOpen" 0.625000' in text
+    assert '/VMC/Ext/Blend/Val sf "EyeBlinkLeft" 0.125000' in text
     assert "/VMC/Ext/OK iiii 1 3 0 1" in text

@@ -1,4 +1,7 @@
-"""VRChat sink: eye tracking, VRCFaceTracking float/binary parameters, change-only sends, /avatar/change."""
+"""VRChat sink: eye tracking, VRCFaceTracking float/binary parameters, change-only sends, /avatar/change.
+
+The receiver rules (benaclejames/VRCFaceTracking 4c58db6, VRCFaceTracking.Core/...) are pinned in
+tests/test_outputs_vrchat_rules.py; here: transport, change detection and the listener."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from pythonosc.osc_bundle import OscBundle
 from pythonosc.udp_client import SimpleUDPClient
 from test_outputs_helpers import PythonOscReceiver, frame_with, free_udp_port, oscdump_until
 
-from bridge.outputs.vrchat import VrchatSink, binary_bits
+from bridge.outputs.vrcft import binary_bits
+from bridge.outputs.vrchat import VrchatSink
 from bridge.schema import EyeState, FaceState
 
 NAMES = ("JawOpen", "MouthClosed", "EyeSquintLeft")
@@ -23,16 +27,18 @@ def messages(datagrams):
     return [(m.address, tuple(m.params)) for d in datagrams for m in OscBundle(d)]
 
 
-@pytest.mark.parametrize(("value", "bits", "expected", "negative"), [
-    (0.0, 4, [False] * 4, False),
-    (0.5, 4, [False, False, False, True], False),  # int(0.5*16)=8 -> bit 3
-    (0.3, 3, [False, True, False], False),  # int(0.3*8)=2
-    (0.99999, 4, [True] * 4, False),  # every bit at the top
-    (1.0, 2, [True, True], False),
+@pytest.mark.parametrize(("value", "bits", "expected", "has_negative"), [
+    (0.0, 4, [False] * 4, True),
+    (0.5, 4, [False, False, False, True], True),  # int(0.5*16)=8 -> bit 3
+    (0.3, 3, [False, True, False], True),  # int(0.3*8)=2
+    (0.999991, 4, [True] * 4, True),  # > 0.99999 sets every bit
+    (1.0, 2, [True, True], True),
     (-0.75, 2, [True, True], True),  # int(0.75*4)=3, sign separately
+    (-0.75, 2, [False, False], False),  # no Negative parameter: negative values clear every bit
 ])
-def test_binary_bits_follow_vrcfacetracking(value, bits, expected, negative):
-    assert binary_bits(value, bits) == (expected, negative)
+def test_binary_bits_follow_vrcfacetracking(value, bits, expected, has_negative):
+    # BinaryBaseParameter.cs:19-36
+    assert binary_bits(value, tuple(range(bits)), 1 << bits, has_negative) == expected
 
 
 def test_eye_tracking_and_parameters_reach_python_osc_server():
@@ -52,7 +58,11 @@ def test_eye_tracking_and_parameters_reach_python_osc_server():
     np.testing.assert_allclose(got["/tracking/eye/LeftRightPitchYaw"], [-5.0, 10.0, 4.0, 12.0], atol=1e-5)
     assert got["/tracking/eye/EyesClosedAmount"][0] == pytest.approx(0.7)
     assert got[P + "JawOpen"] == (0.5,) and got[P + "EyeSquintLeft"] == (0.25,)
-    assert got[P + "EyeTrackingActive"] == (True,)
+    # No v2/ on the status bools: VRCFaceTracking's pattern (?<!(v\d+))/EyeTrackingActive$ rejects it
+    # (UnifiedExpressionsParameters.cs:304-306, BaseParameter.cs:81); without an avatar description it sends
+    # DefaultPrefix + name (BaseParameter.cs:89-94).
+    assert got["/avatar/parameters/EyeTrackingActive"] == (True,)
+    assert P + "EyeTrackingActive" not in got
 
 
 def test_only_changed_values_are_resent_and_avatar_change_resends_all():
@@ -118,6 +128,6 @@ def test_a_preset_change_sends_every_new_parameter():
         assert not [a for a, _ in same if a.startswith(P)]
         other = ("JawOpen", "TongueOut")
         after = messages(sink.encode(frame_with(other, [0.5, 0.0]), now=0.2))
-        assert {P + "JawOpen", P + "TongueOut", P + "EyeTrackingActive"} <= {a for a, _ in after}
+        assert {P + "JawOpen", P + "TongueOut", "/avatar/parameters/EyeTrackingActive"} <= {a for a, _ in after}
     finally:
         sink.close()

@@ -23,7 +23,8 @@ def build(outputs, source, models=None, control=False, port=0):
 
 
 def jaw_values(msgs):
-    return [args[1] for addr, args in msgs if addr == "/VMC/Ext/Blend/Val" and args[0] == "jawOpen"]
+    # The VMC output spells perfect-sync (arkit52) names in PascalCase by default (docs/outputs.md).
+    return [args[1] for addr, args in msgs if addr == "/VMC/Ext/Blend/Val" and args[0] == "JawOpen"]
 
 
 def test_frames_flow_to_every_output_and_stages_are_timed(tmp_path):

@@ -59,8 +59,12 @@ ASMDEFS = {
     "Editor/FaceBridge.Editor.asmdef": "FaceBridge.Editor",
     "Tests/Editor/FaceBridge.Tests.Editor.asmdef": "FaceBridge.Tests.Editor",
     "Tests/Runtime/FaceBridge.Tests.Runtime.asmdef": "FaceBridge.Tests.Runtime",
+    "Runtime/Vrm10/FaceBridge.Vrm10.asmdef": "FaceBridge.Vrm10",
+    "Runtime/Vrm0/FaceBridge.Vrm0.asmdef": "FaceBridge.Vrm0",
 }
 UNITY_ASSEMBLIES = {"UnityEngine.TestRunner", "UnityEditor.TestRunner"}
+# Optional third-party assemblies: only referenced by asmdefs that compile solely when that package is installed.
+OPTIONAL = {"VRM10": ("com.vrmc.vrm", "FACEBRIDGE_UNIVRM10"), "VRM": ("com.vrmc.univrm", "FACEBRIDGE_UNIVRM0")}
 
 
 @pytest.mark.parametrize("rel, name", ASMDEFS.items())
@@ -68,6 +72,13 @@ def test_assembly_definitions(rel, name):
     asm = json.loads((PKG / rel).read_text())
     assert asm["name"] == name
     for ref in asm["references"]:
+        if ref in OPTIONAL:
+            package, define = OPTIONAL[ref]
+            # Without UniVRM the assembly must not compile at all (no missing-reference errors in a real Editor).
+            assert asm["defineConstraints"] == [define], rel
+            assert {"name": package, "expression": asm["versionDefines"][0]["expression"], "define": define} \
+                in asm["versionDefines"], rel
+            continue
         assert ref in ASMDEFS.values() or ref in UNITY_ASSEMBLIES, f"{rel}: unknown reference {ref}"
     if rel.startswith("Tests/"):
         assert asm["defineConstraints"] == ["UNITY_INCLUDE_TESTS"] and asm["autoReferenced"] is False
@@ -90,3 +101,36 @@ def test_no_csharp8_syntax_that_mcs_and_older_unity_reject():
         text = cs.read_text()
         for pattern, what in forbidden:
             assert not re.search(pattern, text), f"{cs.relative_to(PKG)} uses a {what}"
+
+
+def test_optional_vrm_sources_are_also_guarded_by_their_define():
+    for folder, define in (("Runtime/Vrm10", "FACEBRIDGE_UNIVRM10"), ("Runtime/Vrm0", "FACEBRIDGE_UNIVRM0")):
+        for cs in (PKG / folder).glob("*.cs"):
+            text = cs.read_text()
+            assert text.startswith(f"#if {define}\n") and text.rstrip().endswith("#endif"), cs.name
+
+
+def test_package_tests_use_only_the_real_unity_api():
+    # The stubs' internal plumbing is reachable only from tests/csharp/StubTests; package tests run in real Unity.
+    for cs in (PKG / "Tests").rglob("*.cs"):
+        text = cs.read_text()
+        for stub_only in ("SetWeightCalls", "Debug.Messages", "GraphicsSettings.Current", "Application.BeforeRender",
+                          "AnimationUtility.Written"):
+            assert stub_only not in text, f"{cs.relative_to(PKG)} uses stub-only {stub_only}"
+
+
+def test_release_is_consistent_and_the_install_docs_name_its_tag():
+    tool = _package_tool()
+    version, problems = tool.release_problems(require_clean=False)
+    assert [p for p in problems if "already exists" not in p] == []  # a clone of a released commit has the tag
+    tag = tool.tag_name(version)
+    for doc in ("README.md", "Documentation~/index.md"):
+        text = (PKG / doc).read_text()
+        assert f"?path=unity_package#{tag}" in text, doc
+        assert "#v0.1.0" not in text and "<git URL of the FaceBridge" not in text, doc
+        assert "relative to" in text and "manifest.json" in text, doc
+        assert "make dist" in text and "facebridge run" in text, doc
+    manual = (PKG / "Documentation~/index.md").read_text()
+    for needed in ("package_tool.py release --create", "Internet Access", "NSLocalNetworkUsageDescription", "HDRP",
+                   "Vrm10Instance", "Fcl_", "light cue", "FaceBridge Monitor"):
+        assert needed in manual, needed

@@ -111,6 +111,40 @@ def test_python_encoder_to_csharp_receiver_counts_frames_losses_and_garbage(rece
     assert report["rig"] == "live_test" and report["names"] == 169
     assert report["last_sequence"] == 199 and report["emotion"] == "happiness" and report["has_light"] is True
     assert abs(report["capture_time"] - (t0 + 199 / 60)) < 1e-3
+    assert report["internal_errors"] == 0 and report["duplicates"] == 0
+
+
+def test_big_rig_with_duplicated_and_lost_continuations_never_publishes_a_stale_tail(receiver_exe):
+    """A 600-shape rig spans 3 datagrams per frame. The network repeats continuation datagrams and loses some:
+    a repeat must not stand in for a lost one (the frame is dropped and counted as missing values)."""
+    names = tuple(f"shape{i}" for i in range(600))
+    receiver = Receiver(receiver_exe, idle_s=30, duration_s=120)
+    try:
+        encoder = FacebridgeEncoder(names_interval_s=0.5)
+        t0 = time.time()
+        sent = 0
+        dropped_tail = set(range(20, 30))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            for seq in range(60):
+                datagrams = encoder.encode(_frame(seq, t0 + seq / 60, names))
+                frame_parts = [d for d in datagrams if b"/fb/v1/names" not in d]
+                assert len(frame_parts) >= 3, "header + values, then 2+ continuations: the middle one is repeated"
+                out = [d for d in datagrams if b"/fb/v1/names" in d] + frame_parts[:-1]
+                out.append(frame_parts[1])  # a duplicated continuation datagram
+                if seq not in dropped_tail:
+                    out.append(frame_parts[-1])
+                for d in out:
+                    sent += tx.sendto(d, ("127.0.0.1", receiver.port)) > 0
+                time.sleep(0.004)
+        receiver.expect(sent)
+        report = receiver.report(timeout=120)
+    finally:
+        receiver.kill()
+    assert report["malformed"] == 0 and report["internal_errors"] == 0, report
+    assert report["frames"] == 60 - len(dropped_tail), report
+    assert report["missing_values"] == len(dropped_tail), report
+    assert report["duplicates"] >= 60, report
+    assert report["lost"] == 0, report
 
 
 # Until the shipped ONNX models exist (trained by `facebridge train`), the bridge runs with the pipeline's

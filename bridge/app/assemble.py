@@ -4,16 +4,23 @@ control input, pipeline. Everything heavy is imported here, not at CLI parse tim
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bridge.app.control import ControlServer
 from bridge.app.overrides import apply_overrides
 from bridge.app.pipeline import Pipeline
-from bridge.app.retarget_stage import PresetRetargeters, default_vrchat_preset
+from bridge.app.retarget_stage import PresetRetargeters, default_preset_for_rig
 from bridge.config import Config
+from bridge.inference.types import FaceModels
 from bridge.outputs.base import OutputOptions
 from bridge.outputs.fanout import SinkFanout
+from bridge.tracking.types import FaceTracker
+
+if TYPE_CHECKING:
+    from bridge.sources.frameset_source import FrameSetSource
+    from bridge.sources.spec import CameraSpec
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +34,9 @@ class Bridge:
     """The assembled parts. ``close()`` releases all of them (idempotent)."""
 
     pipeline: Pipeline
-    source: Any
-    models: Any
-    tracker: Any
+    source: FrameSetSource
+    models: FaceModels
+    tracker: FaceTracker
     retarget: PresetRetargeters
     fanout: SinkFanout
     control: ControlServer | None
@@ -45,7 +52,7 @@ class Bridge:
                 log.exception("error while shutting down")
 
 
-def source_spec_for(config: Config) -> Any:
+def source_spec_for(config: Config) -> str | list[CameraSpec]:
     """What to hand to open_frameset_source: the configured cameras, or ``[source] spec`` (a recording directory
     becomes ``replay:DIR``; ``synthetic`` gets ``[source] fps`` and ``seed``; a camera becomes one CameraSpec with
     ``[source] layout``)."""
@@ -58,7 +65,7 @@ def source_spec_for(config: Config) -> Any:
         return f"replay:{spec}"
     if spec.strip().lower() == "synthetic":
         return f"synthetic:fps={config.source.fps},seed={config.source.seed}"
-    from bridge.sources import CameraSpec, SourceError, parse_source_spec
+    from bridge.sources.spec import CameraSpec, SourceError, parse_source_spec
 
     try:
         kind = parse_source_spec(spec).kind
@@ -72,13 +79,13 @@ def source_spec_for(config: Config) -> Any:
         raise StartupError(str(exc)) from None
 
 
-def describe_source(spec: Any) -> str:
+def describe_source(spec: str | Sequence[CameraSpec]) -> str:
     if isinstance(spec, str):
         return spec
     return ", ".join(f"{c.name}={c.source}" for c in spec)
 
 
-def start_source(spec: Any) -> Any:
+def start_source(spec: str | Sequence[CameraSpec]) -> FrameSetSource:
     """Build (``bridge.sources.open_frameset_source``) and start the source; a missing camera becomes a
     StartupError listing what is available."""
     from bridge.sources import SourceError, open_frameset_source
@@ -100,7 +107,7 @@ def start_source(spec: Any) -> Any:
     return source
 
 
-def _is_device(camera: Any) -> bool:
+def _is_device(camera: CameraSpec) -> bool:
     """A camera the "Available cameras" list can help with (a device, serial port or network stream, not a file)."""
     try:
         return camera.target.kind in ("device", "serial", "http", "stream")
@@ -108,7 +115,7 @@ def _is_device(camera: Any) -> bool:
         return False
 
 
-def load_models(config: Config) -> Any:
+def load_models(config: Config) -> FaceModels:
     """The configured model set (default: the shipped ONNX models)."""
     from bridge.inference.onnx_models import OnnxFaceModels
 
@@ -126,24 +133,25 @@ def resolve_presets(config: Config, outputs: list[OutputOptions]) -> list[str | 
 
     main = config.preset.name or DEFAULT_PRESET
     keys: list[str | None] = []
-    vrchat_default: str | None = None
+    by_rig: dict[str, str] = {}  # preferred rig -> its shipped preset (looked up once)
     for entry in outputs:
         own = getattr(entry, "preset", "")
         if not entry.uses_rig:
             keys.append(None)
         elif own:
             keys.append(own)
-        elif entry.kind == "vrchat":
-            vrchat_default = vrchat_default or default_vrchat_preset(main)
-            keys.append(vrchat_default)
+        elif entry.preferred_rig:
+            if entry.preferred_rig not in by_rig:
+                by_rig[entry.preferred_rig] = default_preset_for_rig(entry.preferred_rig, main, entry.kind)
+            keys.append(by_rig[entry.preferred_rig])
         else:
             keys.append(main)
     return keys
 
 
 def assemble(config: Config, *, source: str | None = None, preset: str | None = None,
-             outputs: list[OutputOptions] | None = None, models: Any = None, source_obj: Any = None,
-             control: bool | None = None) -> Bridge:
+             outputs: list[OutputOptions] | None = None, models: FaceModels | None = None,
+             source_obj: FrameSetSource | None = None, control: bool | None = None) -> Bridge:
     """Build and start everything from ``config``. ``source``/``preset``/``outputs``/``control`` are applied to
     the config first (bridge.app.overrides, the same rules as the command-line flags); ``models`` / ``source_obj``
     inject a model set / an opened source (bench, tests). Raises StartupError with an actionable message."""

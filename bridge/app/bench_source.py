@@ -21,7 +21,7 @@ def render_pool(count: int, seed: int = 0) -> tuple[list[FrameSet], float]:
 
     source = SyntheticSource(fps=60.0, seed=seed, realtime=False)
     start = time.perf_counter()
-    pool = []
+    pool: list[FrameSet] = []
     while len(pool) < count:
         frames = source.read(1.0)
         if frames is not None:

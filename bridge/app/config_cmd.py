@@ -40,7 +40,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.file)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # one problem per line, each marked
+            print(f"error: {line}", file=sys.stderr)
         return 2
     kinds = ", ".join(o.kind for o in config.outputs if o.enabled) or "none"
     cameras = len(config.cameras) or f"[source] {config.source.spec}"

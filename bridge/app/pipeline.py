@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bridge.app.control import Command
 from bridge.app.timing import LatencyRing, StageTimes
@@ -23,11 +23,12 @@ from bridge.inference.types import FaceModels
 from bridge.outputs.base import OutputFrame
 from bridge.outputs.fanout import SinkFanout
 from bridge.schema import FaceState
-from bridge.tracking import Tracker
 from bridge.tracking.quality import assess_frames
+from bridge.tracking.types import FaceTracker
 
-if TYPE_CHECKING:  # the protocol only: the pipeline runs any object with start/read/stats/close/finished
+if TYPE_CHECKING:  # the protocols only: the pipeline runs any objects with these methods
     from bridge.sources.frameset_source import FrameSetSource
+    from retarget.engine import RetargetFrame
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 class RetargetStage(Protocol):
     """Preset key -> RetargetFrame for one FaceState (see bridge.app.retarget_stage)."""
 
-    def apply(self, state: FaceState) -> dict[str, Any]: ...
+    def apply(self, state: FaceState) -> Mapping[str, RetargetFrame]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ class StepResult:
     """What one pipeline step produced (for status displays and tests)."""
 
     state: FaceState
-    rigs: Mapping[str, Any]
+    rigs: Mapping[str, RetargetFrame]
     had_frames: bool
     end_to_end_s: float  # frame set ready -> last datagram sent (perf_counter)
 
@@ -54,7 +55,7 @@ class Pipeline:
     ``commands`` is polled once per step (e.g. ``ControlServer.drain``).
     """
 
-    def __init__(self, source: FrameSetSource, models: FaceModels, tracker: Tracker, retarget: RetargetStage,
+    def __init__(self, source: FrameSetSource, models: FaceModels, tracker: FaceTracker, retarget: RetargetStage,
                  fanout: SinkFanout, commands: Callable[[], list[Command]] | None = None,
                  read_timeout_s: float = 0.5, idle_interval_s: float = 0.05) -> None:
         self.source = source

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bridge.schema import FaceState
+
+if TYPE_CHECKING:
+    from retarget import PresetWatcher, Retargeter, RetargetFrame
 
 log = logging.getLogger(__name__)
 UNIFIED_RIG = "unified_expressions_v2"
 
 
-def default_vrchat_preset(fallback: str) -> str:
-    """A shipped preset targeting VRCFaceTracking's Unified Expressions, else ``fallback`` (logged)."""
+def default_preset_for_rig(rig: str, fallback: str, output: str = "an") -> str:
+    """The first shipped preset targeting ``rig`` (e.g. UNIFIED_RIG for VRChat), else ``fallback`` (logged)."""
     from retarget import load_preset, shipped_names
 
     for name in shipped_names():
         try:
-            if load_preset(name).rig == UNIFIED_RIG:
+            if load_preset(name).rig == rig:
                 return name
         except Exception:  # a broken shipped preset is the presets' tests' business, not a reason to fail here
             continue
-    log.warning("no shipped Unified Expressions preset; the vrchat output sends the %r preset's names", fallback)
+    log.warning("no shipped %s preset; the %s output sends the %r preset's names", rig, output, fallback)
     return fallback
 
 
@@ -34,8 +37,8 @@ class PresetRetargeters:
     def __init__(self, presets: list[str], hot_reload: bool = True) -> None:
         from retarget import PresetWatcher, Retargeter, is_preset_file, load_preset
 
-        self._retargeters: dict[str, Any] = {}
-        self._watchers: dict[str, Any] = {}
+        self._retargeters: dict[str, Retargeter] = {}
+        self._watchers: dict[str, PresetWatcher] = {}
         for key in dict.fromkeys(presets):  # unique, in order
             self._retargeters[key] = Retargeter(load_preset(key))  # PresetError names the file and problems
             if hot_reload and is_preset_file(key):  # the same rule load_preset used to find it
@@ -46,7 +49,7 @@ class PresetRetargeters:
     def keys(self) -> tuple[str, ...]:
         return tuple(self._retargeters)
 
-    def apply(self, state: FaceState) -> dict[str, Any]:
+    def apply(self, state: FaceState) -> dict[str, RetargetFrame]:
         return {key: rt.apply(state) for key, rt in self._retargeters.items()}
 
     def poll(self) -> list[str]:

@@ -50,7 +50,8 @@ def main(args: argparse.Namespace) -> int:
             return 2
         bridge = assemble(config)
     except (ConfigError, StartupError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # one problem per line, each marked
+            print(f"error: {line}", file=sys.stderr)
         return 2
 
     pipeline = bridge.pipeline

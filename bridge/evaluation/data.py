@@ -94,7 +94,7 @@ def save_split(split: SplitData, path: Path) -> None:
     arrays |= {"session_index": split.session_index, "recording_keys": split.recording_keys}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **arrays)
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]  # stubs: **kwds could hit allow_pickle
     tmp.replace(path)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def predict_split(models: OnnxFaceModels, data: SplitData) -> Predictions:
         }
         for k, v in parts.items():
             cols.setdefault(k, []).append(v)
-    out = {k: np.concatenate(v) for k, v in cols.items()}
+    out: dict[str, Any] = {k: np.concatenate(v) for k, v in cols.items()}
     out["fused8"] = fuse({"eyes": out["eyes8"], "mouth": out["mouth8"], "lower_face": out["lower_face8"],
                           "shapes": out["shapes8"]}, models.fusion)
     return Predictions(**out)

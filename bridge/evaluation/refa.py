@@ -83,7 +83,7 @@ def refa_metrics(pred: np.ndarray, gt: np.ndarray, identity: np.ndarray, session
             idx = idx[np.argsort(time[idx], kind="stable")]
             rows.append(recording_metrics(pred[idx], gt[idx], peak[idx].astype(bool), neutral_hold[idx].astype(bool)))
         per_subject[int(ident)] = {n: _nanmean([r[n] for r in rows]) for n in names}
-    result = {n: _nanmean([s[n] for s in per_subject.values()]) for n in names}
+    result: dict[str, object] = {n: _nanmean([s[n] for s in per_subject.values()]) for n in names}
     result["per_subject"] = per_subject
     return result
 

@@ -46,8 +46,7 @@ def expand_paths(paths: list[str]) -> list[Path]:
                 out += sorted(f for f in mp.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
             else:
                 out.append(mp)
-    seen: set[Path] = set()
-    return [f for f in out if not (f in seen or seen.add(f))]
+    return list(dict.fromkeys(out))  # unique, in order
 
 
 def read_image(path: Path):

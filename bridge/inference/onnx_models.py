@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ CONTRAST_FOR_FULL_CONFIDENCE = 0.06  # std of a 0..1 crop; black/flat/overexpose
 @dataclass(slots=True)
 class _Model:
     spec: ModelSpec
-    session: object  # onnxruntime.InferenceSession
+    session: Any  # onnxruntime.InferenceSession
     buffers: tuple[np.ndarray, ...]  # one preallocated batch-1 input per ONNX input
 
     def run(self) -> list[np.ndarray]:

@@ -36,8 +36,9 @@ def infer_row(models, image: np.ndarray, camera: str, side: str = "left") -> dic
         view = f"{side}_eye"
         out = models.predict(ModelInputs({view: crop_view(image, view, models.size)}))
         k = 0 if side == "left" else 1
-        row = {"openness": float(out.openness[k]), "eyeBlink": float(out.blendshapes[EYE_SHAPES[side][0]]),
-               "gaze_yaw": float(out.gaze[k, 0]), "gaze_pitch": float(out.gaze[k, 1])}
+        row: dict[str, object] = {
+            "openness": float(out.openness[k]), "eyeBlink": float(out.blendshapes[EYE_SHAPES[side][0]]),
+            "gaze_yaw": float(out.gaze[k, 0]), "gaze_pitch": float(out.gaze[k, 1])}
         row |= {BLENDSHAPE_NAMES[i]: float(out.blendshapes[i]) for i in EYE_SHAPES[side]}
         row |= {f"p_{c}": float(p) for c, p in zip(EMOTIVE5, out.emotive5, strict=True)}
         row |= {f"p_{a}": float(p) for a, p in zip(AU10, out.au10, strict=True)}

@@ -10,6 +10,7 @@ FaceBridge sends is fragmented on a real LAN.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import numpy as np
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -36,7 +37,7 @@ def osc_string_size(text: str) -> int:
     return (len(text.encode("utf-8")) // 4 + 1) * 4
 
 
-def message(address: str, *args: object) -> bytes:
+def message(address: str, *args: Any) -> bytes:
     """One complete OSC message (python-osc infers the type tags: str s, int i, float f, bool T/F)."""
     builder = OscMessageBuilder(address=address)
     for arg in args:
@@ -44,7 +45,7 @@ def message(address: str, *args: object) -> bytes:
     return builder.build().dgram
 
 
-def typed_message(address: str, args: list[tuple[str, object]]) -> bytes:
+def typed_message(address: str, args: list[tuple[str, Any]]) -> bytes:
     """One OSC message with explicit type tags, e.g. ``[("i", 3), ("s", "arkit"), ("f", 0.5)]``."""
     builder = OscMessageBuilder(address=address)
     for tag, value in args:
@@ -52,7 +53,7 @@ def typed_message(address: str, args: list[tuple[str, object]]) -> bytes:
     return builder.build().dgram
 
 
-def float_message_prefix(address: str, *leading: object, n_floats: int = 1) -> bytes:
+def float_message_prefix(address: str, *leading: Any, n_floats: int = 1) -> bytes:
     """Bytes of a message ``address leading... f*n_floats`` without the trailing float payload.
 
     Appending ``n_floats`` big-endian float32 values gives a complete message.

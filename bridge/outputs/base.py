@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from bridge.fields import doc
 from bridge.frames import FrameSet
 from bridge.osc.udp import UdpDestination
+
+if TYPE_CHECKING:
+    from retarget.engine import RetargetFrame
 from bridge.schema import FaceState
 
 
@@ -22,7 +25,7 @@ class OutputFrame:
     """
 
     state: FaceState
-    rigs: Mapping[str, Any] = field(default_factory=dict)
+    rigs: Mapping[str, RetargetFrame] = field(default_factory=dict)
     frames: FrameSet | None = None
 
     @property
@@ -37,6 +40,8 @@ class OutputOptions:
 
     kind: ClassVar[str] = ""
     uses_rig: ClassVar[bool] = True  # False: the sink only reads the FaceState (no preset is resolved for it)
+    # Without a preset of its own, the output reads a shipped preset targeting this rig (else [preset]).
+    preferred_rig: ClassVar[str | None] = None
 
     enabled: bool = field(default=True, metadata=doc("false keeps the entry but sends nothing"))
 

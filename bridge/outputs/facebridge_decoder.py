@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -142,8 +143,8 @@ class _Reader:
         return raw
 
 
-def _parse_args(reader: _Reader, tags: str, address: str) -> list[object]:
-    args: list[object] = []
+def _parse_args(reader: _Reader, tags: str, address: str) -> list[Any]:
+    args: list[Any] = []
     for tag in tags:
         if tag == "i":
             args.append(reader.unpack(">i", 4, address)[0])
@@ -176,7 +177,7 @@ def _expect(address: str, tags: str, pattern: str, var_tag: str | None = None) -
         raise ProtocolError(f"{address}: type tags ,{tags} do not match ,{pattern}{tail}")
 
 
-def _to_message(address: str, tags: str, args: list[object]) -> ProtocolMessage:
+def _to_message(address: str, tags: str, args: list[Any]) -> ProtocolMessage:
     if address == ADDR_NAMES:
         _expect(address, tags, "isii", "s")
         table_id, rig, total, offset = args[:4]
@@ -305,7 +306,7 @@ class FrameAssembler:
             elif isinstance(msg, FrameHeader):
                 self._start(msg, decoded.timetag)
             elif self._pending is not None:
-                self._add_part(msg)
+                self._add_part(self._pending, msg)
             frame = self._maybe_complete()
             if frame is not None:
                 done.append(frame)
@@ -342,8 +343,8 @@ class FrameAssembler:
         values = np.zeros(header.value_count, np.float32)
         self._pending = _PendingFrame(header, timetag, values=values)
 
-    def _add_part(self, msg: ProtocolMessage) -> None:
-        p = self._pending
+    @staticmethod
+    def _add_part(p: _PendingFrame, msg: ProtocolMessage) -> None:
         if isinstance(msg, TrackingInfo):
             p.tracking = msg
         elif isinstance(msg, EmotionInfo):

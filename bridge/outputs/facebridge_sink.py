@@ -49,6 +49,8 @@ def protocol_frame(frame: OutputFrame, rig_key: str) -> ProtocolFrame:
 class FacebridgeSink(UdpSink):
     """Sends every frame to the Unity package (default 127.0.0.1:DEFAULT_PORT)."""
 
+    rig_key: str
+
     def __init__(self, host: str, port: int, rig_key: str, names_interval_s: float = 2.0) -> None:
         self.name = f"facebridge:{host}:{port}"
         self.rig_key = rig_key

@@ -3,6 +3,8 @@ sliders, save (new file, or over the file keeping a .bak) and hot reload of the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -31,7 +33,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.editor, self.feed, self.fps = editor, feed, fps
         self.frames_shown = 0
-        self.last_frame = None
+        self.last_frame: Any = None  # the newest RetargetFrame
         self.bool_guard = BoolRefGuard()  # PySide6 6.12 leaks references to True on every emit (see qt_compat)
         self._build_ui()
         self._load_targets()
@@ -222,7 +224,7 @@ class PreviewWindow(QtWidgets.QMainWindow):
         editable = name is not None and name in self.editor.editable_targets()
         self.box.setEnabled(editable)
         self.box.setTitle(f"Curve of {name}" if editable else "Curve (select a mapped target)")
-        if not editable:
+        if not editable or name is None:
             return
         curve = self.editor.curve_of(name)
         span = self._span(name)

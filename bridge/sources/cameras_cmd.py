@@ -152,6 +152,7 @@ def _simulate(args: argparse.Namespace) -> int:
         return _error(str(exc))
     provider = jpeg_provider(lambda: synthetic.read(1.0), layout, tuple(args.size))
     try:
+        camera: MjpegHttpServer | SerialPtyCamera
         if args.simulate == "mjpeg":
             camera = MjpegHttpServer(provider, port=args.port, fps=args.fps).start()
             where = camera.url

@@ -24,13 +24,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from bridge.sources.face_detector import HaarFaceDetector
 
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "alt2 (plain)": dict(cascade="haarcascade_frontalface_alt2.xml", equalize=False),
     "alt2 + equalised retry": dict(cascade="haarcascade_frontalface_alt2.xml", equalize=True),
     "default + equalised retry": dict(cascade="haarcascade_frontalface_default.xml", equalize=True),

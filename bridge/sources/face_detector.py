@@ -58,7 +58,7 @@ class HaarFaceDetector:
     def __init__(self, cascade: str = DEFAULT_CASCADE, detect_width: int = 320, min_neighbors: int = 3,
                  min_face: float = 0.12, equalize: bool = True) -> None:
         path = cascade_path(cascade)  # first: it explains a missing CascadeClassifier (OpenCV 5)
-        self._cascade = cv2.CascadeClassifier(path)
+        self._cascade = getattr(cv2, "CascadeClassifier")(path)  # noqa: B009 - absent from OpenCV 5's stubs
         if self._cascade.empty():
             raise FaceDetectorUnavailable(f"OpenCV could not load the Haar cascade {cascade}")
         self.detect_width = detect_width

@@ -62,7 +62,7 @@ def build_processor(spec: CameraSpec, face_detector=None) -> FrameProcessor:
         if unknown:
             raise SourceError(f"camera {spec.name!r}: regions given for {sorted(unknown)} which are not in "
                               f"views {spec.views}")
-        regions.update({k: tuple(float(v) for v in r) for k, r in spec.regions.items()})
+        regions.update({k: (float(r[0]), float(r[1]), float(r[2]), float(r[3])) for k, r in spec.regions.items()})
     try:
         splitter = LayoutSplitter(regions)
     except ValueError as exc:

@@ -166,5 +166,6 @@ class FrameProcessor:
             return self.splitter.split(frame)
         if self.face is not None:
             return self.face(frame)  # {} while no face is found: the pipeline treats its views as lost
+        assert self.lower_face is not None  # __init__ requires exactly one of splitter, lower_face, face
         x, y, w, h = self.lower_face(frame)
         return {"lower_face": np.ascontiguousarray(frame[y : y + h, x : x + w])}

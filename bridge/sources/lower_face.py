@@ -38,7 +38,7 @@ def _haar_detector() -> tuple[FaceDetector | None, str]:
             if not cascade.empty():
                 def detect(gray: np.ndarray, _c=cascade) -> list[Box]:
                     found = _c.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=4, minSize=(40, 40))
-                    return [tuple(int(v) for v in box) for box in found]
+                    return [(int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in found]
                 return detect, f"Haar cascade {name}"
     return None, f"no Haar face cascade in cv2.data.haarcascades ({base or 'missing'})"
 
@@ -54,7 +54,7 @@ def _yunet_detector(model_path: str) -> tuple[FaceDetector | None, str]:
         bgr = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
         detector.setInputSize((bgr.shape[1], bgr.shape[0]))
         _, faces = detector.detect(bgr)
-        return [] if faces is None else [tuple(int(v) for v in f[:4]) for f in faces]
+        return [] if faces is None else [(int(f[0]), int(f[1]), int(f[2]), int(f[3])) for f in faces]
 
     return detect, f"YuNet {os.path.basename(model_path)}"
 

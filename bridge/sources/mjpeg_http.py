@@ -14,12 +14,16 @@ import http.client
 import socket
 import urllib.parse
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bridge.sources.base import Backoff, CameraSource, ConnectionLost, SourceError
 from bridge.sources.jpeg import JpegStreamSplitter, decode_newest
 from bridge.sources.spec import redact_url
+
+if TYPE_CHECKING:
+    from bridge.sources.opencv_capture import VideoCaptureSource
 
 READ_CHUNK = 64 * 1024
 
@@ -42,7 +46,8 @@ class MjpegHttpSource(CameraSource):
         self._conn: http.client.HTTPConnection | None = None
         self._response: http.client.HTTPResponse | None = None
         self._splitter = JpegStreamSplitter()
-        self._fallback = None  # a VideoCaptureSource once the server turned out not to speak multipart
+        # a VideoCaptureSource once the server turned out not to speak multipart
+        self._fallback: VideoCaptureSource | None = None
         self.content_type = ""
 
     def describe(self) -> str:
@@ -54,7 +59,7 @@ class MjpegHttpSource(CameraSource):
             return
         p = self._parsed
         conn_cls = http.client.HTTPSConnection if p.scheme == "https" else http.client.HTTPConnection
-        conn = conn_cls(p.hostname, p.port, timeout=self.timeout)
+        conn = conn_cls(p.hostname or "", p.port, timeout=self.timeout)  # __init__ rejected URLs without a host
         path = (p.path or "/") + (f"?{p.query}" if p.query else "")
         headers = {"Accept": "multipart/x-mixed-replace, */*"}
         if p.username is not None:  # http://user:pass@host/ (IP cameras, phone webcam apps)

@@ -62,7 +62,8 @@ class VideoCaptureSource(CameraSource):
         if not self.is_file:
             # Requests to the driver; a camera that cannot do them keeps its own mode (OpenCV reports the result).
             if self.fourcc:
-                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*self.fourcc))  # MJPG: high fps over USB 2
+                # MJPG: high fps over USB 2 (VideoWriter_fourcc exists at run time; the cv2 stubs lack it)
+                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*self.fourcc))  # type: ignore[attr-defined]
             if self.capture_size:
                 cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.capture_size[0])
                 cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.capture_size[1])

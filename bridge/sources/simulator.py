@@ -83,11 +83,14 @@ class MjpegHttpServer:
                 self.send_header("X-Framerate", f"{server.fps:g}")
                 self.end_headers()
                 sent = 0  # the producer's frame count at the last frame this client got
+
+                def news_since(seen: int) -> Callable[[], bool]:
+                    return lambda: server._produced != seen or server._stop.is_set()
+
                 try:
                     while not server._stop.is_set():
                         with server._cond:
-                            server._cond.wait_for(
-                                lambda seen=sent: server._produced != seen or server._stop.is_set(), 1.0)
+                            server._cond.wait_for(news_since(sent), 1.0)
                             jpeg, sent = server._latest, server._produced
                         if jpeg is None:
                             continue
@@ -101,7 +104,8 @@ class MjpegHttpServer:
 
         self._http = http.server.ThreadingHTTPServer((host, port), Handler)
         self._http.daemon_threads = True
-        self.address = self._http.server_address
+        host_, port_ = self._http.server_address[:2]
+        self.address = (str(host_), int(port_))
         self._threads = [threading.Thread(target=self._http.serve_forever, name="mjpeg-http", daemon=True),
                          threading.Thread(target=self._produce, name="mjpeg-producer", daemon=True)]
 

@@ -8,11 +8,17 @@ pipeline's ``read`` never waits longer than its timeout and rendering overlaps w
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from bridge.frames import FrameSet
 from bridge.sources.base import FrameCounters, SingleStreamStats, SourceError
 
-OPTION_TYPES = {"fps": float, "seed": int, "realtime": lambda v: v.lower() in ("1", "true", "yes", "on")}
+if TYPE_CHECKING:
+    from bridge.synth.source import SyntheticSource
+
+OPTION_TYPES: dict[str, Callable[[str], object]] = {
+    "fps": float, "seed": int, "realtime": lambda v: v.lower() in ("1", "true", "yes", "on")}
 
 
 def parse_synthetic_options(options: dict[str, str], spec: str) -> dict[str, object]:
@@ -34,10 +40,10 @@ class SyntheticFrameSetSource(SingleStreamStats):
 
     name = "synthetic"
 
-    def __init__(self, **options: object) -> None:
+    def __init__(self, **options: Any) -> None:
         self._options = options
         self._realtime = bool(options.get("realtime", True))
-        self._inner = None
+        self._inner: SyntheticSource | None = None
         self.counters = FrameCounters()
         self._cond = threading.Condition()
         self._latest: FrameSet | None = None  # newest rendered set not yet read
@@ -67,9 +73,11 @@ class SyntheticFrameSetSource(SingleStreamStats):
         self.counters.frame(frames.capture_time, frames.sequence)
 
     def _run(self) -> None:
+        inner = self._inner
+        assert inner is not None  # started by start() after the source exists
         while not self._stop.is_set():
             try:
-                frames = self._inner.read(0.2)
+                frames = inner.read(0.2)
             except Exception as exc:  # noqa: BLE001 - a renderer bug must not kill the bridge
                 self.counters.error(f"render failed: {exc}")
                 self._stop.wait(0.5)

@@ -73,7 +73,7 @@ class ViewTransform:
             img = img[y : y + h, x : x + w]
         angle = self.rotate % 360
         if angle in _RIGHT_ANGLES:
-            img = cv2.rotate(img, _RIGHT_ANGLES[angle])
+            img = cv2.rotate(img, _RIGHT_ANGLES[int(angle)])
         elif angle != 0:
             h, w = img.shape[:2]
             # OpenCV's positive angle is counter-clockwise; ours is clockwise like image viewers.

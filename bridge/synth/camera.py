@@ -157,7 +157,7 @@ def finish_camera(
     # OpenCV's Gaussian generator is ~5x faster than numpy's; seeding it from ``rng`` right before use keeps
     # the output a pure function of the caller's generator (same thread, same seed -> same noise).
     cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
-    cv2.randn(noise, 0.0, float(noise_std))
+    cv2.randn(noise, 0.0, float(noise_std))  # type: ignore[call-overload]  # stubs lack the scalar form
     noise = noise.reshape(n, h, w)
     # Shot noise grows with brightness; read noise floor keeps dark pupils noisy too.
     images += noise * (0.5 + images)

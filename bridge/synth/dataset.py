@@ -169,7 +169,7 @@ def render_shard(task: dict) -> dict:
     arrays["session"] = np.full(n, sess_id, np.int32)
     name = _shard_name(ident_id, sess_id)
     tmp = out_dir / (name + ".tmp.npz")
-    np.savez(tmp, **arrays)
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]  # stubs: **kwds could hit allow_pickle
     os.replace(tmp, out_dir / name)
     return {"file": name, "identity": ident_id, "session": sess_id, "kind": plan["kind"], "frames": n}
 
@@ -240,10 +240,10 @@ def write_dataset(
     tasks = []
     plan = plan_sessions(seconds)
     for i in range(identities):
-        for s, p in enumerate(plan):
+        for s, session_plan in enumerate(plan):
             if _shard_name(i, s) in done:
                 continue
-            tasks.append({"out_dir": str(out), "seed": int(seed), "identity": i, "session": s, "plan": p,
+            tasks.append({"out_dir": str(out), "seed": int(seed), "identity": i, "session": s, "plan": session_plan,
                           "fps": float(fps), "sizes": {v: list(hw) for v, hw in sizes.items()}})
     manifest.shards = sorted(done.values(), key=lambda e: (e["identity"], e["session"]))
     _write_manifest(out, manifest)

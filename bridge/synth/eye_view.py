@@ -351,7 +351,7 @@ def render_eye_canvas(assets: EyeAssets, ident: Identity, shapes: np.ndarray, ga
         lower_lash *= -0.25 * ident.lash_density * assets.lash_strands * inside_eye
         lower_lash += 1.0
         img[:, rows] *= lower_lash
-    if assets.glasses_mul is not None:
+    if assets.glasses_mul is not None and assets.glasses_add is not None:
         img *= assets.glasses_mul
         img += assets.glasses_add
     return img

@@ -390,7 +390,8 @@ def render_mouth_canvas(assets: MouthAssets, ident: Identity, shapes: np.ndarray
             upper -= assets.background[:, : rows.start]
             upper *= side_mask
             upper += assets.background[:, : rows.start]
-    if assets.overlay_mul is not None and assets.overlay_rows.stop > assets.overlay_rows.start:
+    if (assets.overlay_mul is not None and assets.overlay_add is not None
+            and assets.overlay_rows.stop > assets.overlay_rows.start):
         r = assets.overlay_rows
         img[:, r] *= assets.overlay_mul[:, r]
         img[:, r] += assets.overlay_add[:, r]

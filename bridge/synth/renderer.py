@@ -118,7 +118,8 @@ class HeadsetRenderer:
         slip = (sess.slip_shift[i], sess.slip_rotation_deg[i], sess.slip_scale[i], sess.slip_aspect[i],
                 sess.slip_shear[i])
         if view in ("left_eye", "right_eye"):
-            assets = build_eye_assets(ident, sess, 0 if view == "left_eye" else 1, size, k, slip)
+            assets: EyeAssets | MouthAssets = build_eye_assets(ident, sess, 0 if view == "left_eye" else 1, size, k,
+                                                               slip)
         elif view == "mouth":
             assets = build_mouth_assets(ident, sess, size, k, slip)
         else:

@@ -29,7 +29,7 @@ def fractal_noise(rng: np.random.Generator, shape: tuple[int, int], base_cells: 
 
 def strands(rng: np.random.Generator, n: int, density: float, period_px: float = 2.5) -> np.ndarray:
     """(n,) 0..1 coverage of thin hairs along a row (lashes, brow hairs): irregular, sparser when density is low."""
-    fine = rng.random(n).astype(np.float32)
+    fine: np.ndarray = rng.random(n).astype(np.float32)
     k = max(1, int(round(period_px / 2)))
     fine = np.convolve(fine, np.ones(k, np.float32) / k, mode="same")
     fine = (fine - fine.mean()) / (fine.std() + 1e-6)
@@ -41,7 +41,7 @@ def hair_texture(rng: np.random.Generator, shape: tuple[int, int], strand_px: fl
                  horizontal: bool = False) -> np.ndarray:
     """0..1 fine hair coverage: per-pixel noise smeared along strands (vertical, or horizontal for brows)."""
     h, w = shape
-    fine = rng.random((h, w)).astype(np.float32)
+    fine: np.ndarray = rng.random((h, w)).astype(np.float32)
     k = max(1, int(round(strand_px)))
     fine = cv2.blur(fine, (2 * k + 1, 1) if horizontal else (1, 2 * k + 1))
     fine = (fine - fine.mean()) / (fine.std() + 1e-6)

@@ -13,10 +13,12 @@ from bridge.tracking.neutral import NeutralConfig, NeutralReference
 from bridge.tracking.quality import FrameQuality, ViewQuality, assess_frames, assess_view
 from bridge.tracking.rom import RangeOfMotion, RomConfig
 from bridge.tracking.tracker import Tracker
+from bridge.tracking.types import FaceTracker
 
 __all__ = [
     "EmotionConfig",
     "ExponentialDecay",
+    "FaceTracker",
     "FailureConfig",
     "FailureDetector",
     "FailureStatus",

@@ -158,7 +158,7 @@ class FailureDetector:
             f = region_flags[i]
             if seen[i] and f:
                 flags |= f
-                reasons[region] = tuple(m.name for m in TrackingFlags if m and m & f)
+                reasons[region] = tuple(str(m.name) for m in TrackingFlags if m and m & f)
             if seen[i] and f and weight[i] < 1.0:
                 flags |= _EASING
         return FailureStatus(flags=TrackingFlags(flags), healthy=np.array(healthy), seen=np.array(seen),
@@ -195,13 +195,15 @@ class FailureDetector:
             return
         if healthy:
             self._fail_since[i] = None
-            if self._ok_since[i] is None:
-                self._ok_since[i] = t
-            if t - self._ok_since[i] >= cfg.recover_after_s:
+            ok_since = self._ok_since[i]
+            if ok_since is None:
+                ok_since = self._ok_since[i] = t
+            if t - ok_since >= cfg.recover_after_s:
                 self._level[i] = min(1.0, self._level[i] + dt / cfg.recover_duration_s)
         else:
             self._ok_since[i] = None
-            if self._fail_since[i] is None:
-                self._fail_since[i] = t
-            if t - self._fail_since[i] >= cfg.ease_after_s:
+            fail_since = self._fail_since[i]
+            if fail_since is None:
+                fail_since = self._fail_since[i] = t
+            if t - fail_since >= cfg.ease_after_s:
                 self._level[i] = max(0.0, self._level[i] - dt / cfg.ease_duration_s)

@@ -64,16 +64,18 @@ class NeutralReference:
         self._reference = None
         self.skipped = 0  # frames skipped because eyes were closed or tracking was failing
 
-    def _begin(self, timestamp: float) -> None:
+    def _begin(self, timestamp: float) -> float:
+        """The capture start time (set on the first call)."""
         if self._start is None:
             self._start = timestamp
+        return self._start
 
     def capturing(self, timestamp: float) -> bool:
         """True while the neutral reference is being captured at ``timestamp`` (starts the clock on first call)."""
-        self._begin(timestamp)
+        start = self._begin(timestamp)
         if self._done:
             return False
-        elapsed = timestamp - self._start
+        elapsed = timestamp - start
         if elapsed < self.config.duration_s:
             return True
         offered = [v for v in self.config.views if v in self._counts]

@@ -3,6 +3,13 @@
     python3 tests/csharp/package_tool.py meta     # write missing .meta files (never rewrites existing GUIDs)
     python3 tests/csharp/package_tool.py scene    # (re)write Samples~/BasicSetup/BasicSetup.unity
     python3 tests/csharp/package_tool.py check    # exit 1 if an asset lacks a .meta, a .meta is orphaned or GUIDs clash
+    python3 tests/csharp/package_tool.py release  # check a release is consistent; --create makes the git tag
+
+Release process of the Unity package (the tag is what `...?path=unity_package#unity-vX.Y.Z` installs):
+  1. bump "version" in unity_package/package.json and add "## [X.Y.Z] - YYYY-MM-DD" at the top of CHANGELOG.md;
+  2. `make test` green, everything committed;
+  3. `python3 tests/csharp/package_tool.py release --create` checks 1-2 (and the .meta files) and creates the annotated
+     tag unity-vX.Y.Z on HEAD; then `git push origin unity-vX.Y.Z`.
 
 Unity needs a .meta beside every asset (files AND folders) of a package installed from git, with a GUID that never
 changes: scenes and prefabs reference scripts by GUID. GUIDs here are derived from the package-relative path
@@ -100,6 +107,56 @@ def check() -> int:
     return 1 if problems else 0
 
 
+def tag_name(version: str) -> str:
+    """The git tag a package version is released under."""
+    return f"unity-v{version}"
+
+
+def release_problems(require_clean: bool) -> tuple[str, list[str]]:
+    """The version to release and what stands in the way (empty list: ready)."""
+    import json
+    import subprocess
+
+    problems: list[str] = []
+    version = json.loads((PACKAGE / "package.json").read_text())["version"]
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        problems.append(f"package.json: version {version!r} is not X.Y.Z")
+    changelog = (PACKAGE / "CHANGELOG.md").read_text()
+    entries = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", changelog, re.MULTILINE)
+    if not entries or entries[0][0] != version:
+        problems.append(f"CHANGELOG.md: the newest entry must be '## [{version}] - YYYY-MM-DD'")
+    if check() != 0:
+        problems.append(".meta files are not consistent (run: python3 tests/csharp/package_tool.py meta)")
+    git = ["git", "-C", str(PACKAGE.parent)]
+    if require_clean:
+        status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout
+        if status.strip():
+            problems.append("uncommitted changes: commit first, the tag must point at what was tested")
+    tags = subprocess.run([*git, "tag", "--list", tag_name(version)], capture_output=True, text=True).stdout
+    if tags.strip():
+        problems.append(f"tag {tag_name(version)} already exists: bump the version")
+    return version, problems
+
+
+def release(argv: list[str]) -> int:
+    import subprocess
+
+    create = "--create" in argv
+    version, problems = release_problems(require_clean=create)
+    for p in problems:
+        print(f"release: {p}", file=sys.stderr)
+    if problems:
+        return 1
+    tag = tag_name(version)
+    if not create:
+        print(f"ready to release {tag} (run with --create to tag HEAD)")
+        return 0
+    message = f"com.facebridge.unity {version}"
+    subprocess.run(["git", "-C", str(PACKAGE.parent), "tag", "-a", tag, "-m", message], check=True)
+    print(f"tagged {tag}; publish it with: git push origin {tag}")
+    return 0
+
+
 def _script_ref(rel: str) -> str:
     return f"{{fileID: 11500000, guid: {guid_for(rel)}, type: 3}}"
 
@@ -159,6 +216,8 @@ def write_scene() -> int:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["release"]:
+        return release(argv[1:])
     commands = {"meta": write_meta, "check": check, "scene": write_scene}
     if len(argv) != 1 or argv[0] not in commands:
         print(__doc__, file=sys.stderr)

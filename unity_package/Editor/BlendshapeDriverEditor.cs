@@ -28,6 +28,9 @@ namespace FaceBridge.Editor
                 EditorUtility.SetDirty(driver);
             }
             EditorGUILayout.LabelField("Mapped mesh shapes", driver.MappedCount.ToString());
+            if (EditorApplication.isPlaying)
+                EditorGUILayout.LabelField("Tracking weight", driver.TrackingWeight.ToString("F2")
+                    + (driver.TrackingWeight < 1f ? "  (easing to neutral: the bridge is not sending)" : ""));
             if (driver.UnmappedIncoming.Count > 0)
                 EditorGUILayout.HelpBox("Incoming shapes with no mesh shape (add an alias if your mesh calls them differently):\n"
                     + string.Join(", ", new List<string>(driver.UnmappedIncoming).ToArray()), MessageType.Warning);

@@ -23,9 +23,8 @@ namespace FaceBridge.Editor
             }
             var s = receiver.Statistics;
             EditorGUILayout.HelpBox(receiver.StatusText, receiver.IsConnected ? MessageType.Info : MessageType.Warning);
-            EditorGUILayout.LabelField("Packets", s.Decoder.Packets.ToString());
-            EditorGUILayout.LabelField("Frames (lost / malformed)", s.Decoder.Frames + "  (" + s.Decoder.Lost + " / " + s.Decoder.Malformed + ")");
-            EditorGUILayout.LabelField("Waiting for names", s.Decoder.WaitingForNames.ToString());
+            foreach (var line in ReceiverReport.Describe(s, receiver.LatencySeconds)) EditorGUILayout.LabelField(line.Key, line.Value);
+            if (GUILayout.Button("Open the FaceBridge Monitor")) FaceBridgeMonitorWindow.Open();
             if (!receiver.HasFrame) return;
             var f = receiver.Frame;
             EditorGUILayout.LabelField("Rig", (f.Rig ?? "?") + " (" + f.ValueCount + " shapes)");

@@ -101,11 +101,13 @@ static class Program
             Console.WriteLine(string.Format(inv,
                 "{{\"packets\": {0}, \"bytes\": {1}, \"frames\": {2}, \"lost\": {3}, \"malformed\": {4}, \"ignored\": {5}, " +
                 "\"waiting_for_names\": {6}, \"taken\": {7}, \"rig\": {8}, \"names\": {9}, \"last_sequence\": {10}, " +
-                "\"emotion\": {11}, \"flags\": {12}, \"has_light\": {13}, \"capture_time\": {14}}}",
+                "\"emotion\": {11}, \"flags\": {12}, \"has_light\": {13}, \"capture_time\": {14}, \"missing_values\": {15}, " +
+                "\"missing_parts\": {16}, \"duplicates\": {17}, \"internal_errors\": {18}}}",
                 d.Packets, d.Bytes, d.Frames, d.Lost, d.Malformed, d.Ignored, d.WaitingForNames, taken, Json(frame.Rig),
                 frame.Names.Length, frame.Sequence, Json(taken > 0 ? frame.EmotionLabel : null), (int)frame.Flags,
                 frame.HasLight ? "true" : "false",
-                double.IsNaN(frame.CaptureUnixSeconds) ? "null" : frame.CaptureUnixSeconds.ToString("F6", inv)));
+                double.IsNaN(frame.CaptureUnixSeconds) ? "null" : frame.CaptureUnixSeconds.ToString("F6", inv),
+                d.MissingValues, d.MissingParts, d.Duplicates, st.InternalErrors));
         }
         return 0;
     }

@@ -2,6 +2,18 @@ using System.Text;
 
 namespace FaceBridge.Core
 {
+    /// <summary>Why a started frame never completed (the last one is in <see cref="DecoderStatistics.LastIncomplete"/>).</summary>
+    public enum IncompleteReason
+    {
+        None = 0,
+        /// <summary>Its names table (table id) had not arrived: the bridge resends it every 2 s.</summary>
+        WaitingForNames,
+        /// <summary>Some of its values never arrived (a continuation datagram of a big rig was lost).</summary>
+        MissingValues,
+        /// <summary>Its tracking or emotion message was missing (a sender that is not FaceBridge v1, or a bug).</summary>
+        MissingParts,
+    }
+
     /// <summary>Counters every decoder keeps (read them from the thread that calls Decode, or copy them).</summary>
     public struct DecoderStatistics
     {
@@ -13,10 +25,22 @@ namespace FaceBridge.Core
         public long Lost;
         /// <summary>Packets rejected as malformed OSC or invalid protocol messages.</summary>
         public long Malformed;
-        /// <summary>Well-formed messages for other protocols or versions (ignored).</summary>
+        /// <summary>Well-formed messages for other protocols or versions (ignored unless an address handler takes them).</summary>
         public long Ignored;
-        /// <summary>Frames that arrived before their names table (not applied).</summary>
+        /// <summary>Frames that started but never completed because their names table was missing.</summary>
         public long WaitingForNames;
+        /// <summary>Frames that started but never completed because values were lost (big rigs, several datagrams).</summary>
+        public long MissingValues;
+        /// <summary>Frames that started but never completed because tracking or emotion was missing.</summary>
+        public long MissingParts;
+        /// <summary>The reason of the most recent incomplete frame (None when none happened yet).</summary>
+        public IncompleteReason LastIncomplete;
+        /// <summary>Repeated datagrams (a frame header or values seen twice, e.g. duplicated by the network): not counted twice.</summary>
+        public long Duplicates;
+        /// <summary>Packets that hit an exception inside the package (a bug: please report it with LastInternalError).</summary>
+        public long InternalErrors;
+        /// <summary>Type and message of the last internal error (null when none).</summary>
+        public string LastInternalError;
         public OscParseStatus LastError;
     }
 
@@ -30,6 +54,9 @@ namespace FaceBridge.Core
         FaceFrame Frame { get; }
 
         DecoderStatistics Statistics { get; }
+
+        /// <summary>Receives every well-formed message this decoder does not use (null = count them as ignored).</summary>
+        IOscMessageHandler Fallback { get; set; }
     }
 
     /// <summary>
@@ -79,15 +106,29 @@ namespace FaceBridge.Core
         bool[] _pendingHave;
         int _pendingCount;
 
-        // The frame being assembled.
+        // The frame being assembled. _valueHave marks the value slots already received, so a repeated datagram
+        // cannot make a frame look complete while another part is still missing.
         bool _frameOpen, _haveTracking, _haveEmotion;
         int _frameTableId, _valuesReceived;
+        bool[] _valueHave = new bool[0];
         bool _haveLastSequence;
         int _lastSequence;
         bool _badMessage;
 
         public FaceFrame Frame { get { return _published; } }
-        public DecoderStatistics Statistics { get { return _stats; } }
+
+        public DecoderStatistics Statistics
+        {
+            get
+            {
+                var s = _stats;
+                s.InternalErrors += _parser.InternalErrors;
+                if (_parser.LastInternalError != null) s.LastInternalError = _parser.LastInternalError;
+                return s;
+            }
+        }
+
+        public IOscMessageHandler Fallback { get; set; }
         /// <summary>The names table id of the complete table (-1 before one arrived).</summary>
         public int TableId { get { return _tableId; } }
         /// <summary>Packets whose OSC parse hit an internal error (must stay 0; checked by the fuzz test).</summary>
@@ -99,6 +140,11 @@ namespace FaceBridge.Core
             _stats.Bytes += length;
             _badMessage = false;
             var status = _parser.Parse(buffer, length, this);
+            if (status == OscParseStatus.InternalError)
+            {
+                _frameOpen = false; // our bug, not the sender's: counted in InternalErrors, not Malformed
+                return false;
+            }
             if (status != OscParseStatus.Ok || _badMessage)
             {
                 _stats.Malformed++;
@@ -111,7 +157,7 @@ namespace FaceBridge.Core
 
         public void OnMessage(OscMessage m)
         {
-            if (!m.AddressStartsWith(AddrPrefix)) { _stats.Ignored++; return; }
+            if (!m.AddressStartsWith(AddrPrefix)) { Pass(m); return; }
             if (m.AddressEquals(AddrValues)) OnValues(m);
             else if (m.AddressEquals(AddrFrame)) OnFrame(m);
             else if (m.AddressEquals(AddrTracking)) OnTracking(m);
@@ -119,7 +165,24 @@ namespace FaceBridge.Core
             else if (m.AddressEquals(AddrAffect)) OnAffect(m);
             else if (m.AddressEquals(AddrLight)) OnLight(m);
             else if (m.AddressEquals(AddrNames)) OnNames(m);
-            else _stats.Ignored++; // a newer minor message this version does not know
+            else Pass(m); // a newer minor message this version does not know
+        }
+
+        void Pass(OscMessage m)
+        {
+            var fallback = Fallback;
+            if (fallback != null) fallback.OnMessage(m);
+            else _stats.Ignored++;
+        }
+
+        /// <summary>Count why the open frame will never complete (a newer frame started).</summary>
+        void CountIncomplete()
+        {
+            IncompleteReason reason;
+            if (_frameTableId != _tableId) { _stats.WaitingForNames++; reason = IncompleteReason.WaitingForNames; }
+            else if (!_haveTracking || !_haveEmotion) { _stats.MissingParts++; reason = IncompleteReason.MissingParts; }
+            else { _stats.MissingValues++; reason = IncompleteReason.MissingValues; }
+            _stats.LastIncomplete = reason;
         }
 
         void OnFrame(OscMessage m)
@@ -131,7 +194,13 @@ namespace FaceBridge.Core
                 _badMessage = true;
                 return;
             }
-            if (_frameOpen) _stats.WaitingForNames++; // the previous frame never completed
+            if (_haveLastSequence && seq == _lastSequence)
+            {
+                // The same header again (a duplicated datagram): keep assembling, never publish the frame twice.
+                _stats.Duplicates++;
+                return;
+            }
+            if (_frameOpen) CountIncomplete(); // the previous frame never completed
             if (_haveLastSequence)
             {
                 int gap = (seq - _lastSequence - 1) & 0x7FFFFFFF;
@@ -149,6 +218,8 @@ namespace FaceBridge.Core
             _work.Valence = _work.Arousal = 0f;
             _work.EnsureCapacity(count);
             _work.ValueCount = count;
+            if (_valueHave.Length < count) _valueHave = new bool[_work.Values.Length]; // only when the rig grows
+            else System.Array.Clear(_valueHave, 0, count);
         }
 
         void OnTracking(OscMessage m)
@@ -208,8 +279,17 @@ namespace FaceBridge.Core
             int n = m.ArgumentCount - 3;
             if (!_frameOpen || seq != _work.Sequence || tableId != _frameTableId || offset > _work.ValueCount - n) return;
             float[] values = _work.Values;
-            for (int i = 0; i < n; i++) m.TryGetFloat(3 + i, out values[offset + i]);
-            _valuesReceived += n;
+            bool[] have = _valueHave;
+            int fresh = 0;
+            for (int i = 0; i < n; i++)
+            {
+                m.TryGetFloat(3 + i, out values[offset + i]);
+                if (have[offset + i]) continue;
+                have[offset + i] = true;
+                fresh++;
+            }
+            if (fresh < n) _stats.Duplicates++;
+            _valuesReceived += fresh;
         }
 
         void OnNames(OscMessage m)

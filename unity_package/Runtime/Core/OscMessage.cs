@@ -18,6 +18,7 @@ namespace FaceBridge.Core
         int _addressStart, _addressLength;
         int _tagStart; // index of the first tag character after ','
         int _argCount;
+        int _messageStart, _messageEnd;
         readonly int[] _argOffsets = new int[MaxArguments];
 
         /// <summary>Timetag (NTP 32.32) of the innermost enclosing bundle; 1 ("immediately") for a bare message.</summary>
@@ -31,9 +32,18 @@ namespace FaceBridge.Core
 
         internal int[] ArgumentOffsets { get { return _argOffsets; } }
 
-        internal void Set(byte[] buffer, int addressStart, int addressLength, int tagStart, int argCount, ulong timetag)
+        /// <summary>Where the whole message (address to last argument) starts in <see cref="Buffer"/>.</summary>
+        public int MessageStart { get { return _messageStart; } }
+
+        /// <summary>Length in bytes of the whole message in <see cref="Buffer"/> (copy it to keep the message).</summary>
+        public int MessageLength { get { return _messageEnd - _messageStart; } }
+
+        internal void Set(byte[] buffer, int addressStart, int addressLength, int tagStart, int argCount, ulong timetag,
+                          int messageEnd)
         {
             _buffer = buffer;
+            _messageStart = addressStart;
+            _messageEnd = messageEnd;
             _addressStart = addressStart;
             _addressLength = addressLength;
             _tagStart = tagStart;

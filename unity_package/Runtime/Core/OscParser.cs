@@ -42,25 +42,38 @@ namespace FaceBridge.Core
 
         readonly OscMessage _message = new OscMessage();
 
-        /// <summary>Packets that hit an unexpected internal error (a bug if ever non-zero; the fuzz test checks it).</summary>
+        /// <summary>
+        /// Packets that hit an unexpected exception, in the parser or in a handler (a bug if ever non-zero; the fuzz
+        /// test checks it). Receivers show it in their statistics with <see cref="LastInternalError"/>.
+        /// </summary>
         public int InternalErrors { get; private set; }
+
+        /// <summary>Type and message of the last exception counted in InternalErrors (null when none).</summary>
+        public string LastInternalError { get; private set; }
 
         /// <summary>Validate one packet and, if it is well formed, call <paramref name="handler"/> for each message.</summary>
         public OscParseStatus Parse(byte[] buffer, int length, IOscMessageHandler handler)
+        {
+            return Parse(buffer, length, handler, TimetagImmediately);
+        }
+
+        /// <summary>As Parse, with the timetag bare (unbundled) messages report (e.g. a stored message's original one).</summary>
+        public OscParseStatus Parse(byte[] buffer, int length, IOscMessageHandler handler, ulong bareTimetag)
         {
             if (buffer == null || length <= 0) return OscParseStatus.Empty;
             if (length > buffer.Length) return OscParseStatus.Truncated;
             if ((length & 3) != 0) return OscParseStatus.Misaligned;
             try
             {
-                var status = Walk(buffer, 0, length, 0, TimetagImmediately, null);
+                var status = Walk(buffer, 0, length, 0, bareTimetag, null);
                 if (status != OscParseStatus.Ok || handler == null) return status;
-                return Walk(buffer, 0, length, 0, TimetagImmediately, handler);
+                return Walk(buffer, 0, length, 0, bareTimetag, handler);
             }
-            catch (Exception)
+            catch (Exception e)
             {
                 // Belt and braces: the walk is bounds-checked, so this only fires on a bug or a throwing handler.
                 InternalErrors++;
+                LastInternalError = e.GetType().Name + ": " + e.Message; // allocates, but only on a bug
                 return OscParseStatus.InternalError;
             }
         }
@@ -152,7 +165,7 @@ namespace FaceBridge.Core
             if (pos != end) return OscParseStatus.TrailingBytes;
             if (handler != null)
             {
-                _message.Set(b, start, addressLength, tagStart, tagCount, timetag);
+                _message.Set(b, start, addressLength, tagStart, tagCount, timetag, end);
                 handler.OnMessage(_message);
             }
             return OscParseStatus.Ok;

@@ -118,3 +118,36 @@ namespace FaceBridge.Core
         }
     }
 }
+
+namespace FaceBridge.Core
+{
+    /// <summary>
+    /// How much of the tracked face to show while the sender is gone: 1 while connected; after a disconnect it
+    /// falls to 0 over the ease time (smoothstep), so the avatar relaxes to neutral instead of freezing mid-blink.
+    /// Reconnecting snaps back to 1 (fresh data is the truth).
+    /// </summary>
+    public sealed class NeutralEase
+    {
+        float _linear = 1f;
+
+        /// <summary>The current weight of the tracked values (0 = neutral).</summary>
+        public float Weight { get; private set; }
+
+        /// <summary>True once fully eased to neutral while disconnected (drivers then stop writing).</summary>
+        public bool AtNeutral { get { return _linear <= 0f; } }
+
+        public NeutralEase() { Weight = 1f; }
+
+        /// <summary>Advance one rendered frame; returns <see cref="Weight"/>.</summary>
+        public float Step(bool connected, float deltaSeconds, float easeSeconds)
+        {
+            if (connected) _linear = 1f;
+            else if (easeSeconds <= 0f) _linear = 0f;
+            else _linear = Math.Max(0f, _linear - Math.Max(0f, deltaSeconds) / easeSeconds);
+            Weight = _linear * _linear * (3f - 2f * _linear);
+            return Weight;
+        }
+
+        public void Reset() { _linear = 1f; Weight = 1f; }
+    }
+}

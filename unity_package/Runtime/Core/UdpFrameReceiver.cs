@@ -22,11 +22,18 @@ namespace FaceBridge.Core
         public long LastPacketUtcTicks;
         /// <summary>Frames handed to the consumer (newer frames replace older ones not yet taken).</summary>
         public long FramesTaken;
-        /// <summary>Frames that were replaced before the consumer took them (newest wins).</summary>
+        /// <summary>Frames that were replaced before any consumer took them (newest wins).</summary>
         public long FramesSuperseded;
         public bool Listening;
         /// <summary>Why the socket could not be opened (null when fine).</summary>
         public string Error;
+        /// <summary>
+        /// Exceptions inside the package: the decoder's plus the receive loop's. A non-zero value is a bug in this
+        /// package (please report <see cref="LastInternalError"/>); the receive thread keeps running regardless.
+        /// </summary>
+        public long InternalErrors;
+        /// <summary>Type and message of the latest internal error (null when none).</summary>
+        public string LastInternalError;
 
         /// <summary>Seconds since the last datagram (infinity when none arrived yet).</summary>
         public double SecondsSinceLastPacket
@@ -37,13 +44,17 @@ namespace FaceBridge.Core
 
     /// <summary>
     /// UDP receive loop on a background thread: decodes every datagram into a reused buffer and keeps only the
-    /// newest complete frame for the consumer (never a growing queue). The consumer calls TryTakeLatest from
-    /// its own thread (Unity's main thread) and gets the frame in its own FaceFrame. No UnityEngine here.
+    /// newest complete frame for its consumers (never a growing queue). Consumers call TryTakeLatest from their own
+    /// thread (Unity's main thread) and get the frame in their own FaceFrame; several consumers may share one
+    /// receiver, each with its own version counter. Decoding is serialized: Inject and the socket never decode at
+    /// the same time. Other OSC addresses go to <see cref="Addresses"/>. No UnityEngine here.
     /// </summary>
     public sealed class UdpFrameReceiver : IDisposable
     {
-        readonly object _lock = new object();
+        readonly object _lock = new object();       // guards _shared, _stats, versions
+        readonly object _decodeLock = new object(); // one decode at a time (socket thread or Inject)
         readonly IFrameDecoder _decoder;
+        readonly OscAddressRouter _addresses = new OscAddressRouter();
         readonly FaceFrame _shared = new FaceFrame();
         readonly byte[] _buffer = new byte[65536]; // the largest UDP payload: nothing is ever cut short
         readonly string _bindAddress;
@@ -51,18 +62,35 @@ namespace FaceBridge.Core
         Socket _socket;
         Thread _thread;
         volatile bool _running;
-        bool _hasNew;
+        int _version;        // increments with each published frame
+        int _takenVersion;   // the version the single-consumer TryTakeLatest(into) saw last
+        bool _takenSinceLast = true;
         ReceiverStatistics _stats;
 
         public UdpFrameReceiver(ReceiverProtocol protocol, string bindAddress, int port)
         {
             _decoder = protocol == ReceiverProtocol.Vmc ? (IFrameDecoder)new VmcBlendshapeDecoder() : new FacebridgeDecoder();
+            _decoder.Fallback = _addresses;
+            Protocol = protocol;
             _bindAddress = string.IsNullOrEmpty(bindAddress) ? "0.0.0.0" : bindAddress;
             _port = port;
         }
 
+        public ReceiverProtocol Protocol { get; private set; }
+        public string BindAddress { get { return _bindAddress; } }
+        public int Port { get { return _port; } }
+
         /// <summary>The port actually bound (useful with port 0).</summary>
         public int BoundPort { get; private set; }
+
+        /// <summary>True while the socket is open and the receive thread runs.</summary>
+        public bool IsRunning { get { return _running; } }
+
+        /// <summary>Your own OSC addresses arriving on this socket (see <see cref="OscAddressRouter"/>).</summary>
+        public OscAddressRouter Addresses { get { return _addresses; } }
+
+        /// <summary>Version of the newest published frame (0 before the first).</summary>
+        public int Version { get { lock (_lock) return _version; } }
 
         /// <summary>Open the socket and start the thread. Returns false (and sets Statistics.Error) on failure.</summary>
         public bool Start()
@@ -115,20 +143,33 @@ namespace FaceBridge.Core
             get { lock (_lock) return _stats; }
         }
 
-        /// <summary>Copy the newest frame into <paramref name="into"/> if one arrived since the last call.</summary>
+        /// <summary>Copy the newest frame into <paramref name="into"/> if one arrived since the last call (one consumer).</summary>
         public bool TryTakeLatest(FaceFrame into)
+        {
+            return TryTakeLatest(into, ref _takenVersion);
+        }
+
+        /// <summary>
+        /// Copy the newest frame into <paramref name="into"/> if it is newer than <paramref name="lastVersion"/>, which is
+        /// updated: each consumer of a shared receiver keeps its own counter.
+        /// </summary>
+        public bool TryTakeLatest(FaceFrame into, ref int lastVersion)
         {
             lock (_lock)
             {
-                if (!_hasNew) return false;
+                if (_version == lastVersion) return false;
                 into.CopyFrom(_shared);
-                _hasNew = false;
+                lastVersion = _version;
+                _takenSinceLast = true;
                 _stats.FramesTaken++;
                 return true;
             }
         }
 
-        /// <summary>Decode one datagram as if it had arrived on the socket (tests and replay tools).</summary>
+        /// <summary>
+        /// Decode one datagram as if it had arrived on the socket (tests, replay tools). Works before Start and while
+        /// listening: decoding is serialized with the receive thread.
+        /// </summary>
         public void Inject(byte[] datagram, int length)
         {
             HandleDatagram(datagram, length);
@@ -136,19 +177,52 @@ namespace FaceBridge.Core
 
         void HandleDatagram(byte[] data, int length)
         {
-            bool completed = _decoder.Decode(data, length);
-            lock (_lock)
+            lock (_decodeLock)
             {
-                if (completed)
+                bool completed;
+                try
                 {
-                    if (_hasNew) _stats.FramesSuperseded++;
-                    _shared.CopyFrom(_decoder.Frame);
-                    _hasNew = true;
+                    completed = _decoder.Decode(data, length);
                 }
-                _stats.Decoder = _decoder.Statistics;
-                _stats.LastPacketUtcTicks = DateTime.UtcNow.Ticks;
+                catch (Exception e)
+                {
+                    RecordInternalError(e); // a decoder bug must never stop the receiver
+                    completed = false;
+                }
+                lock (_lock)
+                {
+                    if (completed)
+                    {
+                        if (!_takenSinceLast) _stats.FramesSuperseded++;
+                        _shared.CopyFrom(_decoder.Frame);
+                        _version = _version == int.MaxValue ? 1 : _version + 1;
+                        _takenSinceLast = false;
+                    }
+                    long own = _stats.InternalErrors - _stats.Decoder.InternalErrors;
+                    _stats.Decoder = _decoder.Statistics;
+                    _stats.InternalErrors = own + _stats.Decoder.InternalErrors;
+                    if (_stats.Decoder.LastInternalError != null && _stats.LastInternalError == null)
+                        _stats.LastInternalError = _stats.Decoder.LastInternalError;
+                    _stats.LastPacketUtcTicks = DateTime.UtcNow.Ticks;
+                }
             }
         }
+
+        void RecordInternalError(Exception e)
+        {
+            lock (_lock)
+            {
+                _stats.InternalErrors++;
+                _stats.LastInternalError = e.GetType().Name + ": " + e.Message;
+            }
+        }
+
+        /// <summary>
+        /// Optional: called on the receive thread with every datagram before it is decoded (e.g. to record the raw
+        /// stream). The buffer is reused: copy what you keep. An exception here is counted in InternalErrors and the
+        /// datagram is still decoded.
+        /// </summary>
+        public Action<byte[], int> DatagramObserver;
 
         void Run()
         {
@@ -161,15 +235,31 @@ namespace FaceBridge.Core
                     SocketError error;
                     int n = socket.Receive(_buffer, 0, _buffer.Length, SocketFlags.None, out error);
                     if (error != SocketError.Success || n <= 0) continue; // e.g. ICMP port unreachable echoes on Windows
+                    var observer = DatagramObserver;
+                    if (observer != null)
+                    {
+                        try { observer(_buffer, n); }
+                        catch (Exception e) { RecordInternalError(e); }
+                    }
                     HandleDatagram(_buffer, n);
                 }
                 catch (ObjectDisposedException)
                 {
+                    if (!_running) return; // Stop closed the socket
+                    RecordInternalError(new InvalidOperationException("the socket was closed while listening"));
+                    lock (_lock) { _stats.Listening = false; _stats.Error = "the receive socket was closed; restart the receiver"; }
+                    _running = false;
                     return;
                 }
                 catch (SocketException)
                 {
                     Thread.Sleep(10); // transient; keep listening
+                }
+                catch (Exception e)
+                {
+                    // Anything else is a bug: count it and keep the thread alive (Listening stays truthful).
+                    RecordInternalError(e);
+                    Thread.Sleep(1);
                 }
             }
         }

@@ -27,7 +27,20 @@ namespace FaceBridge.Core
         DecoderStatistics _stats;
 
         public FaceFrame Frame { get { return _published; } }
-        public DecoderStatistics Statistics { get { return _stats; } }
+
+        public DecoderStatistics Statistics
+        {
+            get
+            {
+                var s = _stats;
+                s.InternalErrors += _parser.InternalErrors;
+                if (_parser.LastInternalError != null) s.LastInternalError = _parser.LastInternalError;
+                return s;
+            }
+        }
+
+        /// <summary>Receives the VMC messages this decoder does not use (bones, root, lights, /VMC/Thru/...).</summary>
+        public IOscMessageHandler Fallback { get; set; }
 
         public VmcBlendshapeDecoder()
         {
@@ -41,6 +54,7 @@ namespace FaceBridge.Core
             _stats.Bytes += length;
             _applied = false;
             var status = _parser.Parse(buffer, length, this);
+            if (status == OscParseStatus.InternalError) return false; // counted in InternalErrors
             if (status != OscParseStatus.Ok)
             {
                 _stats.Malformed++;
@@ -68,6 +82,10 @@ namespace FaceBridge.Core
             else if (m.AddressEquals(AddrApply))
             {
                 Apply(m.Timetag);
+            }
+            else if (Fallback != null)
+            {
+                Fallback.OnMessage(m);
             }
             else
             {

@@ -1,11 +1,13 @@
 using FaceBridge.Core;
 using UnityEngine;
+using UnityEngine.Rendering;
 
 namespace FaceBridge
 {
     /// <summary>
     /// Follows the bridge's light cue (RGB + intensity + transition time, chosen by the emotion preset):
-    /// RenderSettings.ambientLight and/or a set of Lights fade smoothly to each new cue.
+    /// RenderSettings.ambientLight (Built-in and URP; HDRP ignores it, so there only Lights are driven) and/or a set
+    /// of Lights fade smoothly to each new cue.
     /// </summary>
     [AddComponentMenu("FaceBridge/Emotion Lighting Driver")]
     public sealed class EmotionLightingDriver : MonoBehaviour
@@ -13,7 +15,7 @@ namespace FaceBridge
         [Tooltip("The receiver to follow (found on this object or in the scene when empty).")]
         [SerializeField] FaceBridgeReceiver _receiver;
 
-        [Tooltip("Drive RenderSettings.ambientLight (use Environment Lighting Source = Color).")]
+        [Tooltip("Drive RenderSettings.ambientLight (Built-in/URP, Environment Lighting Source = Color). HDRP ignores it: use Lights there.")]
         [SerializeField] bool _driveAmbient = true;
 
         [Tooltip("Ambient colour = cue colour x cue intensity x this.")]
@@ -37,6 +39,20 @@ namespace FaceBridge
 
         LightTransition _transition;
         int _lastVersion = -1;
+        bool _warnedHdrp;
+
+        /// <summary>
+        /// False under HDRP, whose sky and Volume system ignore RenderSettings.ambientLight: the driver then leaves
+        /// ambient alone and drives only its Lights (a one-time warning says so).
+        /// </summary>
+        public static bool AmbientSupported
+        {
+            get
+            {
+                var pipeline = GraphicsSettings.currentRenderPipeline;
+                return pipeline == null || pipeline.GetType().Name.IndexOf("HDRenderPipeline", System.StringComparison.Ordinal) < 0;
+            }
+        }
 
         /// <summary>The light right now (after the transition step of this frame).</summary>
         public LightCue Current { get { return Transition.Current; } }
@@ -62,7 +78,11 @@ namespace FaceBridge
         void Awake()
         {
             if (_receiver == null) _receiver = GetComponent<FaceBridgeReceiver>();
+#if UNITY_2023_1_OR_NEWER
+            if (_receiver == null) _receiver = FindAnyObjectByType<FaceBridgeReceiver>();
+#else
             if (_receiver == null) _receiver = FindObjectOfType<FaceBridgeReceiver>();
+#endif
         }
 
         void LateUpdate()
@@ -95,7 +115,14 @@ namespace FaceBridge
         {
             var c = Transition.Step(deltaSeconds);
             var color = new Color(c.R, c.G, c.B, 1f);
-            if (_driveAmbient)
+            if (_driveAmbient && !AmbientSupported)
+            {
+                if (!_warnedHdrp)
+                    Debug.LogWarning("EmotionLightingDriver: HDRP ignores RenderSettings.ambientLight, so only the Lights listed "
+                        + "here follow the mood. Add a Light (e.g. a fill light) to Lights, or turn Drive Ambient off.", this);
+                _warnedHdrp = true;
+            }
+            else if (_driveAmbient)
             {
                 float k = c.Intensity * _ambientScale;
                 RenderSettings.ambientLight = new Color(c.R * k, c.G * k, c.B * k, 1f);
