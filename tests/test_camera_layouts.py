@@ -225,3 +225,39 @@ def test_one_left_eye_camera_drives_both_eyes(tmp_path):
     right = np.array([s.blendshapes[BLENDSHAPE_INDEX["eyeBlinkRight"]] for s in states])
     assert left.max() > 0.3, "the model did not see the blink at all"
     np.testing.assert_allclose(right, left, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ infer and cameras
+
+
+@needs_detector
+def test_infer_camera_webcam_writes_face_found_emotions_and_arkit_mouth_shapes(tmp_path):
+    import csv
+
+    cv2.imwrite(str(tmp_path / "a_face.png"), draw_face(mouth_open=0.8))
+    cv2.imwrite(str(tmp_path / "b_nobody.png"), np.tile(np.linspace(70, 120, 640).astype(np.uint8), (480, 1)))
+    out = tmp_path / "rows.csv"
+    proc = run_cli("infer", str(tmp_path), "--camera", "webcam", "--out", str(out))
+    assert proc.returncode == 0 and "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    with open(out, newline="") as fh:
+        rows = {Path(r["file"]).name: r for r in csv.DictReader(fh)}
+    face, nobody = rows["a_face.png"], rows["b_nobody.png"]
+    assert face["face_found"] == "1" and nobody["face_found"] == "0"
+    for column in ("jawOpen", "mouthSmileLeft", "mouthSmileRight", "mouthFunnel", "p_happiness", "p_neutral"):
+        assert 0.0 <= float(face[column]) <= 1.0
+        assert nobody[column] == ""  # no face: no made-up values
+    assert abs(sum(float(face[k]) for k in face if k.startswith("p_")) - 1.0) < 1e-3
+
+
+def test_cameras_prints_the_command_to_run_each_camera(monkeypatch, capsys):
+    import bridge.sources.discovery as discovery
+    from bridge.cli import main
+
+    monkeypatch.setattr(discovery, "list_serial_ports",
+                        lambda: [discovery.SerialPortInfo("/dev/ttyACM0", "ESP32 eye tracker")])
+    assert main(["cameras", "--no-probe", "--no-network"]) == 0
+    out = capsys.readouterr().out
+    assert "facebridge run --source serial:/dev/ttyACM0 --layout left_eye" in out
+    assert main(["cameras", "--no-probe", "--no-network", "--json"]) == 0
+    (port,) = json.loads(capsys.readouterr().out)["serial_ports"]
+    assert port["command"].startswith("facebridge run --source serial:/dev/ttyACM0 --layout ")
