@@ -79,13 +79,15 @@ clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache tests/csharp/build
 
 # One-file download for streamers. Built in its own venv WITHOUT torch: onnxruntime's PyInstaller hook
-# would otherwise drag torch (hundreds of MB) into the binary.
+# would otherwise drag torch (hundreds of MB) into the binary. cv2's data = the Haar cascades of the webcam layout.
+# tests/test_dist_binary.py runs the result whenever dist/facebridge exists.
 DIST_VENV := .venv-dist
 dist:
 	@test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
 	$(DIST_VENV)/bin/python -m pip install -q ".[dist]"  # not editable: PyInstaller cannot follow editable-install finders
 	$(DIST_VENV)/bin/pyinstaller --noconfirm --clean --onefile --name facebridge \
 		--collect-data bridge --collect-data presets --collect-submodules bridge --collect-submodules retarget \
+		--collect-data cv2 \
 		--exclude-module torch --exclude-module PySide6 --exclude-module pyqtgraph \
 		packaging/facebridge_entry.py
 	@echo "built dist/facebridge"
