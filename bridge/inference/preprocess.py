@@ -99,7 +99,7 @@ def crop_batch_u8(images: np.ndarray, view: str, size: int, occlude: bool = True
 # FER+-like framing from a face-detector box (x, y, w, h): the crop's centre in box units and its side in box widths.
 # Calibrated by running the webcam's detector (bridge.sources.face_detector) on FER+ faces: the median box inside a
 # 48x48 FER frame (`python -m bridge.sources.face_bench --fer ...`; figures in docs/cameras.md).
-FACE_FRAME_CENTRE = (0.497, 0.508)
+FACE_FRAME_CENTRE = (0.497, 0.506)
 FACE_FRAME_SIDE = 1.032
 
 
