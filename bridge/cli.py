@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("bridge.evaluation.cli", "evaluate the shipped models on held-out synthetic identities"),
     "infer": ("bridge.inference.infer_cmd", "run the models on image files and write a CSV"),
     "bench": ("bridge.app.bench_cmd", "benchmark the full pipeline on the synthetic source"),
-    "preview": ("bridge.preview.cmd", "Qt preview: live curves, preset sliders, hot reload"),
+    "preview": ("bridge.preview.cmd", "preset studio (Qt): tune a preset on a recording or camera, A/B face, save"),
 }
 
 

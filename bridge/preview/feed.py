@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,8 @@ class SyntheticFaceFeed:
         t = frames.capture_time if self.realtime else frames.sequence / self.fps
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
-        label = int(frames.labels.get("fer8", 0))
+        raw_label: Any = frames.labels.get("fer8", 0)  # labels are free-form per source
+        label = int(raw_label)
         if label >= 0:  # -1: between two emotions the performance has no label; hold the current probabilities
             one_hot = np.zeros(len(FER8), dtype=np.float32)
             one_hot[label] = 1.0
