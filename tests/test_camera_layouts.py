@@ -261,3 +261,19 @@ def test_cameras_prints_the_command_to_run_each_camera(monkeypatch, capsys):
     assert main(["cameras", "--no-probe", "--no-network", "--json"]) == 0
     (port,) = json.loads(capsys.readouterr().out)["serial_ports"]
     assert port["command"].startswith("facebridge run --source serial:/dev/ttyACM0 --layout ")
+
+
+def test_webcam_without_a_face_detector_is_one_line_saying_what_to_install(face_video, monkeypatch, capsys):
+    """An OpenCV without cascades (OpenCV 5 installed by hand): one error line, no camera list, no traceback."""
+    import bridge.sources.face_detector as face_detector
+    from bridge.cli import main
+
+    def unavailable():
+        raise FaceDetectorUnavailable("OpenCV 5.0.0 has no Haar cascade detector (OpenCV 5 removed it); the webcam "
+                                      "layout needs OpenCV 4: pip install 'opencv-python-headless>=4.8,<5'")
+
+    monkeypatch.setattr(face_detector, "open_face_detector", unavailable)
+    assert main(["run", "--source", str(face_video), "--layout", "webcam", "--duration", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: camera 'lower_face+mouth' (layout webcam): ")
+    assert "opencv-python-headless>=4.8,<5" in err and "Traceback" not in err

@@ -92,6 +92,9 @@ def start_source(spec: str | Sequence[CameraSpec]) -> FrameSetSource:
 
     try:
         source = open_frameset_source(spec)
+    except SourceError as exc:  # a bad camera setting (layout, crop, detector): the camera list would not help
+        raise StartupError(str(exc)) from None
+    try:
         source.start()
     except SourceError as exc:
         text = str(exc)

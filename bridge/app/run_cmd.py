@@ -50,8 +50,10 @@ def main(args: argparse.Namespace) -> int:
             return 2
         bridge = assemble(config)
     except (ConfigError, StartupError) as exc:
-        for line in str(exc).splitlines():  # one problem per line, each marked
-            print(f"error: {line}", file=sys.stderr)
+        lines = str(exc).splitlines()
+        for i, line in enumerate(lines):  # config: one problem per line, each marked; startup: the error + its hint
+            marked = i == 0 or isinstance(exc, ConfigError)
+            print(f"error: {line}" if marked else f"  {line}", file=sys.stderr)
         return 2
 
     pipeline = bridge.pipeline
