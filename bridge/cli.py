@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bridge.sources.native_logging import configure_native_logging, verbose_requested
+
+    # Before any command imports cv2: OpenCV/FFmpeg's own stderr lines only at --log-level DEBUG.
+    configure_native_logging(verbose_requested(sys.argv[1:] if argv is None else list(argv)))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

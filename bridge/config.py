@@ -54,6 +54,10 @@ class SourceSection:
     spec: str = field(default="synthetic", metadata=_doc(
         "synthetic | a device index (0) | a video file or image folder | http(s)://... or rtsp://... | "
         "serial:PORT | a recording directory. Used when no [[cameras]] are given."))
+    layout: str = field(default="headset", metadata=_doc(
+        "what the camera of `spec` shows: webcam (your whole face) | lower_face (a webcam under the headset) | "
+        "eyes | left_eye | right_eye | mouth | headset (both eyes on top, mouth below). Ignored by synthetic and "
+        "recordings", choices=("webcam", "lower_face", "eyes", "left_eye", "right_eye", "mouth", "headset")))
     fps: float = field(default=60.0, metadata=_doc("frame rate of the synthetic headset", minimum=1.0, maximum=1000.0))
     seed: int = field(default=0, metadata=_doc("random seed of the synthetic headset (identity, expressions)"))
     read_timeout_s: float = field(default=0.5, metadata=_doc(
@@ -171,7 +175,7 @@ def _camera_from_table(table: dict[str, Any], problems: Problems, path: KeyPath)
 
 def _output_from_table(table: dict[str, Any], problems: Problems, path: KeyPath) -> OutputOptions | None:
     """One ``[[outputs]]`` table -> the Options of its kind (looked up in bridge.outputs.registry)."""
-    kind = table.get("kind")
+    kind = table.get("kind", "facebridge")  # as documented: an entry without kind is our Unity package's sink
     if kind not in OUTPUT_KINDS:
         kinds = list(OUTPUT_KINDS)
         problems.add((*path, "kind"), f"{kind!r} is not allowed{did_you_mean(str(kind), kinds)}; "
@@ -285,7 +289,8 @@ def _nested_lines(obj: Any, table: str) -> list[str]:
 CAMERA_EXAMPLE = """\
 # [[cameras]]                       # a Vive-Facial-Tracker-like camera: both eyes on top, mouth below
 # source = "0"                      # device index, file, folder, http(s)/rtsp URL, serial:PORT[@BAUD]
-# layout = "combined_eyes_mouth"    # single | eyes_side_by_side | combined_eyes_mouth | lower_face_external
+# layout = "combined_eyes_mouth"    # webcam | lower_face | eyes | left_eye | right_eye | mouth | headset (or the older
+#                                   # single | eyes_side_by_side | combined_eyes_mouth | lower_face_external)
 # rotate = 0                        # degrees clockwise
 # flip = "none"                     # none | horizontal | vertical
 # crop = [0, 0, 400, 400]           # x, y, w, h in source pixels (before the layout split)

@@ -23,7 +23,15 @@ def test_bench_json_has_the_documented_keys(monkeypatch, tmp_path, capsys):
     assert data["throughput_fps"] > 0 and data["fast"]["frames"] > 0
     assert 0 < data["cpu_percent_at_60hz"] < 400
     assert data["at_60hz"]["frames"] > 0
-    assert json.loads(capsys.readouterr().out) == data  # the same report on stdout
+    captured = capsys.readouterr()
+    assert "end_to_end_ms" not in captured.out  # with --json the report goes to the file only (issue 10)
+    assert "end-to-end p50" in captured.err  # the one-line summary stays
+
+
+def test_bench_without_json_prints_the_report(monkeypatch, capsys):
+    monkeypatch.setattr(assemble_module, "load_models", lambda config: LabelModels())
+    assert main(["bench", "--seconds", "1", "--pool", "3"]) == 0
+    assert set(json.loads(capsys.readouterr().out)["end_to_end_ms"]) == {"p50", "p99"}
 
 
 def test_bench_without_models_fails_with_advice(tmp_path, capsys):

@@ -47,7 +47,9 @@ def test_golden_arkit52_perfect_sync_is_identity():
     out = Retargeter(load_preset("arkit52-perfect-sync")).apply(fs)
     assert out.rig == "arkit52" and out.names == BLENDSHAPE_NAMES
     assert out.values.dtype == np.float32 and np.array_equal(out.values, values)
-    assert out.sequence == 3 and out.vrm0_aliases is None and out.light is None
+    assert out.sequence == 3 and out.vrm0_aliases is None
+    # the default preset also sends the emotion light cue (neutral here): README's "the lights follow the mood"
+    assert out.light is not None and out.light.intensity == pytest.approx(0.4)
 
 
 def test_golden_livelink():

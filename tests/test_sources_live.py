@@ -443,7 +443,7 @@ def test_cameras_command_lists_and_tests_a_source(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "frame sets" in out and "fps" in out and "0 errors" in out
     assert main(["cameras", "--test", "serial:/dev/ttyUSB97", "--seconds", "0.1"]) == 2
-    assert "Available cameras" in capsys.readouterr().out
+    assert "Available cameras" in capsys.readouterr().err  # errors go to stderr
 
 
 def test_synthetic_source_through_the_contract():

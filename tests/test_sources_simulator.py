@@ -81,5 +81,5 @@ def test_cameras_simulate_command_serves_the_synthetic_headset(capsys):
 
     assert main(["cameras", "--simulate", "mjpeg", "--port", "0", "--seconds", "0.5", "--fps", "10"]) == 0
     out = capsys.readouterr().out
-    assert "Simulated mjpeg camera (combined_eyes_mouth, 400x400 @ 10 fps): http://127.0.0.1:" in out
+    assert "Simulated mjpeg camera (headset, 400x400 @ 10 fps): http://127.0.0.1:" in out
     assert "sent 0 frames" in out  # nobody connected

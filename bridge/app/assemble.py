@@ -54,7 +54,8 @@ class Bridge:
 
 def source_spec_for(config: Config) -> str | list[CameraSpec]:
     """What to hand to open_frameset_source: the configured cameras, or ``[source] spec`` (a recording directory
-    becomes ``replay:DIR``; ``synthetic`` gets ``[source] fps`` and ``seed``)."""
+    becomes ``replay:DIR``; ``synthetic`` gets ``[source] fps`` and ``seed``; a camera becomes one CameraSpec with
+    ``[source] layout``)."""
     from bridge.recording_format import is_recording
 
     if config.cameras:
@@ -64,7 +65,18 @@ def source_spec_for(config: Config) -> str | list[CameraSpec]:
         return f"replay:{spec}"
     if spec.strip().lower() == "synthetic":
         return f"synthetic:fps={config.source.fps},seed={config.source.seed}"
-    return spec
+    from bridge.sources.spec import CameraSpec, SourceError, parse_source_spec
+
+    try:
+        kind = parse_source_spec(spec).kind
+    except SourceError as exc:
+        raise StartupError(str(exc)) from None
+    if kind in ("synthetic", "replay"):
+        return spec
+    try:
+        return [CameraSpec(source=spec, layout=config.source.layout)]
+    except SourceError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def describe_source(spec: str | Sequence[CameraSpec]) -> str:
@@ -77,14 +89,17 @@ def start_source(spec: str | Sequence[CameraSpec]) -> FrameSetSource:
     """Build (``bridge.sources.open_frameset_source``) and start the source; a missing camera becomes a
     StartupError listing what is available."""
     from bridge.sources import SourceError, open_frameset_source
-    from bridge.sources.replay import ReplayError
 
     try:
         source = open_frameset_source(spec)
+    except SourceError as exc:  # a bad camera setting (layout, crop, detector): the camera list would not help
+        raise StartupError(str(exc)) from None
+    try:
         source.start()
     except SourceError as exc:
         text = str(exc)
-        if "available" not in text.lower() and not isinstance(exc, ReplayError):
+        devices = isinstance(spec, list) and any(_is_device(c) for c in spec)
+        if devices and "available" not in text.lower():
             try:
                 from bridge.sources.discovery import available_summary
 
@@ -93,6 +108,14 @@ def start_source(spec: str | Sequence[CameraSpec]) -> FrameSetSource:
                 pass
         raise StartupError(text) from None
     return source
+
+
+def _is_device(camera: CameraSpec) -> bool:
+    """A camera the "Available cameras" list can help with (a device, serial port or network stream, not a file)."""
+    try:
+        return camera.target.kind in ("device", "serial", "http", "stream")
+    except Exception:  # a spec that does not parse has already produced its own message
+        return False
 
 
 def load_models(config: Config) -> FaceModels:

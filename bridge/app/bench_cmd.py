@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 
+from bridge.argtypes import positive_number
+
 # Child process: bind N UDP ports on 127.0.0.1, print them, drain datagrams until stdin closes.
 _DRAIN = r"""
 import select, socket, sys, threading
@@ -41,7 +43,7 @@ while not done.is_set():
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=10.0, metavar="S",
+    parser.add_argument("--seconds", type=positive_number, default=10.0, metavar="S",
                         help="total timed seconds, split between the fast and the 60 Hz pass (default 10)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     parser.add_argument("--pool", type=int, default=48, metavar="N",
@@ -76,6 +78,13 @@ def _pass(bridge, seconds: float) -> dict:
 
 def main(args: argparse.Namespace) -> int:
     import logging
+
+    from bridge.argtypes import output_file_problem
+
+    problem = args.json and output_file_problem(args.json, "--json")
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
 
     from bridge.app.assemble import StartupError, assemble, load_models
     from bridge.app.bench_source import PoolSource, render_pool
@@ -134,10 +143,16 @@ def main(args: argparse.Namespace) -> int:
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     text = json.dumps(report, indent=1)
-    print(text)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+    if args.json:  # the JSON goes to the file only; the terminal gets the summary line below
+        try:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            print(f"error: cannot write --json {args.json!r}: {exc.strerror or exc}", file=sys.stderr)
+            print(text)
+            return 2
+    else:
+        print(text)
     e2e = report["end_to_end_ms"]
     print(f"end-to-end p50 {e2e['p50']:.3f} ms, p99 {e2e['p99']:.3f} ms (target <= 5) | throughput "
           f"{report['throughput_fps']:.0f} fps (target >= 200) | CPU at 60 Hz {report['cpu_percent_at_60hz']:.1f}% "

@@ -15,12 +15,14 @@ from bridge.config import Config, load_config, parse_output_spec
 from bridge.outputs.base import OutputOptions
 
 
-def apply_overrides(config: Config, *, source: str | None = None, preset: str | None = None,
+def apply_overrides(config: Config, *, source: str | None = None, layout: str | None = None,
+                    preset: str | None = None,
                     outputs: Sequence[OutputOptions] | None = None, control: bool | None = None,
                     status_json: str | None = None) -> Config:
     """``config`` with each given override applied (None / empty = keep the config's value).
 
     - ``source``: a source spec; replaces ``[source] spec`` and any ``[[cameras]]``.
+    - ``layout``: what that camera shows; replaces ``[source] layout`` (``webcam``, ``left_eye``, ...).
     - ``preset``: replaces ``[preset] name`` (outputs with their own ``preset`` keep it).
     - ``outputs``: replace ``[[outputs]]``.
     - ``control``: enables/disables ``[control]``.
@@ -28,6 +30,8 @@ def apply_overrides(config: Config, *, source: str | None = None, preset: str | 
     """
     if source:
         config = replace(config, source=replace(config.source, spec=source), cameras=())
+    if layout:
+        config = replace(config, source=replace(config.source, layout=layout))
     if preset:
         config = replace(config, preset=replace(config.preset, name=preset))
     if outputs:
@@ -45,6 +49,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return apply_overrides(
         load_config(args.config),
         source=args.source,
+        layout=getattr(args, "layout", None),
         preset=args.preset,
         outputs=[parse_output_spec(spec) for spec in args.output],
         control=False if args.no_control else None,

@@ -8,17 +8,25 @@ import sys
 import threading
 import time
 
+from bridge.argtypes import output_file_problem, positive_number
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML config (default: built-in defaults; "
                         "`facebridge config init` writes a commented one)")
     parser.add_argument("--source", metavar="SPEC", help="synthetic | device index | video file | image folder | "
                         "http(s)/rtsp URL | serial:PORT | a recording directory (overrides the config)")
+    parser.add_argument("--layout", choices=("webcam", "lower_face", "eyes", "left_eye", "right_eye", "mouth",
+                                             "headset"),
+                        help="what the --source camera shows: webcam = your whole face (face detector), lower_face = "
+                             "a webcam under the headset, eyes = both eyes in one frame, left_eye/right_eye = one eye "
+                             "camera (drives both eyes), mouth = headset mouth camera, headset = eyes on top + mouth "
+                             "below (default; overrides [source] layout)")
     parser.add_argument("--preset", metavar="NAME|FILE", help="retarget preset (overrides [preset] name)")
     parser.add_argument("--output", metavar="KIND:HOST:PORT", action="append", default=[],
                         help="facebridge|vmc|vrchat[:HOST[:PORT]] or recorder[:DIR]; repeatable; replaces the "
                              "config's [[outputs]] (default: facebridge to the Unity package's port)")
-    parser.add_argument("--duration", metavar="S", type=float, help="stop after S seconds")
+    parser.add_argument("--duration", metavar="S", type=positive_number, help="stop after S seconds")
     parser.add_argument("--status-json", metavar="FILE", help="rewrite the status as JSON in FILE periodically")
     parser.add_argument("--no-control", action="store_true", help="do not listen for OSC control commands")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -35,15 +43,18 @@ def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.raiseExceptions = False  # a full disk or closed stderr must not turn each log line into a traceback
     log = logging.getLogger("facebridge.run")
-    if args.duration is not None and args.duration <= 0:
-        print("error: --duration must be > 0 seconds", file=sys.stderr)
-        return 2
     try:
         config = config_from_args(args)  # every flag is a Config override; from here on only the Config is read
+        problem = config.status.json_path and output_file_problem(config.status.json_path, "status JSON file")
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         bridge = assemble(config)
     except (ConfigError, StartupError) as exc:
-        for line in str(exc).splitlines():  # one problem per line, each marked
-            print(f"error: {line}", file=sys.stderr)
+        lines = str(exc).splitlines()
+        for i, line in enumerate(lines):  # config: one problem per line, each marked; startup: the error + its hint
+            marked = i == 0 or isinstance(exc, ConfigError)
+            print(f"error: {line}" if marked else f"  {line}", file=sys.stderr)
         return 2
 
     pipeline = bridge.pipeline

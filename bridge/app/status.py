@@ -19,7 +19,7 @@ from bridge.ratelimit import LogLimiter
 from bridge.schema import FER8, TrackingFlags
 from bridge.textfile import remove_stale_temp_files
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("facebridge.status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,8 @@ class CameraStatus:
     dropped: int
     errors: int
     connected: bool
+    face_found: bool | None = None  # webcam layout: whether the face tracker has a face (None: not a webcam)
+    last_error: str = ""  # the camera's latest problem, e.g. which file of a folder was unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,9 @@ def build_snapshot(pipeline: Any, source_stats: Mapping[str, Any], started: floa
                    control_counters: Any | None = None) -> StatusSnapshot:
     """Collect a snapshot from a Pipeline and its source's stats (call from the pipeline thread)."""
     cams = {name: CameraStatus(fps=round(float(s.fps), 1), frames=int(s.frames), dropped=int(s.dropped),
-                               errors=int(s.errors), connected=bool(s.connected)) for name, s in source_stats.items()}
+                               errors=int(s.errors), connected=bool(s.connected),
+                               face_found=getattr(s, "face_found", None), last_error=str(getattr(s, "last_error", "")))
+            for name, s in source_stats.items()}
     p50, p99 = pipeline.end_to_end.percentiles_ms()
     (capture_p50,) = pipeline.capture_to_send.percentiles_ms((50.0,))
     last = pipeline.last
@@ -104,7 +108,9 @@ def build_snapshot(pipeline: Any, source_stats: Mapping[str, Any], started: floa
 
 def format_line(snap: StatusSnapshot) -> str:
     """The one-line status: per-camera fps, latency, drops, tracking state, top emotion."""
-    cams = " ".join(f"{name}:{c.fps:.0f}fps" + ("" if c.connected else "(lost)") for name, c in snap.cameras.items())
+    cams = " ".join(f"{name}:{c.fps:.0f}fps" + ("" if c.connected else "(lost)")
+                    + ("(no face)" if c.face_found is False and c.connected else "")
+                    for name, c in snap.cameras.items())
     dropped = sum(c.dropped for c in snap.cameras.values())
     latency = "--" if math.isnan(snap.latency_ms_p50) else f"{snap.latency_ms_p50:.1f}/{snap.latency_ms_p99:.1f}ms"
     if not math.isnan(snap.capture_latency_ms_p50):
@@ -112,6 +118,7 @@ def format_line(snap: StatusSnapshot) -> str:
     failing = sum(snap.output_errors.values())
     bad_frames = sum(snap.pipeline_errors.values())
     tail = (f" | output errors {failing}" if failing else "") + (f" | bad frames {bad_frames}" if bad_frames else "")
+    tail += "".join(f" | {name}: {c.last_error}" for name, c in snap.cameras.items() if c.last_error and c.dropped)
     return (f"{cams or 'no cameras'} | latency p50/p99 {latency} | dropped {dropped} | {snap.tracking} | "
             f"{snap.top_emotion} {snap.top_emotion_p:.2f}{tail}")
 
@@ -149,6 +156,7 @@ class StatusReporter:
         self.json_interval_s = json_interval_s
         self._next_line = 0.0
         self._next_json = 0.0
+        self._json_failing = False
         self._width = 0
         self.write_errors = 0  # status lines or files that could not be written
         self._log = LogLimiter(log, per_window=1, window_s=60.0)
@@ -175,10 +183,13 @@ class StatusReporter:
             self._next_json = now + self.json_interval_s
             try:
                 write_json_atomic(self.json_path, snap.to_json())
-            except (OSError, ValueError) as exc:
+                self._json_failing = False
+            except (OSError, ValueError) as exc:  # deleted folder, full disk, permissions: the bridge keeps running
                 self.write_errors += 1
-                self._log.log(logging.WARNING, "json", "cannot write the status file %s (%s); the bridge keeps "
-                              "running and retries", self.json_path, getattr(exc, "strerror", None) or exc)
+                if not self._json_failing:
+                    log.warning("cannot write the status JSON %s: %s (the bridge keeps running; retrying every "
+                                "%.0f s)", self.json_path, getattr(exc, "strerror", None) or exc, self.json_interval_s)
+                self._json_failing = True
 
     def _write(self, text: str) -> None:
         stream = self.stream

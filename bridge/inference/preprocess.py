@@ -96,6 +96,51 @@ def crop_batch_u8(images: np.ndarray, view: str, size: int, occlude: bool = True
     return out
 
 
+# FER+-like framing from a face-detector box (x, y, w, h): the crop's centre in box units and its side in box widths.
+# Calibrated by running the webcam's detector (bridge.sources.face_detector) on FER+ faces: the median box inside a
+# 48x48 FER frame (`python -m bridge.sources.face_bench --fer ...`; figures in docs/cameras.md).
+FACE_FRAME_CENTRE = (0.497, 0.506)
+FACE_FRAME_SIDE = 1.032
+
+
+def face_aligned_square(box: tuple[float, float, float, float]) -> tuple[float, float, float]:
+    """The FER-like square (centre x, centre y, side) in image pixels for a face-detector box (x, y, w, h)."""
+    x, y, w, h = (float(v) for v in box)
+    if not (w > 0 and h > 0):
+        raise ValueError(f"face box must have w, h > 0, got {box}")
+    return x + FACE_FRAME_CENTRE[0] * w, y + FACE_FRAME_CENTRE[1] * h, FACE_FRAME_SIDE * (w + h) / 2.0
+
+
+def square_crop(gray: np.ndarray, cx: float, cy: float, side: float, size: int | None = None) -> np.ndarray:
+    """The square of ``side`` pixels centred on (cx, cy) of a 2-D image, edge-replicated where it leaves the frame,
+    resized to ``size`` (None: its own side)."""
+    half = side / 2.0
+    x0, y0 = int(round(cx - half)), int(round(cy - half))
+    n = max(2, int(round(side)))
+    x1, y1 = x0 + n, y0 + n
+    h, w = gray.shape[:2]
+    inner = gray[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    if inner.size == 0:  # the box lies wholly outside the frame: nothing to replicate from
+        raise ValueError(f"crop square ({cx:.0f}, {cy:.0f}, side {side:.0f}) lies outside the {w}x{h} image")
+    top, left = max(0, -y0), max(0, -x0)
+    bottom, right = max(0, y1 - h), max(0, x1 - w)
+    square = cv2.copyMakeBorder(inner, top, bottom, left, right, cv2.BORDER_REPLICATE) if top or left or bottom \
+        or right else np.ascontiguousarray(inner)
+    return square if size is None else resize_square(square, size)
+
+
+def face_aligned_crop(image: np.ndarray, box: tuple[float, float, float, float], size: int | None = None) -> np.ndarray:
+    """A face framed like a FER2013/FER+ face (brows to chin, ears at the edges) from a face-detector box.
+
+    ``image``: gray or colour, any size; ``box``: (x, y, w, h) from the webcam's face detector. Returns a square
+    gray uint8 image (``size`` x ``size``, or the framing's own pixel size when None), edge-padded where the frame
+    ends. Its ``crop_view_u8(..., "lower_face", ...)`` is the lower-face model's input.
+    """
+    gray = to_gray_u8(image, "face image")
+    cx, cy, side = face_aligned_square(box)
+    return square_crop(gray, cx, cy, side, size)
+
+
 def neutral_reference(crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
     """Mean of a user's neutral crops of one view (float32, model resolution): the Eyemotion personalization input.
 

@@ -60,6 +60,7 @@ class SourceStats:
     reconnects: int = 0
     finished: bool = False
     last_error: str = ""
+    face_found: bool | None = None  # webcam layout: the face tracker has a face (None: no face tracker)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ class FrameCounters:
         self.connected = False
         self.finished = False
         self.last_error = ""
+        self.face_found: bool | None = None
         self.last_frame_time: float | None = None
         self._times: collections.deque[float] = collections.deque(maxlen=256)
         self._last_fingerprint: int | None = None
@@ -172,6 +174,7 @@ class FrameCounters:
                 fps=fps, frames=self.frames, dropped=self.dropped, errors=self.errors, connected=self.connected,
                 last_frame_time=self.last_frame_time, frozen_hint=self._identical_run >= FROZEN_AFTER_FRAMES,
                 corrupt=self.corrupt, reconnects=self.reconnects, finished=self.finished, last_error=self.last_error,
+                face_found=self.face_found,
             )
 
 
@@ -343,6 +346,7 @@ class CameraSource:
             self.counters.drop()
             return False
         self._index += 1
+        self.counters.face_found = getattr(self.processor, "face_found", None)
         self.counters.frame(capture_time, fingerprint(raw, image))
         if self._sink is not None:
             self._sink(self.name, CapturedFrame(views=views, capture_time=capture_time, index=self._index))

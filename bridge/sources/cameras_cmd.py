@@ -3,6 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from bridge.argtypes import port_number, positive_number
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+# What to suggest per kind of camera found (the user says what it shows with --layout).
+DEVICE_LAYOUT_HINT = "--layout webcam   (or lower_face, left_eye, right_eye, eyes, mouth, headset)"
+TRACKER_LAYOUT_HINT = "--layout left_eye   (or right_eye, eyes, mouth, headset)"
+
+
+def run_command(source: str, hint: str) -> str:
+    """The `facebridge run` line to print for a camera that was found."""
+    return f"facebridge run --source {source} {hint}"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -14,18 +32,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test", metavar="SPEC",
                         help="open a source spec (device index, URL, serial:PORT, file, folder) and show its frame "
                              "rate, drops and errors")
-    parser.add_argument("--seconds", type=float, default=None,
+    parser.add_argument("--seconds", type=positive_number, default=None,
                         help="how long --test reads (default 3) or --simulate serves (default: until Ctrl-C)")
     parser.add_argument("--simulate", choices=("mjpeg", "serial"),
                         help="serve the synthetic headset as an MJPEG/HTTP camera or a USB-serial camera on a pty, "
                              "to try the bridge end to end without hardware")
-    parser.add_argument("--port", type=int, default=8080, help="--simulate mjpeg: HTTP port on 127.0.0.1 (8080)")
-    parser.add_argument("--fps", type=float, default=30.0, help="--simulate: frame rate (30)")
+    parser.add_argument("--port", type=port_number, default=8080,
+                        help="--simulate mjpeg: HTTP port on 127.0.0.1 (8080)")
+    parser.add_argument("--fps", type=positive_number, default=30.0, help="--simulate: frame rate (30)")
     parser.add_argument("--size", type=int, nargs=2, default=(400, 400), metavar=("W", "H"),
                         help="--simulate: camera frame size (400 400)")
     parser.add_argument("--layout", default=None,
-                        help="layout for --test (default single) and --simulate (default combined_eyes_mouth): "
-                             "single, eyes_side_by_side, combined_eyes_mouth, lower_face_external")
+                        help="what the camera shows, for --test (default mouth) and --simulate (default headset): "
+                             "webcam, lower_face, eyes, left_eye, right_eye, mouth, headset")
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -38,9 +57,14 @@ def _list(args: argparse.Namespace) -> int:
     ports = list_serial_ports()
     hosts = {} if args.no_network else resolve_hosts()
     if args.json:
-        print(json.dumps({"video_devices": [dataclasses.asdict(v) for v in videos],
-                          "serial_ports": [dataclasses.asdict(p) for p in ports],
-                          "network_trackers": [{"host": h, "address": a, "source": f"http://{h}/"}
+        print(json.dumps({"video_devices": [dataclasses.asdict(v) | {"command": run_command(str(v.index),
+                                                                                           DEVICE_LAYOUT_HINT)}
+                                            for v in videos],
+                          "serial_ports": [dataclasses.asdict(p) | {"command": run_command(f"serial:{p.path}",
+                                                                                          TRACKER_LAYOUT_HINT)}
+                                           for p in ports],
+                          "network_trackers": [{"host": h, "address": a, "source": f"http://{h}/",
+                                                "command": run_command(f"http://{h}/", TRACKER_LAYOUT_HINT)}
                                                for h, a in hosts.items()]}, indent=2))
         return 0
     print("Video devices (V4L2, use the number or path as --source):")
@@ -55,18 +79,23 @@ def _list(args: argparse.Namespace) -> int:
         if v.error:
             line += f"  ({v.error})"
         print(line)
+        print(f"      run: {run_command(str(v.index), DEVICE_LAYOUT_HINT)}")
     print("Serial ports (use serial:PORT as --source, e.g. serial:/dev/ttyACM0):")
     if not ports:
         print("  none found (no /dev/ttyUSB* or /dev/ttyACM*; on some systems you must be in the 'dialout' group)")
     for p in ports:
         print(f"  {p.path:<16} {p.description}")
+        print(f"      run: {run_command(f'serial:{p.path}', TRACKER_LAYOUT_HINT)}")
     if hosts:
         print("Network trackers (mDNS):")
         for host, address in hosts.items():
             print(f"  http://{host}/  ({address})")
+            print(f"      run: {run_command(f'http://{host}/', TRACKER_LAYOUT_HINT)}")
     elif not args.no_network:
         print("Network trackers (mDNS): none answered (looked for openiristracker.local)")
     print("Other network cameras: pass http://HOST/ (MJPEG) or rtsp://... ; 'synthetic' always works.")
+    print("--layout says what a camera shows: webcam (your whole face), lower_face (a webcam under the headset), "
+          "left_eye/right_eye (one eye camera), eyes (both in one frame), mouth, headset (eyes on top, mouth below).")
     return 0
 
 
@@ -74,17 +103,18 @@ def _test(args: argparse.Namespace) -> int:
     import time
 
     from bridge.sources import SourceError, open_frameset_source
-    from bridge.sources.layouts import LAYOUT_VIEWS
+    from bridge.sources.layouts import LAYOUT_VIEWS, LAYOUTS
 
-    layout = args.layout or "single"
+    layout = args.layout or "mouth"
+    if layout not in LAYOUTS:
+        return _error(f"--layout {layout!r} is not one of {', '.join(LAYOUTS)}")
     seconds = 3.0 if args.seconds is None else args.seconds
     views = ("mouth",) if layout == "single" else LAYOUT_VIEWS.get(layout, ())
     try:
         source = open_frameset_source(args.test, layout=layout, views=views)
         source.start()
     except SourceError as exc:
-        print(f"error: {exc}")
-        return 2
+        return _error(str(exc))
     sets = 0
     shapes: dict[str, tuple[int, ...]] = {}
     try:
@@ -100,27 +130,26 @@ def _test(args: argparse.Namespace) -> int:
     print(f"{args.test}: {sets} frame sets in {seconds:.1f} s; views {shapes or 'none'}")
     for name, s in stats.items():
         print(f"  {name}: {s.fps:.1f} fps, {s.frames} frames, {s.dropped} dropped ({s.corrupt} corrupt), "
-              f"{s.errors} errors, connected={s.connected}" + (f", last error: {s.last_error}" if s.last_error else ""))
+              f"{s.errors} errors, connected={s.connected}" + (f", last error: {s.last_error}" if s.last_error else "")
+              + ("" if s.face_found is None else f", face found={s.face_found}"))
     return 0 if sets else 1
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from bridge.sources.layouts import LAYOUTS
+    from bridge.sources.layouts import base_layout
     from bridge.sources.simulator import MjpegHttpServer, SerialPtyCamera, jpeg_provider
     from bridge.synth.source import SyntheticSource
 
-    layout = args.layout or "combined_eyes_mouth"
-    if layout not in LAYOUTS or layout == "lower_face_external":
-        print(f"error: --layout for --simulate must be one of {LAYOUTS[:3]}, got {layout!r}")
-        return 2
+    layout = args.layout or "headset"
+    if base_layout(layout) not in ("single", "eyes_side_by_side", "combined_eyes_mouth"):
+        return _error(f"--layout for --simulate must be one of headset, eyes, left_eye, right_eye, mouth, got "
+                      f"{args.layout!r}")
     if args.size[0] < 16 or args.size[1] < 16:
-        print(f"error: --size must be at least 16 16, got {args.size[0]} {args.size[1]}")
-        return 2
+        return _error(f"--size must be at least 16 16, got {args.size[0]} {args.size[1]}")
     try:
         synthetic = SyntheticSource(fps=args.fps, realtime=True)
     except ValueError as exc:
-        print(f"error: {exc}")
-        return 2
+        return _error(str(exc))
     provider = jpeg_provider(lambda: synthetic.read(1.0), layout, tuple(args.size))
     try:
         camera: MjpegHttpServer | SerialPtyCamera
@@ -131,10 +160,13 @@ def _simulate(args: argparse.Namespace) -> int:
             camera = SerialPtyCamera(provider, fps=args.fps).start()
             where = f"serial:{camera.port}"
     except OSError as exc:
-        print(f"error: cannot start the {args.simulate} simulator: {exc}")
-        return 2
+        return _error(f"cannot start the {args.simulate} simulator: {exc}"
+                      + (f" (is port {args.port} in use? pick another with --port)"
+                         if args.simulate == "mjpeg" else ""))
     print(f"Simulated {args.simulate} camera ({layout}, {args.size[0]}x{args.size[1]} @ {args.fps:g} fps): {where}")
-    print(f"Try: facebridge run --source {where}   (Ctrl-C stops)", flush=True)
+    kind = {"combined_eyes_mouth": "headset", "eyes_side_by_side": "eyes", "single": "left_eye"}.get(layout, layout)
+    hint = "" if kind == "headset" else f" --layout {kind}"
+    print(f"Try: facebridge run --source {where}{hint}   (Ctrl-C stops)", flush=True)
     try:
         camera.wait(args.seconds)
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bridge.sources.base import Backoff, CameraSource, SourceError
-from bridge.sources.layouts import FrameProcessor, LayoutSplitter, default_regions
+from bridge.sources.layouts import FrameProcessor, LayoutSplitter, base_layout, default_regions
 from bridge.sources.spec import CameraSpec
 from bridge.sources.transform import ViewTransform
 
@@ -21,7 +21,16 @@ def build_processor(spec: CameraSpec, face_detector=None) -> FrameProcessor:
         transform = ViewTransform(crop=spec.crop, rotate=float(spec.rotate), flip=spec.flip, resize=spec.resize)
     except ValueError as exc:
         raise SourceError(f"camera {spec.name!r}: {exc}") from None
-    if spec.layout == "lower_face_external":
+    if spec.layout == "webcam":
+        from bridge.sources.face_detector import FaceDetectorUnavailable, FaceTracker, open_face_detector
+        from bridge.sources.webcam import WebcamFaceCrops
+
+        try:
+            detector = face_detector if face_detector is not None else open_face_detector()
+        except FaceDetectorUnavailable as exc:
+            raise SourceError(f"camera {spec.name!r} (layout webcam): {exc}") from None
+        return FrameProcessor(transform.apply, face=WebcamFaceCrops(FaceTracker(detector), spec.views))
+    if base_layout(spec.layout) == "lower_face_external":
         from bridge.sources.lower_face import (
             LowerFaceLocator,
             TemplateRegionTracker,

@@ -1,5 +1,18 @@
 """Camera layouts: how one camera frame is cut into the views the models consume.
 
+What a user's camera shows (``--layout`` and ``layout`` in the config):
+
+- ``webcam``: a whole scene with a face in it (an external webcam, no headset hiding the face): a face detector
+  finds and tracks the face (``bridge.sources.face_detector``) and feeds ``lower_face`` (the FER-like face crop,
+  ``face_aligned_crop``) and ``mouth`` (a crop around the mouth framed like a headset mouth camera);
+- ``lower_face``: a webcam under the headset seeing the lower face (same as ``lower_face_external`` below);
+- ``eyes``: one frame with both eyes (``eyes_side_by_side``);
+- ``left_eye`` / ``right_eye``: one eye camera (the models copy its eye onto the other: a blink is a blink);
+- ``mouth``: a headset mouth camera;
+- ``headset``: a combined eyes + mouth frame (``combined_eyes_mouth``).
+
+The older names stay valid:
+
 - ``single``: the whole frame is one view (a dedicated eye or mouth camera).
 - ``eyes_side_by_side``: one frame holding both eyes. For a camera FACING the subject the subject's left eye
   appears on the image's RIGHT half, so ``subject_left_on="image_right"`` is the default; set
@@ -21,14 +34,41 @@ import numpy as np
 
 from bridge.schema import CAMERAS
 
-LAYOUTS: tuple[str, ...] = ("single", "eyes_side_by_side", "combined_eyes_mouth", "lower_face_external")
+# The words a user picks from (``--layout``), then the older config names.
+CAMERA_KINDS: tuple[str, ...] = ("webcam", "lower_face", "eyes", "left_eye", "right_eye", "mouth", "headset")
+LAYOUTS: tuple[str, ...] = CAMERA_KINDS + ("single", "eyes_side_by_side", "combined_eyes_mouth", "lower_face_external")
+# Kinds that are another layout under a user's name (same regions and processing).
+LAYOUT_ALIASES: dict[str, str] = {"lower_face": "lower_face_external", "eyes": "eyes_side_by_side",
+                                  "headset": "combined_eyes_mouth", "left_eye": "single", "right_eye": "single",
+                                  "mouth": "single"}
+KIND_HELP: dict[str, str] = {
+    "webcam": "a webcam seeing your whole face (face detector; feeds lower_face + mouth)",
+    "lower_face": "a webcam under the headset seeing your lower face",
+    "eyes": "one camera showing both eyes side by side",
+    "left_eye": "one eye camera on your left eye (drives both eyes)",
+    "right_eye": "one eye camera on your right eye (drives both eyes)",
+    "mouth": "a headset mouth camera",
+    "headset": "a combined headset frame: both eyes on top, mouth below",
+}
 EYE_SIDES: tuple[str, ...] = ("image_right", "image_left")
 LAYOUT_VIEWS: dict[str, tuple[str, ...]] = {
     "single": CAMERAS,
     "eyes_side_by_side": ("left_eye", "right_eye"),
     "combined_eyes_mouth": ("left_eye", "right_eye", "mouth"),
     "lower_face_external": ("lower_face",),
+    "webcam": ("lower_face", "mouth"),
+    "lower_face": ("lower_face",),
+    "eyes": ("left_eye", "right_eye"),
+    "left_eye": ("left_eye",),
+    "right_eye": ("right_eye",),
+    "mouth": ("mouth",),
+    "headset": ("left_eye", "right_eye", "mouth"),
 }
+
+
+def base_layout(layout: str) -> str:
+    """The layout whose regions/processing a user's kind uses (``headset`` -> ``combined_eyes_mouth``, ...)."""
+    return LAYOUT_ALIASES.get(layout, layout)
 Region = tuple[float, float, float, float]
 
 
@@ -37,6 +77,7 @@ def default_regions(layout: str, views: tuple[str, ...], subject_left_on: str = 
     if subject_left_on not in EYE_SIDES:
         raise ValueError(f"subject_left_on must be one of {EYE_SIDES}, got {subject_left_on!r}")
     left_x, right_x = (0.5, 0.0) if subject_left_on == "image_right" else (0.0, 0.5)
+    layout = base_layout(layout)
     if layout == "single":
         return {views[0]: (0.0, 0.0, 1.0, 1.0)}
     if layout == "eyes_side_by_side":
@@ -44,8 +85,8 @@ def default_regions(layout: str, views: tuple[str, ...], subject_left_on: str = 
     elif layout == "combined_eyes_mouth":
         table = {"left_eye": (left_x, 0.0, 0.5, 0.5), "right_eye": (right_x, 0.0, 0.5, 0.5),
                  "mouth": (0.0, 0.5, 1.0, 0.5)}
-    elif layout == "lower_face_external":
-        table = {"lower_face": (0.0, 0.0, 1.0, 1.0)}
+    elif layout in ("lower_face_external", "webcam"):
+        table = {"lower_face": (0.0, 0.0, 1.0, 1.0), "mouth": (0.0, 0.0, 1.0, 1.0)}
     else:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     return {v: table[v] for v in views}
@@ -61,7 +102,7 @@ def validate_views(layout: str, views: tuple[str, ...]) -> None:
         raise ValueError(f"views {bad} are not produced by layout {layout!r}; allowed: {allowed}")
     if len(set(views)) != len(views) or not views:
         raise ValueError(f"views must be non-empty and unique, got {views}")
-    if layout == "single" and len(views) != 1:
+    if base_layout(layout) == "single" and len(views) != 1:
         raise ValueError(f"layout 'single' feeds exactly one view, got {views}; pick one of {CAMERAS}")
 
 
@@ -105,17 +146,26 @@ class FrameProcessor:
     """
 
     def __init__(self, transform: Callable[[np.ndarray], np.ndarray], splitter: LayoutSplitter | None = None,
-                 lower_face: Callable[[np.ndarray], tuple[int, int, int, int]] | None = None) -> None:
-        if (splitter is None) == (lower_face is None):
-            raise ValueError("FrameProcessor needs exactly one of splitter or lower_face")
+                 lower_face: Callable[[np.ndarray], tuple[int, int, int, int]] | None = None,
+                 face: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None) -> None:
+        if sum(p is not None for p in (splitter, lower_face, face)) != 1:
+            raise ValueError("FrameProcessor needs exactly one of splitter, lower_face or face")
         self.transform = transform
         self.splitter = splitter
         self.lower_face = lower_face
+        self.face = face
+
+    @property
+    def face_found(self) -> bool | None:
+        """Whether the webcam face tracker has a face (None: this camera has no face tracker)."""
+        return None if self.face is None else bool(getattr(self.face, "face_found", True))
 
     def __call__(self, image: np.ndarray) -> dict[str, np.ndarray]:
         frame = self.transform(image)
         if self.splitter is not None:
             return self.splitter.split(frame)
-        assert self.lower_face is not None  # __init__ requires a splitter or a lower-face locator
+        if self.face is not None:
+            return self.face(frame)  # {} while no face is found: the pipeline treats its views as lost
+        assert self.lower_face is not None  # __init__ requires exactly one of splitter, lower_face, face
         x, y, w, h = self.lower_face(frame)
         return {"lower_face": np.ascontiguousarray(frame[y : y + h, x : x + w])}

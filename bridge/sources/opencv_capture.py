@@ -55,8 +55,10 @@ class VideoCaptureSource(CameraSource):
             cap = cv2.VideoCapture(self.target)
         if not cap.isOpened():
             cap.release()
-            what = "file" if self.is_file else "device/stream"
-            raise SourceError(f"OpenCV could not open {what} {redact_url(str(self.target))!r}")
+            if self.is_file:
+                raise SourceError(f"OpenCV cannot read video file {str(self.target)!r} (corrupt, truncated or an "
+                                  "unsupported codec); check that it plays, or convert it to H.264 MP4 or MJPEG AVI")
+            raise SourceError(f"OpenCV could not open device/stream {redact_url(str(self.target))!r}")
         if not self.is_file:
             # Requests to the driver; a camera that cannot do them keeps its own mode (OpenCV reports the result).
             if self.fourcc:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from bridge.schema import CAMERAS
 from bridge.sources.base import SourceError
-from bridge.sources.layouts import EYE_SIDES, LAYOUT_VIEWS, LAYOUTS, validate_views
+from bridge.sources.layouts import EYE_SIDES, LAYOUT_VIEWS, LAYOUTS, base_layout, validate_views
 from bridge.sources.transform import FLIPS
 
 SOURCE_KINDS = ("synthetic", "device", "video", "image", "folder", "http", "stream", "serial", "replay")
@@ -138,7 +138,7 @@ class CameraSpec:
     def __post_init__(self) -> None:
         label = self.name or self.source
         if self.layout not in LAYOUTS:
-            raise SourceError(f"camera {label!r}: layout {self.layout!r} is not one of {LAYOUTS}")
+            raise SourceError(f"camera {label!r}: layout {self.layout!r} is not one of {', '.join(LAYOUTS)}")
         views = tuple(self.views)
         if not views:
             if self.layout == "single":
@@ -157,8 +157,10 @@ class CameraSpec:
              or _raise(f"fourcc must be 4 characters such as MJPG, YUYV or GREY, got {self.fourcc!r}")),
             (lambda: self.capture_size is None or (len(self.capture_size) == 2 and min(self.capture_size) > 0)
              or _raise(f"capture_size must be (w, h) with w, h > 0, got {self.capture_size}")),
-            (lambda: not (self.detect_face or self.lower_face_region) or self.layout == "lower_face_external"
-             or _raise("lower_face_region/detect_face only apply to layout 'lower_face_external'")),
+            (lambda: not (self.detect_face or self.lower_face_region)
+             or base_layout(self.layout) == "lower_face_external"
+             or _raise("lower_face_region/detect_face only apply to layout 'lower_face' (= lower_face_external, "
+                       "a webcam under the headset); layout 'webcam' always finds the face itself")),
         ]
         for check in checks:
             try:

@@ -75,7 +75,11 @@ def _sheet(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise ValueError(f"--out must be a .png path, got {out}")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from bridge.argtypes import output_file_problem
+
+    problem = output_file_problem(out, "--out")
+    if problem:
+        raise ValueError(problem)
     img = contact_sheet(identities=args.identities, seed=args.seed, size=args.size)
     if not cv2.imwrite(str(out), img):
         raise ValueError(f"could not write {out}")

@@ -18,6 +18,7 @@ avatar eases to neutral).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,11 +186,12 @@ class Tracker:
             return self._remember(self._paused_state(timestamp, sequence))
         status, capturing = self._assess(outputs, quality, timestamp)
         x = self._measurement(outputs)
-        healthy_ch = (_CHANNEL_REGIONS_F @ status.healthy) > 0
+        channel_status = _one_eye_drives_both(status)
+        healthy_ch = (_CHANNEL_REGIONS_F @ channel_status.healthy) > 0
         values = self._filtered(x, healthy_ch, timestamp)
         at_neutral = self._personalize(x, status, inputs, timestamp, capturing)
         values = self._calibrated(values, x, healthy_ch, at_neutral)
-        values = self._eased_to_neutral(values, status)
+        values = self._eased_to_neutral(values, channel_status)
         emotion = self._emotion_step(outputs, status, timestamp)
         flags = self._flags(outputs, status, capturing)
         return self._remember(self._face_state(values, emotion, status, flags, timestamp, sequence))
@@ -350,6 +352,19 @@ class Tracker:
             if est < closed_below:  # NaN compares False: unknown counts as open
                 return False
         return True
+
+
+def _one_eye_drives_both(status: FailureStatus) -> FailureStatus:
+    """With ONE eye camera (the other eye never seen) the models copy the present eye's shapes, gaze and openness
+    onto the missing eye, so that eye's channels follow the present camera's health and weight: a blink is a blink,
+    not a wink. An eye that WAS seen and is now failing keeps its own status (it eases to neutral)."""
+    seen = status.seen
+    if bool(seen[_L]) == bool(seen[_R]):
+        return status
+    src, dst = (_L, _R) if seen[_L] else (_R, _L)
+    healthy, weight = status.healthy.copy(), status.weight.copy()
+    healthy[dst], weight[dst] = healthy[src], weight[src]
+    return dataclasses.replace(status, healthy=healthy, weight=weight)
 
 
 def _vector(values: np.ndarray, n: int) -> np.ndarray:
