@@ -104,7 +104,7 @@ def _pool(parts: list[tuple[str, RealSplit]], kinds: tuple[str, ...], size: int,
     names = [n for n, _ in parts]
     imgs, src, grp, labels = [], [], [], {k: [] for k in kinds}
     next_group = 0
-    for i, (name, sp) in enumerate(parts):
+    for i, (_, sp) in enumerate(parts):
         imgs.append(_resize(sp.images, size))
         src.append(np.full(len(sp), i, np.int32))
         state = np.nan_to_num(sp.labels["closed"], nan=2).astype(np.int64) if "closed" in sp.labels else 0

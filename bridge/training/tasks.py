@@ -159,11 +159,11 @@ def eyemotion_input(x: torch.Tensor, ref: torch.Tensor | None) -> torch.Tensor:
     return torch.cat([x, x - ref if ref is not None else torch.zeros_like(x)], dim=1)
 
 
-REAL_EYE_PAIRS_PER_BATCH = 32
+REAL_EYE_PAIRS_PER_BATCH = 24
 
 
 def eyemotion_recipe(train: SplitData, val: SplitData, p_personalized: float = 0.7,
-                     real: RealData | None = None) -> Recipe:
+                     real: RealData | None = None, real_weight: float = 0.25) -> Recipe:
     """Synthetic eye pairs (every label) plus real same-person eye pairs (open/closed -> emotive 'eyes_closed' and
     negative 'surprise' labels, real_tasks.eyemotion_real_loss) when imported real eye sets are given."""
     lab = train.labels
@@ -189,7 +189,7 @@ def eyemotion_recipe(train: SplitData, val: SplitData, p_personalized: float = 0
         t, closed, n = targets
         loss = syn_loss(tuple(o[:n] for o in out), t)
         if closed is not None:
-            loss = loss + 0.5 * rt.eyemotion_real_loss(tuple(o[n:] for o in out), closed)
+            loss = loss + real_weight * rt.eyemotion_real_loss(tuple(o[n:] for o in out), closed)
         return loss
 
     def syn_loss(out, t):
