@@ -210,3 +210,24 @@ def test_manifest_is_json_with_sources_for_every_kind(tmp_path: Path, capsys):
     assert run("import", "mrl", str(src), "--out", str(tmp_path / "o")) == 0
     man = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert {"source_dir", "repo", "commit", "licence", "persons", "counts", "label_kinds"} <= set(man)
+
+
+def test_nir_needs_face_boxes_and_maps_affectnet_labels(tmp_path: Path, capsys):
+    src = tmp_path / "Custom_DB" / "custom_nir"
+    src.mkdir(parents=True)
+    rows = [",filename,Unnamed: 0,gender,race,adult,expression,valence,arousal"]
+    boxes = ["file,x,y,w,h"]
+    for i, (subj, expr) in enumerate(((1, 0), (1, 3), (2, 6), (3, 1))):
+        name = f"{subj}-{i}-x.jpg"
+        cv2.imwrite(str(src / name), np.full((108, 192, 3), 100, np.uint8))
+        rows.append(f"{i},{name},{i},male,x,yes,{float(expr)},0.1,-0.2")
+        boxes.append(f"{name},60,20,50,60")
+    (src.parent / "custom_nir-annotations.csv").write_text("\n".join(rows) + "\n")
+    assert run("import", "nir", str(src), "--out", str(tmp_path / "n")) == 2
+    assert "--boxes" in capsys.readouterr().err
+    (tmp_path / "boxes.csv").write_text("\n".join(boxes) + "\n")
+    assert run("import", "nir", str(src), "--boxes", str(tmp_path / "boxes.csv"), "--out", str(tmp_path / "n")) == 0
+    rs = load_set(tmp_path / "n")
+    assert rs.manifest["train"] is False  # evaluation only
+    expr = np.concatenate([sp.labels["expression"] for sp in rs.splits.values()])
+    assert sorted(expr.tolist()) == [0, 1, 2, 4]  # AffectNet neutral, surprise, anger, happy -> FER8 indices
