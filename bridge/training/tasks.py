@@ -51,9 +51,11 @@ def _batched(n: int):
 
 
 # ---------------------------------------------------------------- blendshapes (REFA)
-REAL_EYES_PER_BATCH = 48  # real eye crops per eye slot, on top of the synthetic batch
-REAL_MOUTHS_PER_BATCH = 16  # of those rows, how many carry a real mouth close-up in the mouth slot
-REAL_WEIGHT = 1.0
+REAL_EYES_PER_BATCH = 32  # real eye crops per eye slot, on top of the synthetic batch
+REAL_MOUTHS_PER_BATCH = 8  # of those rows, how many carry a real mouth close-up in the mouth slot
+# Weight of the real terms: 1.0 with 48 real rows cost ~0.012 synthetic MAE at mid-training (shared encoders of
+# width 8); the real eye task is easy (AUC 0.98 after 2 epochs), so it gets a lighter touch.
+REAL_WEIGHT = 0.5
 
 
 def _no_real() -> RealData:
@@ -61,7 +63,8 @@ def _no_real() -> RealData:
 
 
 def blendshape_recipe(train: SplitData, val: SplitData, real: RealData | None = None,
-                      real_val: RealData | None = None) -> Recipe:
+                      real_val: RealData | None = None, real_weight: float = REAL_WEIGHT,
+                      real_eyes: int = REAL_EYES_PER_BATCH, real_mouths: int = REAL_MOUTHS_PER_BATCH) -> Recipe:
     """Synthetic frames (every label) plus, when imported real sets are given, real eye crops in both eye slots and
     real mouth close-ups in the mouth slot with their masked per-kind losses (real_tasks)."""
     lab = train.labels
@@ -72,8 +75,8 @@ def blendshape_recipe(train: SplitData, val: SplitData, real: RealData | None = 
     def make_batch(idx, augment, g):
         xs, t = _syn_blend_batch(idx, augment, g)
         if augment and use_real:
-            xr, tr = rt.blendshape_real_batch(real.eyes, real.faces, REAL_EYES_PER_BATCH,
-                                              REAL_MOUTHS_PER_BATCH if real.faces is not None else 0, g)
+            xr, tr = rt.blendshape_real_batch(real.eyes, real.faces, real_eyes,
+                                              real_mouths if real.faces is not None else 0, g)
             xs = tuple(torch.cat([a, b]) for a, b in zip(xs, xr, strict=True))
             return xs, (t, tr, len(idx))
         return xs, (t, None, len(idx))
@@ -83,7 +86,7 @@ def blendshape_recipe(train: SplitData, val: SplitData, real: RealData | None = 
         keep = torch.ones(len(idx), 3)
         if augment:
             xs = [augment_images(x, AUG, g) for x in xs]  # each camera has its own exposure and slippage
-            xs = [camera_extras(x, g, glints=0.0, vignette=0.15, jpeg=0.2) for x in xs]
+            xs = [camera_extras(x, g, glints=0.0, vignette=0.1, jpeg=0.1) for x in xs]
             # Camera dropout: headsets without a mouth camera (or a lost eye camera) still get the other regions.
             keep = (torch.rand(len(idx), 3, generator=g) > torch.tensor([0.04, 0.04, 0.1])).float()
             xs = [x * keep[:, i].view(-1, 1, 1, 1) for i, x in enumerate(xs)]
@@ -97,7 +100,7 @@ def blendshape_recipe(train: SplitData, val: SplitData, real: RealData | None = 
         t, t_real, n = targets
         loss = syn_loss(tuple(o[:n] for o in out), t)
         if t_real is not None:
-            loss = loss + REAL_WEIGHT * rt.blendshape_real_loss(tuple(o[n:] for o in out), t_real)
+            loss = loss + real_weight * rt.blendshape_real_loss(tuple(o[n:] for o in out), t_real)
         return loss
 
     def syn_loss(out, t):
