@@ -37,7 +37,8 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
     settings |= {"optimizer": "AdamW (weight decay 1e-4), one-cycle LR, max 3e-3", "threads": 2,
                  "augmentation": "renders: rotation +-6 deg, scale +-8%, shift +-6%, gain 0.6-1.4, offset "
                                  "+-0.08, gamma 0.7-1.45, Gaussian noise sigma <= 0.04, blur p=0.3, vignette p=0.1, "
-                                 "JPEG q25-90 p=0.1 (lower_face: vignette 0.1, JPEG 0.25); lower_face framing jitter scale +-20%, shift +-10%; camera "
+                                 "JPEG q25-90 p=0.1 (lower_face: vignette 0.1, JPEG 0.25); lower_face framing jitter "
+                                 "scale +-20%, shift +-10%; camera "
                                  "dropout for the blendshape model. Real eye crops: zoom 0.5-1.2 (log-uniform; the "
                                  "eye fills about half a headset frame), rotation +-15 deg, shift +-8%, gain 0.5-1.5, "
                                  "gamma 0.6-1.6, noise, blur p=0.35, LED glint ring p=0.35, vignette p=0.3, "
