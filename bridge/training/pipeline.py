@@ -63,7 +63,7 @@ class TrainPlan:
     @staticmethod
     def full() -> TrainPlan:
         return TrainPlan(identities=160, seconds=30.0,
-                         epochs={"blendshapes": 12, "eyemotion": 14, "mouth8": 14, "lower_face8_full": 3,
+                         epochs={"blendshapes": 14, "eyemotion": 14, "mouth8": 14, "lower_face8_full": 3,
                                  "lower_face8": 16, "expression_vector8": 30})
 
     @staticmethod

@@ -36,8 +36,8 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
     settings = {k: v for k, v in asdict(plan).items()}
     settings |= {"optimizer": "AdamW (weight decay 1e-4), one-cycle LR, max 3e-3", "threads": 2,
                  "augmentation": "renders: rotation +-6 deg, scale +-8%, shift +-6%, gain 0.6-1.4, offset "
-                                 "+-0.08, gamma 0.7-1.45, Gaussian noise sigma <= 0.04, blur p=0.3, vignette p=0.1, "
-                                 "JPEG q25-90 p=0.1 (lower_face: vignette 0.1, JPEG 0.25); lower_face framing jitter "
+                                 "+-0.08, gamma 0.7-1.45, Gaussian noise sigma <= 0.04, blur p=0.3; lower_face also "
+                                 "vignette p=0.1, JPEG q25-90 p=0.25 and framing jitter "
                                  "scale +-20%, shift +-10%; camera "
                                  "dropout for the blendshape model. Real eye crops: zoom 0.5-1.2 (log-uniform; the "
                                  "eye fills about half a headset frame), rotation +-15 deg, shift +-8%, gain 0.5-1.5, "
@@ -60,8 +60,8 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                            "pupil head; same-person eye pairs -> emotive5 'eyes_closed' for closed, NOT surprise / "
                            "eyes_closed for open. Real faces: FER+ soft-vote CE on lower halves; smile -> "
                            "mouthSmile BCE; mouth open -> jawOpen >= 0.35; closed -> jawOpen low; yawn -> jawOpen 0.9 "
-                           "(lower-face model; the blendshape model's mouth slot gets real mouth close-ups cut "
-                           "from the faces)",
+                           "(lower-face model). Real terms weigh 0.25 in the blendshape loss (16 real eyes per eye "
+                           "slot per batch) and 0.25 in the Eyemotion loss (24 pairs)",
                  "selection": "best validation epoch (validation identities never in training or test); "
                               "blendshapes also + 0.1 x real blink AUC + 0.02 x closed-open gap on validation "
                               "persons; lower_face8: mean of synthetic and FER2013Valid accuracy",
