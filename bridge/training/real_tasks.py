@@ -29,7 +29,11 @@ from bridge.training.real import Pool, mouth_crop
 REAL_EYE_SCALE = (0.5, 1.2)
 REAL_EYE_ROTATE = 15.0
 REAL_EYE_SHIFT = 0.08
-AUG_REAL = AugmentConfig(gain=(0.5, 1.5), offset=0.1, gamma=(0.6, 1.6), noise_max=0.05, blur_prob=0.35)
+AUG_REAL = AugmentConfig(gain=(0.6, 1.25), offset=0.06, gamma=(0.7, 1.5), noise_max=0.05, blur_prob=0.35)
+# An augmented real crop with (almost) no contrast left shows no eye: its open/closed label is dropped. Without
+# this, blown-out open MRL crops taught "featureless bright frame = open", and an over-exposed CLOSED render read
+# fully open (tests/test_infer_cmd.py device-resolution check).
+MIN_LABEL_CONTRAST = 0.05
 AUG_FACE = AugmentConfig(rotate_deg=10.0, scale=0.2, shift=0.1, noise_max=0.04, blur_prob=0.3)
 
 OPEN_MIN = 0.6  # an eye labelled open should read at least this openness
@@ -80,9 +84,17 @@ def camera_augment_eyes(x: torch.Tensor, pupil: np.ndarray, g: torch.Generator) 
     return camera_extras(x, g, glints=0.35, vignette=0.3, jpeg=0.3), pupil
 
 
-def eye_labels(pool: Pool, idx: np.ndarray, pupil: np.ndarray) -> dict[str, torch.Tensor]:
-    return {"closed": _t(pool.labels["closed"][idx]), "visible": _t(pool.labels["visible"][idx]),
-            "pupil": _t(pupil)}
+def eye_labels(pool: Pool, idx: np.ndarray, pupil: np.ndarray,
+               x: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """Labels of crops ``idx``; with the augmented crops ``x``, samples left without contrast lose every label."""
+    t = {"closed": _t(pool.labels["closed"][idx]), "visible": _t(pool.labels["visible"][idx]), "pupil": _t(pupil)}
+    if x is not None:
+        flat = x.flatten(1).std(1) < MIN_LABEL_CONTRAST
+        if bool(flat.any()):
+            t = {k: v.clone() for k, v in t.items()}
+            for v in t.values():
+                v[flat] = float("nan")
+    return t
 
 
 def real_face_batch(pool: Pool, n: int, g: torch.Generator, augment: bool = True):
@@ -169,7 +181,7 @@ def blendshape_real_batch(eyes: Pool | None, faces: Pool | None, n_eye: int, n_m
         xr, pr = oriented_eyes(eyes, ir, 1, g)
         xl, pl = camera_augment_eyes(xl, pl, g)
         xr, pr = camera_augment_eyes(xr, pr, g)
-        tl, tr = eye_labels(eyes, il, pl), eye_labels(eyes, ir, pr)
+        tl, tr = eye_labels(eyes, il, pl, xl), eye_labels(eyes, ir, pr, xr)
         xs = [xl, xr]
     size = eyes.images.shape[1] if eyes is not None else faces.images.shape[1]
     if not xs:
@@ -232,8 +244,11 @@ def eyemotion_real_batch(eyes: Pool, n: int, g: torch.Generator):
     xr, pr = oriented_eyes(eyes, partner, 1, g)
     xl, _ = camera_augment_eyes(xl, pl, g)
     xr, _ = camera_augment_eyes(xr, pr, g)
+    closed = _t(eyes.labels["closed"][has])
+    flat = (xl.flatten(1).std(1) < MIN_LABEL_CONTRAST) | (xr.flatten(1).std(1) < MIN_LABEL_CONTRAST)
+    closed[flat] = float("nan")
     x = torch.cat([xl, xr], dim=3)
-    return torch.cat([x, torch.zeros_like(x)], dim=1), _t(eyes.labels["closed"][has])
+    return torch.cat([x, torch.zeros_like(x)], dim=1), closed
 
 
 def eyemotion_real_loss(out, closed: torch.Tensor) -> torch.Tensor:
@@ -242,6 +257,8 @@ def eyemotion_real_loss(out, closed: torch.Tensor) -> torch.Tensor:
     surprised when trained on renders only)."""
     e5, _, e8, _ = out
     loss = e5.new_zeros(())
+    keep = ~torch.isnan(closed)
+    e5, e8, closed = e5[keep], e8[keep], closed[keep]
     cl = closed > 0.5
     if bool(cl.any()):
         loss = loss + F.cross_entropy(e5[cl], torch.full((int(cl.sum()),), E5_CLOSED, dtype=torch.long))
