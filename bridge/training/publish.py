@@ -62,7 +62,7 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                            "pupil head; same-person eye pairs -> emotive5 'eyes_closed' for closed, NOT surprise / "
                            "eyes_closed for open. Real faces: FER+ soft-vote CE on lower halves; smile -> "
                            "mouthSmile BCE; mouth open -> jawOpen >= 0.35; closed -> jawOpen low; yawn -> jawOpen 0.9 "
-                           "(lower-face model). Real terms weigh 0.25 in the blendshape loss (16 real eyes per eye "
+                           "(lower-face model). Real terms weigh 0.15 in the blendshape loss (16 real eyes per eye "
                            "slot per batch) and 0.25 in the Eyemotion loss (24 pairs)",
                  "selection": "best validation epoch (validation identities never in training or test); "
                               "blendshapes also + 0.1 x real blink AUC + 0.02 x closed-open gap on validation "
