@@ -68,8 +68,8 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
     lines += ["", "### Sources", "", *source_table(training.get("real", {}))]
     lines += ["", "## Training settings", ""]
     lines += [f"- {k}: {v}" for k, v in settings.items()]
-    lines += [f"- model training time (sum of epochs, 2 threads on a shared 2-core machine): "
-              f"{training.get('model_training_seconds', 0) / 60:.1f} min"]
+    lines += ["- model training time (sum of epoch times, 1 thread per process, two processes side by side on a "
+              f"shared 2-core machine): {training.get('model_training_seconds', 0) / 60:.1f} min"]
     lines += ["", "## Training log (best validation score per model)", "",
               "| model | epochs | best val | seconds |", "|---|---:|---:|---:|"]
     for k, v in training.get("models", {}).items():

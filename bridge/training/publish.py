@@ -34,7 +34,7 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
     write_report(rep, out_dir / "eval", "FaceBridge models: held-out test identities of the training dataset")
     metrics = {k: float(lookup(rep, k)) for k in REQUIRED_KEYS}
     settings = {k: v for k, v in asdict(plan).items()}
-    settings |= {"optimizer": "AdamW (weight decay 1e-4), one-cycle LR, max 3e-3", "threads": 2,
+    settings |= {"optimizer": "AdamW (weight decay 1e-4), one-cycle LR, max 3e-3", "threads": plan.threads,
                  "augmentation": "renders: rotation +-6 deg, scale +-8%, shift +-6%, gain 0.6-1.4, offset "
                                  "+-0.08, gamma 0.7-1.45, Gaussian noise sigma <= 0.04, blur p=0.3; lower_face also "
                                  "vignette p=0.1, JPEG q25-90 p=0.25 and framing jitter "
