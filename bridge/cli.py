@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("bridge.app.config_cmd", "write or check a config file"),
     "presets": ("retarget.cli", "list, show, validate and create retarget presets"),
     "synth": ("bridge.synth.cli", "render synthetic headset frames: contact sheet, datasets"),
+    "data": ("bridge.data.cli", "import an approved real data set into shards (see docs/data.md)"),
     "train": ("bridge.training.cli", "train every model from scratch and export ONNX (needs the 'train' extra)"),
     "eval": ("bridge.evaluation.cli", "evaluate the shipped models on held-out synthetic identities"),
     "infer": ("bridge.inference.infer_cmd", "run the models on image files and write a CSV"),

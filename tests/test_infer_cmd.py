@@ -60,8 +60,9 @@ def test_infer_writes_one_row_per_readable_image_and_skips_corrupt_ones(tmp_path
             assert r["label"] in FER8
             probs = [values[f"p_{c}"] for c in FER8]
             assert sum(probs) == pytest.approx(1.0, abs=1e-3) and r["label"] == FER8[int(np.argmax(probs))]
-            if camera == "mouth":
-                assert "jawOpen" in values and "mouthSmileLeft" in values
+            assert "jawOpen" in values and "mouthSmileLeft" in values  # lower_face: the lower-face model's own
+            if camera == "lower_face":
+                assert "cheekSquintLeft" in values and 0 <= values["jawOpen"] <= 1
 
 
 def test_infer_accepts_globs_and_files_and_reports_missing(tmp_path, capsys):

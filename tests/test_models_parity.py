@@ -19,7 +19,7 @@ SIZE = 32  # small and fast; the architectures are size-generic
 def _net(key: str) -> torch.nn.Module:
     torch.manual_seed(0)
     return {"blendshapes": lambda: nets.BlendshapeNet(SIZE, 4, 32), "eyemotion": lambda: nets.EyemotionNet(SIZE, 4, 32),
-            "mouth8": lambda: nets.Emotion8Net(SIZE, 4, 32), "lower_face8": lambda: nets.Emotion8Net(SIZE, 4, 32),
+            "mouth8": lambda: nets.Emotion8Net(SIZE, 4, 32), "lower_face8": lambda: nets.LowerFaceNet(SIZE, 4, 32),
             "expression_vector8": lambda: nets.ExpressionVectorNet(16)}[key]()
 
 

@@ -23,6 +23,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default=None, choices=("train", "val", "test", "all"),
                         help="which split of --data (default: test for the training dataset, all for a held-out set)")
     parser.add_argument("--workers", type=int, default=2, help="render processes when a set must be rendered")
+    parser.add_argument("--real", default=None, metavar="DIR",
+                        help="score on labelled REAL images instead: an imported set (facebridge data import), a "
+                             "folder of imported sets, or class folders (open/ + closed/, or FER8 emotion names)")
+    parser.add_argument("--real-split", default="val", choices=("train", "val", "test"),
+                        help="which split of imported sets --real scores (default val: the validation persons)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -37,6 +42,8 @@ def main(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"eval: {exc}", file=sys.stderr)
         return 2
+    if args.real:
+        return _main_real(models, args, t0)
     if args.data:
         data_dir, split = Path(args.data), args.split or "test"
     elif args.quick:
@@ -59,4 +66,21 @@ def main(args: argparse.Namespace) -> int:
     for k in REQUIRED_KEYS:
         print(f"  {k:48s} {lookup(rep, k):.4f}")
     print(f"eval: wrote {out / 'report.md'} and {out / 'report.json'} in {time.time() - t0:.0f} s")
+    return 0
+
+
+def _main_real(models, args: argparse.Namespace, t0: float) -> int:
+    from bridge.evaluation.real import RealSetError, evaluate_real
+
+    try:
+        rep = evaluate_real(models, Path(args.real), Path(args.out), args.real_split)
+    except (RealSetError, FileNotFoundError, OSError) as exc:
+        print(f"eval --real: {exc}", file=sys.stderr)
+        return 2
+    for key, s in rep["sets"].items():
+        for block in ("open_closed", "visible_iris", "fer8", "mouth_shapes"):
+            if block in s:
+                vals = {k: v for k, v in s[block].items() if k != "per_class"}
+                print(f"  {key} {block}: " + ", ".join(f"{k} {v}" for k, v in vals.items()))
+    print(f"eval --real: wrote {Path(args.out) / 'report.md'} and report.json in {time.time() - t0:.0f} s")
     return 0

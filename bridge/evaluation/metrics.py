@@ -106,3 +106,33 @@ def sagr(y: np.ndarray, p: np.ndarray, min_abs: float = SAGR_MIN_ABS) -> float:
 
 def regression_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     return {"rmse": rmse(y, p), "corr": pearson(y, p), "ccc": ccc(y, p), "sagr": sagr(y, p)}
+
+
+def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve (probability a random positive outranks a random negative; ties count half).
+    NaN when one class is missing."""
+    y = np.asarray(y_true).astype(bool)
+    s = np.asarray(score, np.float64)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s), np.float64)
+    sorted_s = s[order]
+    # average ranks over ties
+    _, first, counts = np.unique(sorted_s, return_index=True, return_counts=True)
+    avg = first + (counts - 1) / 2.0 + 1
+    ranks[order] = np.repeat(avg, counts)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman rank correlation (average ranks for ties)."""
+    def rank(a):
+        a = np.asarray(a, np.float64)
+        order = np.argsort(a, kind="mergesort")
+        _, first, counts = np.unique(a[order], return_index=True, return_counts=True)
+        r = np.empty(len(a))
+        r[order] = np.repeat(first + (counts - 1) / 2.0, counts)
+        return r
+    return pearson(rank(x), rank(y))

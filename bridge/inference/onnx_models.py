@@ -8,7 +8,9 @@ policy of bridge/inference/preprocess.py; ``predict`` runs every model whose cam
   model was trained with camera dropout). A missing eye copies the other eye's per-eye outputs (one-eye headsets);
 * eyemotion (emotive5, AU10, eye emotion8, eyes-only valence/arousal): the two eye crops side by side; with one
   eye the missing one is the mirror image of the present one. Personalized when ``neutral`` holds both eye means;
-* mouth8 on the mouth camera, lower_face8 on the external camera's face crop;
+* mouth8 on the mouth camera, lower_face8 on the external camera's face crop: its emotion8 AND its jaw/mouth/cheek/
+  nose/tongue shapes, which fill the blendshape vector's lower-face part whenever no headset mouth camera is present
+  (a webcam under a headset moves the avatar's mouth; with only the webcam, eye shapes stay 0);
 * expression_vector8 on the predicted blendshapes;
 * fusion of the present emotion8 sources (bridge/inference/fusion.py).
 Input buffers are allocated once and reused; the object is not thread-safe (one per pipeline thread).
@@ -33,7 +35,9 @@ from bridge.inference.spec import (
     EYEMOTION,
     FUSION_FILE,
     LOWER_FACE8,
+    LOWER_FACE_SHAPES,
     MOUTH8,
+    NUM_BLENDSHAPES,
     ModelSpec,
 )
 from bridge.inference.types import ModelInputs, ModelOutputs
@@ -48,9 +52,10 @@ class _Model:
     spec: ModelSpec
     session: Any  # onnxruntime.InferenceSession
     buffers: tuple[np.ndarray, ...]  # one preallocated batch-1 input per ONNX input
+    outputs: tuple[str, ...]  # the spec's outputs this file has (older lower_face8 files lack "shapes")
 
     def run(self) -> list[np.ndarray]:
-        return self.session.run(list(self.spec.outputs), dict(zip(self.spec.inputs, self.buffers, strict=True)))
+        return self.session.run(list(self.outputs), dict(zip(self.spec.inputs, self.buffers, strict=True)))
 
 
 class OnnxFaceModels:
@@ -61,6 +66,7 @@ class OnnxFaceModels:
         self.size = size
         self.fusion = fusion
         self.model_dir = model_dir
+        self._lf_index = np.array(LOWER_FACE_SHAPES, np.intp)
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike | None = None, threads: int = 1) -> OnnxFaceModels:
@@ -92,7 +98,11 @@ class OnnxFaceModels:
             buffers = tuple(np.zeros([1] + list(i.shape[1:]), np.float32) for i in sess.get_inputs())
             if spec.key != EXPRESSION_VECTOR8.key:
                 sizes.add(int(buffers[0].shape[2]))
-            models[spec.key] = _Model(spec, sess, buffers)
+            have = {o.name for o in sess.get_outputs()}
+            outputs = tuple(o for o in spec.outputs if o in have)
+            if not outputs or outputs[0] != spec.outputs[0]:
+                raise ValueError(f"{path}: outputs {sorted(have)} do not include the expected {spec.outputs[0]!r}")
+            models[spec.key] = _Model(spec, sess, buffers, outputs)
         if not models:
             raise FileNotFoundError(f"{model_dir}: no model files ({', '.join(s.file for s in ALL_SPECS)}); "
                                     "run `facebridge train` or pass the folder that holds them")
@@ -145,12 +155,23 @@ class OnnxFaceModels:
                 out |= {"emotive5": e5, "au10": au, "personalized": ref is not None, "valence": float(va[0]),
                         "arousal": float(va[1])}
                 sources["eyes"] = e8
-        for view, spec, source in (("mouth", MOUTH8, "mouth"), ("lower_face", LOWER_FACE8, "lower_face")):
-            if view in imgs and spec.key in self._m:
-                m = self._m[spec.key]
-                m.buffers[0][0, 0] = imgs[view]
-                sources[source] = m.run()[0][0]
-        if out.get("blendshapes") is not None and EXPRESSION_VECTOR8.key in self._m:
+        if "mouth" in imgs and MOUTH8.key in self._m:
+            m = self._m[MOUTH8.key]
+            m.buffers[0][0, 0] = imgs["mouth"]
+            sources["mouth"] = m.run()[0][0]
+        if "lower_face" in imgs and LOWER_FACE8.key in self._m:
+            m = self._m[LOWER_FACE8.key]
+            m.buffers[0][0, 0] = imgs["lower_face"]
+            res = m.run()
+            sources["lower_face"] = res[0][0]
+            if len(res) > 1 and "mouth" not in imgs:  # the headset mouth camera, when present, wins
+                shapes = out.get("blendshapes")
+                if shapes is None:
+                    shapes = np.zeros(NUM_BLENDSHAPES, np.float32)
+                shapes[self._lf_index] = res[1][0]
+                out["blendshapes"] = shapes
+        headset = has_l or has_r or "mouth" in imgs  # the expression vector was trained on headset shapes only
+        if headset and out.get("blendshapes") is not None and EXPRESSION_VECTOR8.key in self._m:
             m = self._m[EXPRESSION_VECTOR8.key]
             m.buffers[0][0] = out["blendshapes"]
             sources["shapes"] = m.run()[0][0]
@@ -195,7 +216,7 @@ class OnnxFaceModels:
     def run_batch(self, key: str, *arrays: np.ndarray) -> list[np.ndarray]:
         """Run one model on a whole batch (evaluation and `infer`); arrays must match the ONNX inputs."""
         m = self._m[key]
-        return m.session.run(list(m.spec.outputs), dict(zip(m.spec.inputs, arrays, strict=True)))
+        return m.session.run(list(m.outputs), dict(zip(m.spec.inputs, arrays, strict=True)))
 
 
 def _contrast_confidence(img: np.ndarray) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bridge.inference.spec import LOWER_FACE_SHAPES
 from bridge.inference.types import ModelInputs
 from bridge.schema import AU10, BLENDSHAPE_NAMES, EMOTIVE5, EYE_SHAPES_LEFT, EYE_SHAPES_RIGHT, FER8
 
@@ -22,8 +23,7 @@ def row_columns(camera: str, side: str = "left") -> list[str]:
                 + [f"eyes8_{c}" for c in FER8] + ["confidence"])
     if camera in ("mouth", "lower_face"):
         cols = ["file", "label"] + [f"p_{c}" for c in FER8]
-        if camera == "mouth":
-            cols += [BLENDSHAPE_NAMES[i] for i in MOUTH_SHAPES]
+        cols += [BLENDSHAPE_NAMES[i] for i in (MOUTH_SHAPES if camera == "mouth" else LOWER_FACE_SHAPES)]
         return cols + ["confidence"]
     raise ValueError(f"unknown camera {camera!r}; expected eye, mouth or lower_face")
 
@@ -51,8 +51,9 @@ def infer_row(models, image: np.ndarray, camera: str, side: str = "left") -> dic
         probs = out.emotion8_sources[camera]  # this camera's own classifier (not mixed with the shape vector)
         row = {"label": FER8[int(np.argmax(probs))]}
         row |= {f"p_{c}": float(p) for c, p in zip(FER8, probs, strict=True)}
-        if camera == "mouth":
-            row |= {BLENDSHAPE_NAMES[i]: float(out.blendshapes[i]) for i in MOUTH_SHAPES}
+        shapes = MOUTH_SHAPES if camera == "mouth" else LOWER_FACE_SHAPES
+        for i in shapes:  # lower_face: the lower-face model's own shapes (NaN from a model file without them)
+            row[BLENDSHAPE_NAMES[i]] = float(out.blendshapes[i]) if out.blendshapes is not None else float("nan")
         row["confidence"] = float(out.confidence[camera])
         return row
     raise ValueError(f"unknown camera {camera!r}; expected eye, mouth or lower_face")

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.schema import AU10, EMOTIVE5, EYE_SHAPES_LEFT, EYE_SHAPES_RIGHT, FER8, NUM_BLENDSHAPES
+from bridge.schema import AU10, BLENDSHAPE_NAMES, EMOTIVE5, EYE_SHAPES_LEFT, EYE_SHAPES_RIGHT, FER8, NUM_BLENDSHAPES
 
 # Shapes predicted by the "rest of the face" branch of the blendshape model (everything but the 14 per-eye shapes).
 REST_SHAPES: tuple[int, ...] = tuple(i for i in range(NUM_BLENDSHAPES) if i not in EYE_SHAPES_LEFT + EYE_SHAPES_RIGHT)
 # Per-eye head outputs: the 7 per-eye shapes (schema order), then gaze yaw, gaze pitch (degrees / GAZE_SCALE), openness.
 EYE_HEAD_SIZE = len(EYE_SHAPES_LEFT) + 3
+# Shapes the external lower-face camera drives (everything a face crop's lower half shows: jaw, mouth, cheeks, nose
+# wrinkles, tongue), in canonical index order: lower_face8.onnx's "shapes" output.
+LOWER_FACE_SHAPES: tuple[int, ...] = tuple(i for i, n in enumerate(BLENDSHAPE_NAMES)
+                                           if n.startswith(("jaw", "mouth", "cheek", "nose", "tongue")))
 GAZE_SCALE_DEG = 30.0  # the eye head regresses gaze / 30 deg so every output has a similar range for the L1 loss
 
 
@@ -48,9 +52,11 @@ MOUTH8 = ModelSpec(
     summary="8-class FER+ expression classifier on the headset mouth camera",
 )
 LOWER_FACE8 = ModelSpec(
-    key="lower_face8", file="lower_face8.onnx", views=("lower_face",), inputs=("image",), outputs=("emotion8",),
-    summary="8-class FER+ expression classifier on the external camera's face crop with the upper half blacked out "
-            "(two-stage training: full face, then upper half hidden, as in the occluded-lower-face paper)",
+    key="lower_face8", file="lower_face8.onnx", views=("lower_face",), inputs=("image",),
+    outputs=("emotion8", "shapes"),
+    summary="external camera's face crop with the upper half blacked out -> 8 FER+ emotions (softmax) and the "
+            "jaw/mouth/cheek/nose/tongue blendshapes (LOWER_FACE_SHAPES order, sigmoids); two-stage training (full "
+            "face, then upper half hidden, as in the occluded-lower-face paper) on renders + FER+ + smile/yawn faces",
 )
 EXPRESSION_VECTOR8 = ModelSpec(
     key="expression_vector8", file="expression_vector8.onnx", views=(), inputs=("shapes",), outputs=("emotion8",),

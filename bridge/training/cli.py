@@ -21,6 +21,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=None, help="override the plan's seconds per session")
     parser.add_argument("--size", type=int, default=None, help="override the input resolution (default 48)")
     parser.add_argument("--width", type=int, default=None, help="override the network width (default 8)")
+    parser.add_argument("--real", default=None,
+                        help="folder of imported real sets (`facebridge data import ... --out REAL/<kind>`); "
+                             "without it the models are trained on synthetic renders only")
+    parser.add_argument("--only", default=None,
+                        help="comma list of image models to train now (blendshapes, eyemotion, mouth8, lower_face8): "
+                             "checkpoints only, so two processes can share the machine; then run without --only")
     parser.add_argument("--epoch-scale", type=float, default=1.0, help="multiply every epoch count (min 1)")
 
 
@@ -41,6 +47,12 @@ def main(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in ("identities", "seconds", "size", "width") if getattr(args, k)}
     if args.epoch_scale != 1.0:
         overrides["epochs"] = {k: max(1, round(v * args.epoch_scale)) for k, v in plan.epochs.items()}
+    if args.real:
+        if not Path(args.real).is_dir():
+            print(f"train: --real {args.real} is not a folder; import the approved sets first (docs/data.md)",
+                  file=sys.stderr)
+            return 2
+        overrides["real_dir"] = str(Path(args.real).resolve())
     plan = replace(plan, **overrides)
     default_models = out / "models" if args.quick else Path(__file__).resolve().parent.parent / "models"
     models_dir = Path(args.models_dir) if args.models_dir else default_models
@@ -53,7 +65,16 @@ def main(args: argparse.Namespace) -> int:
             fh.write(line + "\n")
 
     log(f"plan: {plan}")
-    result = train_all(out, models_dir, plan, Path(args.data) if args.data else None, args.workers, log)
+    only = tuple(k.strip() for k in args.only.split(",") if k.strip()) if args.only else None
+    try:
+        result = train_all(out, models_dir, plan, Path(args.data) if args.data else None, args.workers, log, only)
+    except ValueError as exc:
+        print(f"train: {exc}", file=sys.stderr)
+        return 2
+    if result.get("partial"):
+        log(f"trained {', '.join(result['only'])} (checkpoints in {out / 'ckpt'}); run again without --only to "
+            "finish, export and evaluate")
+        return 0
     publish(out, models_dir, plan, result, log)
     log(f"done in {result['seconds']:.0f} s of training; models in {models_dir}")
     return 0

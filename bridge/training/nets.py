@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bridge.inference.spec import EYE_HEAD_SIZE, GAZE_SCALE_DEG, REST_SHAPES
+from bridge.inference.spec import EYE_HEAD_SIZE, GAZE_SCALE_DEG, LOWER_FACE_SHAPES, REST_SHAPES
 
 
 def conv_bn(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -75,6 +75,8 @@ class BlendshapeNet(nn.Module):
         # emotive5 + AU10 from both eyes' features).
         self.aux_mouth = nn.Linear(feat, 8)
         self.aux_eyes = nn.Linear(2 * feat, 5 + 10)
+        # Training-only pupil-centre head per eye (real pupil/iris masks teach the encoder where the pupil is).
+        self.aux_pupil = nn.Linear(feat, 2)
         self.export = False
 
     def forward(self, left_eye: torch.Tensor, right_eye: torch.Tensor, mouth: torch.Tensor):
@@ -92,7 +94,9 @@ class BlendshapeNet(nn.Module):
         openness = torch.stack([le[:, 9], re[:, 9]], 1)
         if self.export:
             return shapes, gaze, openness.clamp(0.0, 1.0)
-        return shapes, gaze, openness, self.aux_mouth(mf), self.aux_eyes(torch.cat([lf, rf], dim=1)), logits
+        pupil = torch.stack([self.aux_pupil(lf), self.aux_pupil(rf)], 1)  # (B, 2 eyes, xy) in the mirrored frame
+        return (shapes, gaze, openness, self.aux_mouth(mf), self.aux_eyes(torch.cat([lf, rf], dim=1)), logits,
+                pupil)
 
 
 class EyemotionNet(nn.Module):
@@ -132,6 +136,26 @@ class Emotion8Net(nn.Module):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         logits = self.out(self.encoder(image))
         return torch.softmax(logits, 1) if self.export else logits
+
+
+class LowerFaceNet(nn.Module):
+    """External lower-face camera: FER8 (softmax) AND the jaw/mouth/cheek/nose/tongue blendshapes (sigmoids, in
+    ``LOWER_FACE_SHAPES`` order) from one face crop whose upper half is hidden, so a webcam under a headset drives
+    the avatar's mouth, not only its emotion."""
+
+    def __init__(self, size: int, width: int = 12, feat: int = 128) -> None:
+        super().__init__()
+        self.encoder = Encoder(1, size, size, width, feat)
+        self.out = nn.Linear(feat, 8)
+        self.shapes = mlp(feat, 96, len(LOWER_FACE_SHAPES))
+        self.export = False
+
+    def forward(self, image: torch.Tensor):
+        f = self.encoder(image)
+        logits, shape_logits = self.out(f), self.shapes(f)
+        if self.export:
+            return torch.softmax(logits, 1), torch.sigmoid(shape_logits)
+        return logits, shape_logits
 
 
 class ExpressionVectorNet(nn.Module):

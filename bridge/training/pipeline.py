@@ -33,6 +33,7 @@ from bridge.training.calibrate import (
 )
 from bridge.training.export import export_onnx, parity_check
 from bridge.training.loop import FitConfig, fit
+from bridge.training.real import load_real
 
 Log = Callable[[str], None]
 
@@ -50,12 +51,20 @@ class TrainPlan:
     batch: int = 128
     seed: int = 7
     data_seed: int = 20261121
+    lower_face_width: int = 12  # FER+ lower halves need more capacity than the renders (latency: see the card)
+    real_dir: str | None = None  # imported real sets (facebridge data import); None = synthetic renders only
+    # 1 intra-op thread: on a shared, loaded 2-core machine two spinning threads were 2-3x SLOWER per step than one
+    # (measured 0.60 vs 0.20 s per blendshape step at load 4.8); run two `--only` processes instead (docs/models.md)
+    threads: int = 1
+    # Weight of the real eye-pair terms in the Eyemotion loss: 0.5 cost ~4 points of synthetic validation score at
+    # 8 epochs; the real terms are negative labels (not surprise) and 'eyes_closed', a light touch is enough.
+    eyemotion_real_weight: float = 0.25
 
     @staticmethod
     def full() -> TrainPlan:
         return TrainPlan(identities=160, seconds=30.0,
-                         epochs={"blendshapes": 20, "eyemotion": 14, "mouth8": 20, "lower_face8_full": 4,
-                                 "lower_face8": 30, "expression_vector8": 30})
+                         epochs={"blendshapes": 14, "eyemotion": 14, "mouth8": 14, "lower_face8_full": 3,
+                                 "lower_face8": 16, "expression_vector8": 30})
 
     @staticmethod
     def quick() -> TrainPlan:
@@ -114,10 +123,16 @@ def _eval_probs(model, split: SplitData, build) -> np.ndarray:
     return np.concatenate(out)
 
 
+STAGES = ("blendshapes", "eyemotion", "mouth8", "lower_face8")
+
+
 def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path | None = None, workers: int = 2,
-              log: Log = print) -> dict:
-    """The whole training run (resumable: dataset, cropped splits and per-epoch checkpoints are reused)."""
-    torch.set_num_threads(2)
+              log: Log = print, only: tuple[str, ...] | None = None) -> dict:
+    """The whole training run (resumable: dataset, cropped splits and per-epoch checkpoints are reused).
+
+    ``only``: train just these image models (checkpoints only, no export) so two processes can share a machine;
+    a later run without ``only`` reuses the finished checkpoints and does the rest."""
+    torch.set_num_threads(plan.threads)
     torch.manual_seed(plan.seed)
     t_start = time.time()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -125,6 +140,11 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
     splits = load_splits(data_dir, plan.size, out_dir / "cache", log)
     train, val = splits["train"], splits["val"]
     log(f"frames: train {len(train)}, val {len(val)}, test {len(splits['test'])}")
+    real = load_real(Path(plan.real_dir) if plan.real_dir else None, "train", plan.size, log)
+    real_val = load_real(Path(plan.real_dir) if plan.real_dir else None, "val", plan.size, log)
+    if real.empty:
+        log("no real data: training on synthetic renders only (import the approved sets with `facebridge data "
+            "import` and pass --real DIR; docs/data.md)")
     ckpt = out_dir / "ckpt"
     s, w = plan.size, plan.width
 
@@ -133,14 +153,19 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
 
     summaries: dict[str, dict] = {}
     trained: dict[str, torch.nn.Module] = {}
+    if only:
+        _train_only(only, train, val, real, real_val, plan, cfg, ckpt, log)
+        return {"partial": True, "only": list(only)}
 
     m = nets.BlendshapeNet(s, w)
-    summaries["blendshapes"] = fit("blendshapes", m, **_recipe(tasks.blendshape_recipe(train, val)),
+    summaries["blendshapes"] = fit("blendshapes", m, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
                                    cfg=cfg("blendshapes"), ckpt_dir=ckpt, log=log)
     trained[BLENDSHAPES.key] = m
 
     m = nets.EyemotionNet(s, w)
-    summaries["eyemotion"] = fit("eyemotion", m, **_recipe(tasks.eyemotion_recipe(train, val)), cfg=cfg("eyemotion"),
+    summaries["eyemotion"] = fit("eyemotion", m, **_recipe(tasks.eyemotion_recipe(
+                                     train, val, real=real, real_weight=plan.eyemotion_real_weight)),
+                                 cfg=cfg("eyemotion"),
                                  ckpt_dir=ckpt, log=log)
     au_bias, va_scale, va_shift = _fit_eyemotion_calibration(m, val)
     log("eyemotion calibration on validation: AU logit bias " + ", ".join(f"{b:+.2f}" for b in au_bias)
@@ -153,12 +178,12 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
     trained[MOUTH8.key] = m
 
     # Occluded-lower-face protocol: stage 1 on full faces, stage 2 (same weights) with the upper half hidden.
-    m = nets.Emotion8Net(s, w)
+    m = nets.LowerFaceNet(s, plan.lower_face_width)
     summaries["lower_face8_full"] = fit("lower_face8_full", m,
-                                        **_recipe(tasks.emotion8_recipe(train, val, "lower_face", hide=False)),
+                                        **_recipe(tasks.lower_face_recipe(train, val, False, real, real_val)),
                                         cfg=cfg("lower_face8_full"), ckpt_dir=ckpt, log=log)
     summaries["lower_face8"] = fit("lower_face8", m,
-                                   **_recipe(tasks.emotion8_recipe(train, val, "lower_face", hide=True)),
+                                   **_recipe(tasks.lower_face_recipe(train, val, True, real, real_val)),
                                    cfg=cfg("lower_face8"), ckpt_dir=ckpt, log=log)
     trained[LOWER_FACE8.key] = m
 
@@ -203,11 +228,36 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
     shutil.copy2(stage / FUSION_FILE, models_dir / FUSION_FILE)
     return {"summaries": summaries, "parity": parity, "seconds": round(time.time() - t_start, 1),
             "frames": {k: len(v) for k, v in splits.items()}, "plan": asdict(plan), "data_dir": str(data_dir),
+            "real": {k: {f: m[f] for f in ("name", "repo", "commit", "licence", "use", "counts", "split_rule")}
+                     for k, m in real.manifests.items()},
             "shape_calibration": {"dead": [round(float(v), 3) for v in dead],
                                   "gain": [round(float(v), 3) for v in gain]},
             "eyemotion_calibration": {"au_logit_bias": [round(float(v), 3) for v in au_bias],
                                       "valence_arousal_scale": [round(float(v), 3) for v in va_scale],
                                       "valence_arousal_shift": [round(float(v), 3) for v in va_shift]}}
+
+
+def _train_only(only, train, val, real, real_val, plan: TrainPlan, cfg, ckpt: Path, log: Log) -> None:
+    s, w = plan.size, plan.width
+    for key in only:
+        if key not in STAGES:
+            raise ValueError(f"--only {key!r}: expected some of {', '.join(STAGES)}")
+    if "blendshapes" in only:
+        fit("blendshapes", nets.BlendshapeNet(s, w), **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
+            cfg=cfg("blendshapes"), ckpt_dir=ckpt, log=log)
+    if "eyemotion" in only:
+        fit("eyemotion", nets.EyemotionNet(s, w), **_recipe(tasks.eyemotion_recipe(
+            train, val, real=real, real_weight=plan.eyemotion_real_weight)),
+            cfg=cfg("eyemotion"), ckpt_dir=ckpt, log=log)
+    if "lower_face8" in only:
+        m = nets.LowerFaceNet(s, plan.lower_face_width)
+        fit("lower_face8_full", m, **_recipe(tasks.lower_face_recipe(train, val, False, real, real_val)),
+            cfg=cfg("lower_face8_full"), ckpt_dir=ckpt, log=log)
+        fit("lower_face8", m, **_recipe(tasks.lower_face_recipe(train, val, True, real, real_val)),
+            cfg=cfg("lower_face8"), ckpt_dir=ckpt, log=log)
+    if "mouth8" in only:
+        fit("mouth8", nets.Emotion8Net(s, w), **_recipe(tasks.emotion8_recipe(train, val, "mouth", hide=False)),
+            cfg=cfg("mouth8"), ckpt_dir=ckpt, log=log)
 
 
 # Every shape but the gaze-driven eyeLook* ones (they follow the gaze target, not the expression).
@@ -243,7 +293,7 @@ def _val_sources(trained: dict, val: SplitData, val_shapes: np.ndarray) -> dict[
         return trained[MOUTH8.key](tasks.to_float(val.views["mouth"][idx]))
 
     def lower(idx):
-        return trained[LOWER_FACE8.key](tasks.hide_upper(tasks.to_float(val.views["lower_face"][idx])))
+        return trained[LOWER_FACE8.key](tasks.hide_upper(tasks.to_float(val.views["lower_face"][idx])))[0]
 
     src = {"eyes": _eval_probs(trained[EYEMOTION.key], val, eyes),
            "mouth": _eval_probs(trained[MOUTH8.key], val, mouth),

@@ -34,11 +34,18 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
     write_report(rep, out_dir / "eval", "FaceBridge models: held-out test identities of the training dataset")
     metrics = {k: float(lookup(rep, k)) for k in REQUIRED_KEYS}
     settings = {k: v for k, v in asdict(plan).items()}
-    settings |= {"optimizer": "AdamW (weight decay 1e-4), one-cycle LR, max 3e-3", "threads": 2,
-                 "augmentation": "rotation +-6 deg, scale +-8%, shift +-6%, gain 0.6-1.4, offset +-0.08, "
-                                 "gamma 0.7-1.45, Gaussian noise sigma <= 0.04, blur p=0.3; lower_face (a face-aligned "
-                                 "webcam crop) framing jitter scale +-20%, shift +-10%; camera dropout for the "
-                                 "blendshape model; no flips",
+    settings |= {"optimizer": "AdamW (weight decay 1e-4), one-cycle LR, max 3e-3", "threads": plan.threads,
+                 "augmentation": "renders: rotation +-6 deg, scale +-8%, shift +-6%, gain 0.6-1.4, offset "
+                                 "+-0.08, gamma 0.7-1.45, Gaussian noise sigma <= 0.04, blur p=0.3; lower_face also "
+                                 "vignette p=0.1, JPEG q25-90 p=0.25 and framing jitter "
+                                 "scale +-20%, shift +-10%; camera "
+                                 "dropout for the blendshape model. Real eye crops: zoom 0.5-1.2 (log-uniform; the "
+                                 "eye fills about half a headset frame), rotation +-15 deg, shift +-8%, gain 0.6-1.25, "
+                                 "gamma 0.7-1.5, noise, blur p=0.35, LED glint ring p=0.35, vignette p=0.3, "
+                                 "JPEG p=0.3, flipped to the slot's side (unknown side: random); a crop left without "
+                                 "contrast loses its labels (this round's eyemotion.onnx was trained before that rule, "
+                                 "with gain 0.5-1.5 / gamma 0.6-1.6). Real faces: "
+                                 "rotation +-10 deg, scale +-20%, shift +-10%, photometry, JPEG p=0.3. No other flips",
                  "shape_calibration": "blendshape outputs pass clip((s - dead) * gain, 0, 1) per shape (baked into "
                                       "blendshapes.onnx), dead zone and gain chosen on validation identities for "
                                       "REFA semantic accuracy + neutralness at bounded MAE (eyeLook* untouched); "
@@ -46,11 +53,20 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                  "eyemotion_calibration": "per-AU logit bias (validation single-AU top-1 + macro F1) and a valence/"
                                           "arousal gain matching the validation spread (CCC; no shift, so SAGR is "
                                           "unchanged), baked into eyemotion.onnx",
-                 "losses": "blendshapes: L1 (REFA) + soft-target BCE on the shape logits, L1 on gaze/30 and "
-                           "openness, training-only auxiliary CE/BCE heads (FER8 from the mouth features, emotive5 "
-                           "+ AU10 from the eye features); classifiers: CE with label smoothing 0.05; AUs: BCE; "
-                           "valence/arousal: MSE",
-                 "selection": "best validation epoch (validation identities never in training or test)",
+                 "losses": "one term per label kind, masked where a sample lacks it. Renders: blendshapes L1 "
+                           "(REFA) + soft-target BCE on the shape logits, L1 on gaze/30 and openness, auxiliary "
+                           "CE/BCE heads (FER8 from the mouth features, emotive5 + AU10 from the eye features); "
+                           "classifiers CE with label smoothing 0.05; AUs BCE; valence/arousal MSE. Real eyes: "
+                           "open/closed -> eyeBlink BCE + openness (closed 0, open >= 0.6) + eyeWide low on open "
+                           "eyes; visible iris fraction -> openness (fraction/0.8); pupil centre -> training-only "
+                           "pupil head; same-person eye pairs -> emotive5 'eyes_closed' for closed, NOT surprise / "
+                           "eyes_closed for open. Real faces: FER+ soft-vote CE on lower halves; smile -> "
+                           "mouthSmile BCE; mouth open -> jawOpen >= 0.35; closed -> jawOpen low; yawn -> jawOpen 0.9 "
+                           "(lower-face model). Real terms weigh 0.15 in the blendshape loss (16 real eyes per eye "
+                           "slot per batch) and 0.25 in the Eyemotion loss (24 pairs)",
+                 "selection": "best validation epoch (validation identities never in training or test); "
+                              "blendshapes also + 0.1 x real blink AUC + 0.02 x closed-open gap on validation "
+                              "persons; lower_face8: mean of synthetic and FER2013Valid accuracy",
                  "onnx": "opset 17, torch.onnx.export(dynamo=False), BN folded; parity max |ort - torch| "
                          + ", ".join(f"{k} {v:.1e}" for k, v in result["parity"].items())}
     training = {"data": {"dataset": result["data_dir"], "frames": result["frames"],
@@ -61,6 +77,7 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                          "generator": f"bridge.synth {_generator_version(result['data_dir'])} "
                                       "(synthetic near-IR headset, exact labels)"},
                 "models": result["summaries"],
+                "real": result.get("real", {}),
                 # per-model epoch time summed from the checkpoints (a resumed run's own wall time would be shorter)
                 "model_training_seconds": round(sum(m["seconds"] for m in result["summaries"].values()), 1),
                 "this_invocation_seconds": result["seconds"],

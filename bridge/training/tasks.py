@@ -10,8 +10,10 @@ import torch.nn.functional as F
 
 from bridge.evaluation.data import SplitData
 from bridge.evaluation.metrics import ccc
-from bridge.inference.spec import GAZE_SCALE_DEG
-from bridge.training.augment import AugmentConfig, augment_images, augment_with_reference
+from bridge.inference.spec import GAZE_SCALE_DEG, LOWER_FACE_SHAPES
+from bridge.training import real_tasks as rt
+from bridge.training.augment import AugmentConfig, augment_images, augment_with_reference, camera_extras
+from bridge.training.real import RealData
 
 AUG = AugmentConfig()
 # The synthetic webcam view is a roughly face-aligned crop; real inputs are aligned more or less tightly, so the
@@ -49,14 +51,47 @@ def _batched(n: int):
 
 
 # ---------------------------------------------------------------- blendshapes (REFA)
-def blendshape_recipe(train: SplitData, val: SplitData) -> Recipe:
+REAL_EYES_PER_BATCH = 16  # real eye crops per eye slot, on top of the synthetic batch
+REAL_MOUTHS_PER_BATCH = 0  # of those rows, how many carry a real mouth close-up in the mouth slot
+# Weight of the real terms. Measured (12 epochs): weight 1.0 with 48 real rows (+16 real mouth close-ups) left the
+# synthetic MAE at 0.043, weight 0.5 with 32 rows (+8) at 0.038 and REFA semantic accuracy fell 0.49 -> 0.35 with
+# it, weight 0.25 with 16 rows flickered on over-exposed closed renders; the real eye task is easy (blink AUC 0.97
+# on validation persons after 2 epochs), so it gets a light touch,
+# and blurry mouth close-ups cut from face photos stay out of the headset mouth slot.
+REAL_WEIGHT = 0.15
+SYN_CAMERA_EXTRAS = False  # vignette/JPEG on the renders' headset views (cost synthetic accuracy, see above)
+
+
+def _no_real() -> RealData:
+    return RealData(None, None, None, {})
+
+
+def blendshape_recipe(train: SplitData, val: SplitData, real: RealData | None = None,
+                      real_val: RealData | None = None, real_weight: float = REAL_WEIGHT,
+                      real_eyes: int = REAL_EYES_PER_BATCH, real_mouths: int = REAL_MOUTHS_PER_BATCH) -> Recipe:
+    """Synthetic frames (every label) plus, when imported real sets are given, real eye crops in both eye slots and
+    real mouth close-ups in the mouth slot with their masked per-kind losses (real_tasks)."""
     lab = train.labels
+    real = real or _no_real()
+    real_val = real_val or _no_real()
+    use_real = real.eyes is not None or real.faces is not None
 
     def make_batch(idx, augment, g):
+        xs, t = _syn_blend_batch(idx, augment, g)
+        if augment and use_real:
+            xr, tr = rt.blendshape_real_batch(real.eyes, real.faces, real_eyes,
+                                              real_mouths if real.faces is not None else 0, g)
+            xs = tuple(torch.cat([a, b]) for a, b in zip(xs, xr, strict=True))
+            return xs, (t, tr, len(idx))
+        return xs, (t, None, len(idx))
+
+    def _syn_blend_batch(idx, augment, g):
         xs = [to_float(train.views[v][idx]) for v in ("left_eye", "right_eye", "mouth")]
         keep = torch.ones(len(idx), 3)
         if augment:
             xs = [augment_images(x, AUG, g) for x in xs]  # each camera has its own exposure and slippage
+            if SYN_CAMERA_EXTRAS:
+                xs = [camera_extras(x, g, glints=0.0, vignette=0.1, jpeg=0.1) for x in xs]
             # Camera dropout: headsets without a mouth camera (or a lost eye camera) still get the other regions.
             keep = (torch.rand(len(idx), 3, generator=g) > torch.tensor([0.04, 0.04, 0.1])).float()
             xs = [x * keep[:, i].view(-1, 1, 1, 1) for i, x in enumerate(xs)]
@@ -66,8 +101,15 @@ def blendshape_recipe(train: SplitData, val: SplitData) -> Recipe:
              torch.from_numpy(lab["emotive5"][idx].astype(np.int64)), torch.from_numpy(lab["au10"][idx]).float())
         return tuple(xs), t
 
-    def loss_fn(out, t):
-        shapes, gaze, openness, aux_mouth, aux_eyes, logits = out
+    def loss_fn(out, targets):
+        t, t_real, n = targets
+        loss = syn_loss(tuple(o[:n] for o in out), t)
+        if t_real is not None:
+            loss = loss + real_weight * rt.blendshape_real_loss(tuple(o[n:] for o in out), t_real)
+        return loss
+
+    def syn_loss(out, t):
+        shapes, gaze, openness, aux_mouth, aux_eyes, logits, _ = out
         ts, tg, to, keep, t8, t5, tau = t
         w = torch.ones_like(ts)
         w[:, 0:7] *= keep[:, 0:1]  # a dropped eye camera: its eye's outputs are unknowable, do not train them
@@ -98,7 +140,12 @@ def blendshape_recipe(train: SplitData, val: SplitData) -> Recipe:
         for idx in _batched(len(val)):
             xs = [to_float(val.views[v][idx]) for v in ("left_eye", "right_eye", "mouth")]
             err.append((model(*xs)[0] - torch.from_numpy(val.labels["blendshapes"][idx])).abs().mean(1))
-        return -float(torch.cat(err).mean())  # higher is better: negative MAE
+        score = -float(torch.cat(err).mean())  # higher is better: negative MAE
+        if real_val.eyes is not None:
+            auc, gap = rt.blink_auc(model, real_val.eyes)
+            print(f"    real validation eyes: blink AUC {auc:.4f}, closed-open gap {gap:.3f}", flush=True)
+            score += 0.1 * auc + 0.02 * gap  # ~0.01 of AUC is worth ~0.001 of synthetic MAE
+        return score
 
     return Recipe(make_batch, loss_fn, validate, len(train))
 
@@ -120,8 +167,15 @@ def eyemotion_input(x: torch.Tensor, ref: torch.Tensor | None) -> torch.Tensor:
     return torch.cat([x, x - ref if ref is not None else torch.zeros_like(x)], dim=1)
 
 
-def eyemotion_recipe(train: SplitData, val: SplitData, p_personalized: float = 0.7) -> Recipe:
+REAL_EYE_PAIRS_PER_BATCH = 24
+
+
+def eyemotion_recipe(train: SplitData, val: SplitData, p_personalized: float = 0.7,
+                     real: RealData | None = None, real_weight: float = 0.25) -> Recipe:
+    """Synthetic eye pairs (every label) plus real same-person eye pairs (open/closed -> emotive 'eyes_closed' and
+    negative 'surprise' labels, real_tasks.eyemotion_real_loss) when imported real eye sets are given."""
     lab = train.labels
+    real = real or _no_real()
 
     def make_batch(idx, augment, g):
         x, ref = eye_pair(train, idx), neutral_pair(train, idx)
@@ -134,9 +188,19 @@ def eyemotion_recipe(train: SplitData, val: SplitData, p_personalized: float = 0
         t = (torch.from_numpy(lab["emotive5"][idx].astype(np.int64)), torch.from_numpy(lab["au10"][idx]).float(),
              torch.from_numpy(lab["fer8"][idx].astype(np.int64)),
              torch.from_numpy(np.stack([lab["valence"][idx], lab["arousal"][idx]], 1)).float())
-        return (inp,), t
+        if augment and real.eyes is not None:
+            xr, closed = rt.eyemotion_real_batch(real.eyes, REAL_EYE_PAIRS_PER_BATCH, g)
+            return (torch.cat([inp, xr]),), (t, closed, len(idx))
+        return (inp,), (t, None, len(idx))
 
-    def loss_fn(out, t):
+    def loss_fn(out, targets):
+        t, closed, n = targets
+        loss = syn_loss(tuple(o[:n] for o in out), t)
+        if closed is not None:
+            loss = loss + real_weight * rt.eyemotion_real_loss(tuple(o[n:] for o in out), closed)
+        return loss
+
+    def syn_loss(out, t):
         e5, au, e8, va = out
         t5, tau, t8, tva = t
         loss = F.binary_cross_entropy_with_logits(au, tau) + 2.0 * F.mse_loss(va, tva)
@@ -194,6 +258,81 @@ def emotion8_recipe(train: SplitData, val: SplitData, view: str, hide: bool) -> 
         return hits / max(len(val_has), 1)
 
     return Recipe(make_batch, loss_fn, validate, len(has))
+
+
+# ---------------------------------------------------------------- external lower face: FER8 + mouth shapes
+REAL_FER_PER_BATCH = 96
+REAL_FACES_PER_BATCH = 32
+LF_SHAPES = np.array(LOWER_FACE_SHAPES)
+
+
+def lower_face_recipe(train: SplitData, val: SplitData, hide: bool, real: RealData | None = None,
+                      real_val: RealData | None = None) -> Recipe:
+    """LowerFaceNet on the lower_face view: synthetic frames (FER8 + the lower-face shapes), FER+ faces (soft vote
+    FER8) and smile/yawn faces (jawOpen, mouthSmile*). ``hide`` blacks out the upper half (stage 2). Selection
+    score: mean of synthetic validation accuracy and FER2013Valid accuracy (majority vote) when FER+ is given."""
+    real = real or _no_real()
+    real_val = real_val or _no_real()
+    has = np.flatnonzero(train.labels["fer8"] >= 0)
+    val_has = np.flatnonzero(val.labels["fer8"] >= 0)
+
+    def make_batch(idx, augment, g):
+        rows = has[idx]
+        x = to_float(train.views["lower_face"][rows])
+        if augment:
+            x = camera_extras(augment_images(x, AUG_LOWER_FACE, g), g, glints=0.0, vignette=0.1, jpeg=0.25)
+        t_syn = (torch.from_numpy(train.labels["fer8"][rows].astype(np.int64)),
+                 torch.from_numpy(train.labels["blendshapes"][rows][:, LF_SHAPES]).float())
+        parts, t_real = [x], []
+        if augment:
+            for pool, n in ((real.ferplus, REAL_FER_PER_BATCH), (real.faces, REAL_FACES_PER_BATCH)):
+                if pool is not None:
+                    xr, tr = rt.real_face_batch(pool, n, g)
+                    parts.append(xr)
+                    t_real.append(tr)
+        x = torch.cat(parts)
+        if hide:
+            x = hide_upper(x)
+        t_real_cat = {k: torch.cat([t[k] for t in t_real]) for k in t_real[0]} if t_real else None
+        return (x,), (t_syn, t_real_cat, len(rows))
+
+    def loss_fn(out, targets):
+        (t8, tshape), t_real, n = targets
+        logits, shape_logits = out
+        shapes = torch.sigmoid(shape_logits[:n])
+        loss = F.cross_entropy(logits[:n], t8, label_smoothing=0.05)
+        loss = loss + 2.0 * ((shapes - tshape).abs().mean()
+                             + F.binary_cross_entropy_with_logits(shape_logits[:n], tshape))
+        if t_real is not None:
+            loss = loss + rt.lower_face_real_loss(logits[n:], shape_logits[n:], t_real)
+        return loss
+
+    def validate(model):
+        hits = 0
+        for chunk in _batched(len(val_has)):
+            rows = val_has[chunk]
+            x = to_float(val.views["lower_face"][rows])
+            x = hide_upper(x) if hide else x
+            hits += int((model(x)[0].argmax(1).numpy() == val.labels["fer8"][rows]).sum())
+        syn = hits / max(len(val_has), 1)
+        if real_val.ferplus is None:
+            return syn
+        fer = ferplus_accuracy(model, real_val.ferplus, hide)
+        print(f"    lower face validation: synthetic {syn:.4f}, FER2013Valid {fer:.4f}", flush=True)
+        return 0.5 * (syn + fer)
+
+    return Recipe(make_batch, loss_fn, validate, len(has))
+
+
+def ferplus_accuracy(model, pool, hide: bool) -> float:
+    """Accuracy against the FER+ majority vote."""
+    hits = 0
+    y = pool.labels["fer8"].argmax(1)
+    for chunk in _batched(len(pool)):
+        x = to_float(pool.images[chunk])
+        x = hide_upper(x) if hide else x
+        hits += int((model(x)[0].argmax(1).numpy() == y[chunk]).sum())
+    return hits / max(len(pool), 1)
 
 
 # ---------------------------------------------------------------- expression vector (DeepExp3D)

@@ -1,0 +1,77 @@
+"""Crops for imported images: the runtime's eye crop and a FER-like face-aligned square (brows to chin).
+
+FER2013/FER+ faces (what the lower-face model learns from) are framed with the brows at ~25 % of the height, the
+chin at ~95 % and the cheeks/ears at the edges. Sets that come with landmarks or a mouth box are cut to the same
+framing, so every face source looks alike at 48x48.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from bridge.inference.preprocess import centre_square, resize_square, to_gray_u8
+
+BROW_Y = 0.23  # brow line, fraction of the crop height (FER-like framing)
+CHIN_Y = 0.97  # chin
+# A wide-open (yawning) mouth box in that framing: its centre sits at ~76 % of the height and it is ~32 % of the
+# crop wide (a yawn narrows the lips; a closed mouth is ~40 %).
+YAWN_MOUTH_CY = 0.76
+YAWN_MOUTH_W = 0.32
+
+
+def eye_crop(image: np.ndarray, size: int) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """The runtime eye-camera policy (centre square, resize) and the transform (x0, y0, side) that maps source
+    pixel coordinates to crop fractions: u = (x - x0) / side."""
+    gray = to_gray_u8(image)
+    h, w = gray.shape
+    side = min(h, w)
+    x0, y0 = (w - side) // 2, (h - side) // 2
+    return resize_square(centre_square(gray), size), (float(x0), float(y0), float(side))
+
+
+def square_crop(image: np.ndarray, cx: float, cy: float, side: float, size: int) -> np.ndarray:
+    """A ``side`` px square centred on (cx, cy), edge-padded where it leaves the frame, resized to ``size``."""
+    gray = to_gray_u8(image)
+    side = max(2.0, float(side))
+    scale = size / side
+    # One affine warp = crop + pad + resize; INTER_AREA is not available in warpAffine, so pre-shrink big sources.
+    src = gray
+    if scale < 0.5:
+        f = 2.0 * scale
+        src = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        cx, cy, scale = cx * f, cy * f, scale / f
+    m = np.array([[scale, 0, size / 2 - cx * scale], [0, scale, size / 2 - cy * scale]], np.float32)
+    return cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def face_box_from_landmarks(points: np.ndarray) -> tuple[float, float, float]:
+    """(cx, cy, side) of the FER-like square from 68 iBUG landmarks (jaw 0-16, brows 17-26)."""
+    p = np.asarray(points, np.float32).reshape(-1, 2)
+    brow = float(p[17:27, 1].min())
+    chin = float(p[8, 1])
+    side = max((chin - brow) / (CHIN_Y - BROW_Y), float(p[0:17, 0].max() - p[0:17, 0].min()))
+    cx = float((p[0:17, 0].min() + p[0:17, 0].max()) / 2)
+    top = brow - BROW_Y * side
+    return cx, top + side / 2, side
+
+
+def face_box_from_yawn_mouth(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float]:
+    """(cx, cy, side) of the FER-like square from a wide-open mouth box (pixels)."""
+    side = max(w / YAWN_MOUTH_W, h / 0.40)
+    return cx, cy - (YAWN_MOUTH_CY - 0.5) * side, side
+
+
+def mask_stats(mask: np.ndarray) -> tuple[float, float, float] | None:
+    """(centroid x, centroid y, visible fraction) of a binary disc mask (pupil or iris), or None when empty.
+
+    Visible fraction = mask area / area of the disc whose diameter is the mask's width: eyelids cut a disc from
+    above and below but leave its width, so this measures lid occlusion independent of the disc's size.
+    """
+    m = to_gray_u8(mask) > 127
+    ys, xs = np.nonzero(m)
+    if len(xs) < 4:
+        return None
+    width = float(xs.max() - xs.min() + 1)
+    frac = float(len(xs)) / (np.pi * (width / 2) ** 2)
+    return float(xs.mean()), float(ys.mean()), float(min(1.0, frac))

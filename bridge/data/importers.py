@@ -1,0 +1,397 @@
+"""One importer per approved set: SOURCE_DIR (as extracted from the mirror) -> list of Records.
+
+Each importer checks the layout first and raises LayoutError with what it expected, so a wrong folder (or a set
+that is not on the approved list) is refused instead of producing an empty or mislabelled shard. Unreadable images
+are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from bridge.data.framing import (
+    eye_crop,
+    face_box_from_landmarks,
+    face_box_from_yawn_mouth,
+    mask_stats,
+    square_crop,
+)
+from bridge.data.shards import Record
+from bridge.data.sources import AFFECTNET_TO_FER8
+
+Progress = Callable[[str], None]
+
+
+class LayoutError(ValueError):
+    """SOURCE_DIR does not look like the set the importer was asked for."""
+
+
+class Skips:
+    """Counts skipped files by reason (reported in the manifest and on stderr)."""
+
+    def __init__(self) -> None:
+        self.reasons: Counter[str] = Counter()
+
+    def add(self, reason: str) -> None:
+        self.reasons[reason] += 1
+
+    @property
+    def total(self) -> int:
+        return int(sum(self.reasons.values()))
+
+
+def _progress_printer(label: str, total: int, every_s: float = 2.0) -> Callable[[int, int], None]:
+    t0 = [time.time(), 0.0]
+
+    def tick(done: int, skipped: int) -> None:
+        now = time.time()
+        if now - t0[1] >= every_s or done == total:
+            t0[1] = now
+            print(f"\rimport {label}: {done}/{total} files, {skipped} skipped, {now - t0[0]:.0f} s", end="",
+                  file=sys.stderr, flush=True)
+            if done == total:
+                print(file=sys.stderr)
+
+    return tick
+
+
+def _read(path: Path, skips: Skips) -> np.ndarray | None:
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None or img.size == 0 or min(img.shape[:2]) < 2:
+        skips.add("unreadable image")
+        return None
+    return img
+
+
+def _walk(label: str, items: list, fn, skips: Skips) -> list[Record]:
+    """Apply ``fn(item) -> Record | None`` to every item with progress; None results are skips (fn counts them)."""
+    tick = _progress_printer(label, len(items))
+    out = []
+    for i, item in enumerate(items):
+        r = fn(item)
+        if r is not None:
+            out.append(r)
+        tick(i + 1, skips.total)
+    return out
+
+
+# ---------------------------------------------------------------- MRL eyes
+MRL_NAME = re.compile(r"^s(\d+)_(\d+)_([01])_([01])_([01])_([012])_([01])_(\d+)\.png$")
+
+
+def _mrl_root(src: Path) -> Path:
+    for cand in (src, src / "mrlEyes_2018_01"):
+        if any((cand / s / c).is_dir() for s in ("train", "val") for c in ("0", "1")):
+            return cand
+    raise LayoutError(f"{src}: not the MRL eye layout (expected mrlEyes_2018_01/{{train,val}}/{{0,1}}/s*.png)")
+
+
+def import_mrl(src: Path, size: int, skips: Skips, **_) -> list[Record]:
+    """MRL Eye Dataset: person = subject from the file name (the set's own train/val split is random and leaks
+    people, so it is ignored); eye state from the name (checked against the 0/1 folder)."""
+    root = _mrl_root(src)
+    files = sorted(p for s in ("train", "val") for c in ("0", "1") for p in (root / s / c).glob("*.png"))
+    seen: set[str] = set()
+
+    def one(p: Path) -> Record | None:
+        m = MRL_NAME.match(p.name)
+        if not m:
+            skips.add("file name not s<subject>_<image>_..._<sensor>.png")
+            return None
+        if p.name in seen:
+            skips.add("duplicate file name")
+            return None
+        seen.add(p.name)
+        state = int(m.group(5))
+        if str(state) != p.parent.name:
+            skips.add("eye state in file name disagrees with its 0/1 folder")
+            return None
+        img = _read(p, skips)
+        if img is None:
+            return None
+        crop, _ = eye_crop(img, size)
+        return Record(crop, f"s{int(m.group(1)):04d}", str(p.relative_to(root)), {"closed": float(1 - state)})
+
+    return _walk("mrl", files, one, skips)
+
+
+def import_mrl_pupil(src: Path, size: int, skips: Skips, images: Path | None = None, **_) -> list[Record]:
+    """pupil_finder's pupil centres on MRL images (``--images`` = the MRL folder). Same person split as MRL."""
+    txt = src / "pupil.txt" if src.is_dir() else src
+    if not txt.is_file() and (src / "dataset" / "pupil.txt").is_file():
+        txt = src / "dataset" / "pupil.txt"
+    if not txt.is_file():
+        raise LayoutError(f"{src}: no pupil.txt (expected pupil_finder's dataset/pupil.txt)")
+    if images is None:
+        raise LayoutError("mrl-pupil: pass --images MRL_DIR (the pupil centres refer to MRL eye images)")
+    root = _mrl_root(Path(images))
+    index = {p.name: p for p in root.glob("*/*/*.png")}
+    lines = [ln.split() for ln in txt.read_text().splitlines() if ln.strip()]
+
+    def one(parts: list[str]) -> Record | None:
+        if len(parts) != 3:
+            skips.add("pupil.txt line is not 'path x y'")
+            return None
+        name = Path(parts[0]).name
+        m = MRL_NAME.match(name)
+        if not m or name not in index:
+            skips.add("image not found in the MRL folder")
+            return None
+        img = _read(index[name], skips)
+        if img is None:
+            return None
+        crop, (x0, y0, side) = eye_crop(img, size)
+        x, y = (float(parts[1]) - x0) / side, (float(parts[2]) - y0) / side
+        labels: dict[str, object] = {"closed": float(1 - int(m.group(5)))}
+        if 0 <= x <= 1 and 0 <= y <= 1:
+            labels["pupil"] = (x, y)
+        return Record(crop, f"s{int(m.group(1)):04d}", parts[0], labels)
+
+    return _walk("mrl-pupil", lines, one, skips)
+
+
+# ---------------------------------------------------------------- ITMO close-up IR eyes
+ITMO_NAME = re.compile(r"^(\d+)_(Left|Right)_(\d+)\.png$")
+
+
+def import_itmo(src: Path, size: int, skips: Skips, **_) -> list[Record]:
+    """PupilEye (pupil masks) and IrisEye (iris masks): image ``N.png`` beside mask ``Nm.png``; person = subject."""
+    parts = [d for d in ("PupilEye", "IrisEye") if (src / d).is_dir()]
+    if not parts:
+        raise LayoutError(f"{src}: not the ITMO layout (expected PupilEye/ and/or IrisEye/ with N.png + Nm.png)")
+    items = [(d, p) for d in parts for p in sorted((src / d).glob("*.png")) if ITMO_NAME.match(p.name)]
+    n_other = sum(
+        1 for d in parts for p in (src / d).glob("*") if not ITMO_NAME.match(p.name) and not p.stem.endswith("m"))
+    if n_other:
+        skips.reasons["unrecognised file name"] += n_other
+
+    def one(item) -> Record | None:
+        d, p = item
+        m = ITMO_NAME.match(p.name)
+        mask_path = p.with_name(p.stem + "m.png")
+        if not mask_path.exists():
+            skips.add("image without mask")
+            return None
+        img, mask = _read(p, skips), _read(mask_path, skips)
+        if img is None or mask is None:
+            return None
+        crop, (x0, y0, side) = eye_crop(img, size)
+        labels: dict[str, object] = {"side": 0 if m.group(2) == "Left" else 1}
+        st = mask_stats(mask)
+        if st is not None:
+            labels["pupil"] = ((st[0] - x0) / side, (st[1] - y0) / side)
+            labels["closed"] = 0.0  # the pupil/iris is visible: the eye is open
+            if d == "IrisEye":
+                labels["visible"] = st[2]
+        return Record(crop, f"itmo{int(m.group(1)):02d}", f"{d}/{p.name}", labels)
+
+    return _walk("itmo", items, one, skips)
+
+
+# ---------------------------------------------------------------- MMU iris + masks
+def import_mmu(src: Path, size: int, skips: Skips, masks: Path | None = None, **_) -> list[Record]:
+    """MMU iris images (subject/left|right/*.bmp) with jkozlova's masks (``--masks`` = Dataset/mask): the n-th
+    image of a subject/eye folder (sorted by name) pairs with mask n.bmp."""
+    subjects = [d for d in sorted(src.iterdir()) if d.is_dir() and d.name.isdigit()] if src.is_dir() else []
+    if not subjects or not any((d / "left").is_dir() or (d / "right").is_dir() for d in subjects):
+        raise LayoutError(f"{src}: not the MMU layout (expected <subject>/{{left,right}}/*.bmp)")
+    if masks is None or not Path(masks).is_dir():
+        raise LayoutError("mmu: pass --masks DIR (jkozlova/Masks-for-MMU-Iris-dataset Dataset/mask)")
+    masks = Path(masks)
+    items = []
+    for d in subjects:
+        for side in ("left", "right"):
+            imgs = sorted((d / side).glob("*.bmp"), key=lambda p: (len(p.stem), p.stem))
+            for n, p in enumerate(imgs, start=1):
+                items.append((d.name, side, p, masks / d.name / side / f"{n}.bmp"))
+
+    def one(item) -> Record | None:
+        subj, side, p, mp = item
+        img = _read(p, skips)
+        if img is None:
+            return None
+        crop, (x0, y0, s) = eye_crop(img, size)
+        labels: dict[str, object] = {"side": 0 if side == "left" else 1}
+        if mp.exists():
+            mask = _read(mp, skips)
+            st = mask_stats(mask) if mask is not None else None
+            if st is not None:
+                labels |= {"pupil": ((st[0] - x0) / s, (st[1] - y0) / s), "visible": st[2], "closed": 0.0}
+        else:
+            pass  # kept without labels (counted in the manifest as unlabelled)
+        return Record(crop, f"mmu{int(subj):02d}", f"{subj}/{side}/{p.name}", labels)
+
+    return _walk("mmu", items, one, skips)
+
+
+# ---------------------------------------------------------------- FER+
+def import_ferplus(src: Path, size: int, skips: Skips, **_) -> list[Record]:
+    """FER+ Train and Valid only (Valid = model selection). Soft labels from the 8 emotion votes; faces whose votes
+    are mostly unknown / not-a-face are skipped. FER2013Test is never imported (held out)."""
+    root = src / "data" if (src / "data" / "FER2013Train").is_dir() else src
+    splits = [(d, s) for d, s in (("FER2013Train", "train"), ("FER2013Valid", "val")) if (root / d / "label.csv").is_file()]
+    if not splits:
+        raise LayoutError(f"{src}: not the FER+ layout (expected FER2013Train/label.csv and/or FER2013Valid/label.csv)")
+    if (root / "FER2013Test").exists():
+        print(f"import ferplus: {root / 'FER2013Test'} is held out; not imported", file=sys.stderr)
+    items = []
+    for d, split in splits:
+        with open(root / d / "label.csv", newline="") as fh:
+            items += [(d, split, row) for row in csv.reader(fh) if row]
+
+    def one(item) -> Record | None:
+        d, split, row = item
+        if len(row) != 12:
+            skips.add("label.csv row without 10 vote counts")
+            return None
+        try:
+            votes = np.array([float(v) for v in row[2:]], np.float32)
+        except ValueError:
+            skips.add("label.csv row without 10 vote counts")
+            return None
+        if votes[:8].sum() <= 0 or int(np.argmax(votes)) >= 8:
+            skips.add("mostly unknown / not a face")
+            return None
+        img = _read(root / d / row[0], skips)
+        if img is None:
+            return None
+        crop = square_crop(img, img.shape[1] / 2, img.shape[0] / 2, min(img.shape[:2]), size)
+        return Record(crop, "unknown", f"{d}/{row[0]}", {"fer8": votes[:8] / votes[:8].sum()}, split=split)
+
+    return _walk("ferplus", items, one, skips)
+
+
+# ---------------------------------------------------------------- smile / mouth open
+def import_smile(src: Path, size: int, skips: Skips, **_) -> list[Record]:
+    """smile-detection: face crops with 68 landmarks -> FER-like square; labels smile and mouth_open. No person
+    ids: grouped by the file name's first token (one photo's crops share it)."""
+    root = src / "data" if (src / "data" / "annotations.csv").is_file() else src
+    if not (root / "annotations.csv").is_file() or not (root / "images").is_dir():
+        raise LayoutError(f"{src}: not the smile-detection layout (expected annotations.csv and images/)")
+    with open(root / "annotations.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if rows and not {"filename", "smile", "mouth_open", "points"} <= set(rows[0]):
+        raise LayoutError(f"{root / 'annotations.csv'}: expected columns filename, smile, mouth_open, points")
+
+    def one(row) -> Record | None:
+        try:
+            pts = np.array([float(v) for v in row["points"].split(",")], np.float32)
+            smile, mouth = float(row["smile"]), float(row["mouth_open"])
+        except (ValueError, AttributeError):
+            skips.add("annotation row without 68 landmarks / labels")
+            return None
+        if pts.size != 136:
+            skips.add("annotation row without 68 landmarks / labels")
+            return None
+        img = _read(root / "images" / row["filename"], skips)
+        if img is None:
+            return None
+        cx, cy, side = face_box_from_landmarks(pts)
+        crop = square_crop(img, cx, cy, side, size)
+        return Record(crop, Path(row["filename"]).stem.split("_")[0], row["filename"],
+                      {"smile": smile, "mouth_open": mouth})
+
+    return _walk("smile", rows, one, skips)
+
+
+# ---------------------------------------------------------------- yawn
+YAWN_GROUP = re.compile(r"^(\d+)")
+
+
+def import_yawn(src: Path, size: int, skips: Skips, **_) -> list[Record]:
+    """yawn_v5: scenes with a YOLO mouth box on yawns. The face-aligned crop is derived from the mouth box, so only
+    yawning images (with a box) are usable; scenes without a box would need a face detector and are skipped.
+    Roboflow copies/flips share the leading number of the file name, which is the group for the split; the set's
+    own test split stays test (held out)."""
+    root = src / "dataset" / "yawn_v5" if (src / "dataset" / "yawn_v5").is_dir() else src
+    split_dirs = [(d, s) for d, s in (("train", None), ("valid", None), ("test", "test")) if (root / d / "images").is_dir()]
+    if not split_dirs:
+        raise LayoutError(f"{src}: not the yawn_v5 layout (expected {{train,valid,test}}/images + labels/)")
+    items = [(d, forced, p) for d, forced in split_dirs for p in sorted((root / d / "images").glob("*.jpg"))]
+
+    def one(item) -> Record | None:
+        d, forced, p = item
+        lab = root / d / "labels" / (p.stem + ".txt")
+        boxes = []
+        if lab.exists():
+            for ln in lab.read_text().splitlines():
+                f = ln.split()
+                if len(f) == 5:
+                    boxes.append([float(v) for v in f[1:]])
+        if not boxes:
+            skips.add("no mouth box (non-yawn scene; needs a face detector)")
+            return None
+        img = _read(p, skips)
+        if img is None:
+            return None
+        h, w = img.shape[:2]
+        bx, by, bw, bh = max(boxes, key=lambda b: b[2] * b[3])
+        cx, cy, side = face_box_from_yawn_mouth(bx * w, by * h, bw * w, bh * h)
+        g = YAWN_GROUP.match(p.name)
+        group = f"y{g.group(1)}" if g else p.name.split("_jpg")[0]
+        return Record(square_crop(img, cx, cy, side, size), group, f"{d}/images/{p.name}", {"yawn": 1.0,
+                      "mouth_open": 1.0}, split=forced)
+
+    return _walk("yawn", items, one, skips)
+
+
+# ---------------------------------------------------------------- NIR faces (evaluation only)
+NIR_NAME = re.compile(r"^(\d+)-(\d+)-.*\.jpg$")
+
+
+def import_nir(src: Path, size: int, skips: Skips, boxes: Path | None = None, **_) -> list[Record]:
+    """custom_nir: 1920x1080 NIR frames with AffectNet labels (custom_nir-annotations.csv beside the folder).
+    Whole frames need a face box: pass ``--boxes CSV`` (file,x,y,w,h from a face detector); evaluation only."""
+    csv_path = next((p for p in (src.parent / "custom_nir-annotations.csv", src / "custom_nir-annotations.csv")
+                     if p.is_file()), None)
+    if csv_path is None or not any(NIR_NAME.match(p.name) for p in src.glob("*.jpg")):
+        raise LayoutError(f"{src}: not the custom_nir layout (expected <subject>-<n>-<label>.jpg and "
+                          "custom_nir-annotations.csv beside the folder)")
+    if boxes is None:
+        raise LayoutError("nir: whole 1920x1080 frames; pass --boxes CSV (file,x,y,w,h face boxes)")
+    with open(boxes, newline="") as fh:
+        box = {r[0]: [float(v) for v in r[1:5]] for r in csv.reader(fh) if len(r) >= 5 and r[1] != "x"}
+    with open(csv_path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+
+    def one(row) -> Record | None:
+        name = row.get("filename", "")
+        m = NIR_NAME.match(name)
+        if not m or name not in box:
+            skips.add("no face box")
+            return None
+        img = _read(src / name, skips)
+        if img is None:
+            return None
+        x, y, w, h = box[name]
+        crop = square_crop(img, x + w / 2, y + h / 2, max(w, h), size)
+        try:
+            expr = AFFECTNET_TO_FER8.get(int(float(row["expression"])), -1)
+            labels = {"expression": expr, "valence": float(row["valence"]), "arousal": float(row["arousal"])}
+        except (KeyError, ValueError):
+            skips.add("annotation row without expression/valence/arousal")
+            return None
+        return Record(crop, f"nir{int(m.group(1)):02d}", name, labels)
+
+    return _walk("nir", rows, one, skips)
+
+
+IMPORTERS: dict[str, Callable[..., list[Record]]] = {
+    "mrl": import_mrl, "mrl-pupil": import_mrl_pupil, "itmo": import_itmo, "mmu": import_mmu,
+    "ferplus": import_ferplus, "smile": import_smile, "yawn": import_yawn, "nir": import_nir,
+}
+# Sets that share people: imported with the same person split as the set named here.
+SPLIT_KEY = {"mrl-pupil": "mrl"}
+
+
+def iter_kinds() -> Iterable[str]:
+    return IMPORTERS.keys()

@@ -1,0 +1,264 @@
+"""`facebridge eval --real DIR`: the shipped models on labelled REAL images, through the runtime path.
+
+DIR is an imported set (`facebridge data import`, its ``manifest.json``; the validation split by default), a folder
+holding several imported sets, or a class-per-folder tree of raw images:
+
+* eye folders ``open/`` and ``closed/`` (or ``1/`` and ``0/`` as in MRL) -> the eye metrics;
+* FER8 emotion folders (``neutral/``, ``happiness/`` or ``happy/``, ...) of face-aligned face crops -> lower-face
+  metrics (the runtime blacks out the upper half).
+
+Every image goes through ``OnnxFaceModels.predict`` exactly as `facebridge infer` does: an eye image is the LEFT
+eye camera alone (the right eye copies it), a face image is the lower_face camera alone.
+
+Metrics: eye open/closed -> eyeBlink ROC AUC, mean eyeBlink on closed and open eyes and their gap, accuracy at
+0.5, share predicted open (openness >= 0.5), eyeWide on open eyes, P(surprise) of the eyes; iris masks -> Spearman
+of openness with the visible iris fraction; FER8 -> accuracy against the majority vote, macro F1, per-class table,
+confusion PNG, share predicted 'surprise'; smile / mouth open / yawn -> AUC and means of the lower-face model's
+mouthSmile and jawOpen.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bridge.evaluation.metrics import accuracy, confusion_matrix, macro_f1, per_class_table, roc_auc, spearman
+from bridge.inference.preprocess import crop_view
+from bridge.inference.types import ModelInputs
+from bridge.schema import BLENDSHAPE_INDEX, EMOTIVE5, FER8
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm")
+EYE_FOLDERS = {"open": 0, "closed": 1, "1": 0, "0": 1}  # folder -> closed label (MRL: 0 = closed, 1 = open)
+EMOTION_ALIASES = {"happy": "happiness", "sad": "sadness", "angry": "anger", "surprised": "surprise",
+                   "disgusted": "disgust", "fearful": "fear", "scared": "fear"}
+BLINK_L, WIDE_L = BLENDSHAPE_INDEX["eyeBlinkLeft"], BLENDSHAPE_INDEX["eyeWideLeft"]
+JAW, SMILE_L, SMILE_R = (BLENDSHAPE_INDEX[n] for n in ("jawOpen", "mouthSmileLeft", "mouthSmileRight"))
+
+
+class RealSetError(ValueError):
+    """The --real folder is neither an imported set nor a class-per-folder tree."""
+
+
+# ---------------------------------------------------------------- loading
+def load_labelled(folder: Path, split: str = "val") -> list[tuple[str, dict]]:
+    """[(name, {"view": "eye"|"face", "images": (N,S,S) u8 or list of raw images, "labels": {...}})]."""
+    from bridge.data.shards import MANIFEST, load_set
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RealSetError(f"{folder}: not a folder")
+    sets = [folder] if (folder / MANIFEST).exists() else sorted(p for p in folder.iterdir()
+                                                                 if (p / MANIFEST).exists())
+    if sets:
+        out = []
+        for p in sets:
+            rs = load_set(p, (split,))
+            if split not in rs.splits:
+                continue
+            sp = rs.splits[split]
+            out.append((f"{rs.kind} ({split}: {len(sp)} images, {len(set(sp.person.tolist()))} persons)",
+                        {"view": rs.manifest["view"], "images": sp.images, "labels": sp.labels,
+                         "manifest": rs.manifest}))
+        if not out:
+            raise RealSetError(f"{folder}: no imported set has a {split!r} split")
+        return out
+    return [(folder.name, _class_folders(folder))]
+
+
+def _class_folders(folder: Path) -> dict:
+    import cv2
+
+    subs = {p.name.lower(): p for p in folder.iterdir() if p.is_dir()}
+    eye = {k: v for k, v in subs.items() if k in EYE_FOLDERS}
+    emo = {EMOTION_ALIASES.get(k, k): v for k, v in subs.items() if EMOTION_ALIASES.get(k, k) in FER8}
+    if eye and not emo:
+        view, classes = "eye", {v: EYE_FOLDERS[k] for k, v in eye.items()}
+    elif emo and not eye:
+        view, classes = "face", {v: FER8.index(k) for k, v in emo.items()}
+    else:
+        raise RealSetError(f"{folder}: expected an imported set (manifest.json), or class folders: open/ + closed/ "
+                           f"(or MRL's 1/ + 0/) for eyes, or FER8 names ({', '.join(FER8)}) for faces; found "
+                           f"{sorted(subs) or 'no folders'}")
+    images, labels, skipped = [], [], 0
+    for path, label in classes.items():
+        for f in sorted(path.rglob("*")):
+            if f.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            img = cv2.imdecode(np.fromfile(str(f), np.uint8), cv2.IMREAD_UNCHANGED)
+            if img is None:
+                skipped += 1
+                continue
+            images.append(img)
+            labels.append(label)
+    if not images:
+        raise RealSetError(f"{folder}: no readable images in the class folders")
+    y = np.array(labels)
+    lab = {"closed": y.astype(np.float32)} if view == "eye" else {"expression": y.astype(np.int8)}
+    return {"view": view, "images": images, "labels": lab, "skipped": skipped}
+
+
+# ---------------------------------------------------------------- running the runtime path
+def _run(models, images, view: str) -> dict[str, np.ndarray]:
+    """Per image: the runtime's outputs for one camera (eye = left eye camera alone; face = lower_face alone)."""
+    cam = "left_eye" if view == "eye" else "lower_face"
+    cols: dict[str, list] = {k: [] for k in ("shapes", "openness", "emotive5", "eyes8", "lower8")}
+    for img in images:
+        out = models.predict(ModelInputs({cam: crop_view(img, cam, models.size)}))
+        cols["shapes"].append(out.blendshapes if out.blendshapes is not None else np.full(52, np.nan, np.float32))
+        if view == "eye":
+            cols["openness"].append(out.openness[0])
+            cols["emotive5"].append(out.emotive5)
+            cols["eyes8"].append(out.emotion8_sources["eyes"])
+        else:
+            cols["lower8"].append(out.emotion8_sources["lower_face"])
+    return {k: np.asarray(v) for k, v in cols.items() if v}
+
+
+def _r(x: float, n: int = 4) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), n)
+
+
+def eye_metrics(res: dict, labels: dict) -> dict:
+    out: dict = {}
+    blink, op = res["shapes"][:, BLINK_L], res["openness"]
+    c = labels.get("closed")
+    if c is not None and (~np.isnan(c)).any():
+        has = ~np.isnan(c)
+        y = c[has] > 0.5
+        b, o = blink[has], op[has]
+        wide = res["shapes"][has][:, WIDE_L]
+        surprise = res["emotive5"][has][:, EMOTIVE5.index("surprise")]
+        out["open_closed"] = {
+            "images": int(has.sum()), "closed": int(y.sum()), "open": int((~y).sum()),
+            "blink_auc": _r(roc_auc(y, b)), "blink_mean_closed": _r(b[y].mean() if y.any() else np.nan),
+            "blink_mean_open": _r(b[~y].mean() if (~y).any() else np.nan),
+            "blink_gap": _r(b[y].mean() - b[~y].mean() if y.any() and (~y).any() else np.nan),
+            "blink_accuracy_at_0.5": _r(accuracy(y, b >= 0.5)),
+            "openness_auc_open": _r(roc_auc(~y, o)),
+            "share_open_predicted_open": _r(float(np.mean(o[~y] >= 0.5)) if (~y).any() else np.nan),
+            "share_closed_predicted_closed": _r(float(np.mean(o[y] < 0.5)) if y.any() else np.nan),
+            "eyeWide_mean_open": _r(wide[~y].mean() if (~y).any() else np.nan),
+            "eyeWide_share_open_ge_0.7": _r(float(np.mean(wide[~y] >= 0.7)) if (~y).any() else np.nan),
+            "emotive5_surprise_mean_open": _r(surprise[~y].mean() if (~y).any() else np.nan),
+            "eyes8_surprise_mean_open": _r(res["eyes8"][has][~y][:, FER8.index("surprise")].mean()
+                                           if (~y).any() else np.nan),
+        }
+        out["_confusion"] = (confusion_matrix(y.astype(int), (b >= 0.5).astype(int), 2), ("open", "closed"))
+    v = labels.get("visible")
+    if v is not None and (~np.isnan(v)).sum() > 2:
+        hv = ~np.isnan(v)
+        out["visible_iris"] = {"images": int(hv.sum()), "openness_spearman": _r(spearman(v[hv], op[hv])),
+                               "share_predicted_open": _r(float(np.mean(op[hv] >= 0.5)))}
+    return out
+
+
+def face_metrics(res: dict, labels: dict) -> dict:
+    out: dict = {}
+    p = res["lower8"]
+    y = None
+    if "fer8" in labels and (~np.isnan(labels["fer8"]).any(1)).any():
+        has = ~np.isnan(labels["fer8"]).any(1)
+        y, p8 = labels["fer8"][has].argmax(1), p[has]
+    elif "expression" in labels and (labels["expression"] >= 0).any():
+        has = labels["expression"] >= 0
+        y, p8 = labels["expression"][has].astype(int), p[has]
+    if y is not None:
+        pred = p8.argmax(1)
+        cm = confusion_matrix(y, pred, len(FER8))
+        counts = np.bincount(y, minlength=len(FER8))
+        out["fer8"] = {"images": int(len(y)), "accuracy": _r(accuracy(y, pred)), "macro_f1": _r(macro_f1(cm)),
+                       "majority_baseline": _r(counts.max() / max(1, counts.sum())),
+                       "share_predicted_surprise": _r(float(np.mean(pred == FER8.index("surprise")))),
+                       "share_true_surprise": _r(float(np.mean(y == FER8.index("surprise")))),
+                       "per_class": per_class_table(cm, FER8)}
+        out["_confusion"] = (cm, FER8)
+    sh = res["shapes"]
+    jaw, smile = sh[:, JAW], (sh[:, SMILE_L] + sh[:, SMILE_R]) / 2
+    mouth: dict = {}
+    if np.isnan(jaw).all():
+        if any(k in labels for k in ("yawn", "mouth_open", "smile")):
+            out["mouth_shapes"] = {"note": "these models give no shapes from the lower_face camera"}
+        return out
+    if "yawn" in labels and (labels["yawn"] > 0.5).any():
+        yw = labels["yawn"] > 0.5
+        mouth["yawn_images"] = int(yw.sum())
+        mouth["jawOpen_mean_yawn"] = _r(jaw[yw].mean())
+        mouth["jawOpen_share_yawn_ge_0.5"] = _r(float(np.mean(jaw[yw] >= 0.5)))
+    if "mouth_open" in labels:
+        mo = labels["mouth_open"]
+        hm = ~np.isnan(mo) & ~(labels.get("yawn", np.zeros_like(mo)) > 0.5)
+        if hm.any() and 0 < (mo[hm] > 0.5).sum() < hm.sum():
+            mouth["mouth_open_images"] = int(hm.sum())
+            mouth["jawOpen_auc_mouth_open"] = _r(roc_auc(mo[hm] > 0.5, jaw[hm]))
+            mouth["jawOpen_mean_open"] = _r(jaw[hm][mo[hm] > 0.5].mean())
+            mouth["jawOpen_mean_closed"] = _r(jaw[hm][mo[hm] < 0.5].mean())
+    if "smile" in labels:
+        s = labels["smile"]
+        hs = ~np.isnan(s)
+        if hs.any() and 0 < (s[hs] > 0.5).sum() < hs.sum():
+            mouth["smile_images"] = int(hs.sum())
+            mouth["mouthSmile_auc"] = _r(roc_auc(s[hs] > 0.5, smile[hs]))
+            mouth["mouthSmile_mean_smile"] = _r(smile[hs][s[hs] > 0.5].mean())
+            mouth["mouthSmile_mean_not"] = _r(smile[hs][s[hs] < 0.5].mean())
+    if mouth:
+        out["mouth_shapes"] = mouth
+    return out
+
+
+def evaluate_real(models, folder: Path, out_dir: Path, split: str = "val", log=print) -> dict:
+    """Score ``models`` on every labelled set in ``folder``; writes report.json, report.md and confusion PNGs."""
+    from bridge.evaluation.report import confusion_png
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report: dict = {"models": str(models.model_dir), "split": split, "sets": {}}
+    for name, s in load_labelled(folder, split):
+        log(f"eval --real: {name}")
+        res = _run(models, s["images"], s["view"])
+        m = eye_metrics(res, s["labels"]) if s["view"] == "eye" else face_metrics(res, s["labels"])
+        key = s.get("manifest", {}).get("kind", Path(folder).name)
+        if "_confusion" in m:
+            cm, names = m.pop("_confusion")
+            png = out_dir / f"confusion_real_{key}.png"
+            confusion_png(cm, names, f"{key} ({split}): {'eyeBlink >= 0.5' if s['view'] == 'eye' else 'lower face'}",
+                          png)
+            m["confusion_png"] = png.name
+        if "manifest" in s:
+            man = s["manifest"]
+            m["source"] = {k: man[k] for k in ("name", "repo", "commit", "licence")}
+            m["persons"] = man["counts"].get(split, {}).get("persons")
+        report["sets"][key] = {"name": name, "view": s["view"], **m}
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1))
+    (out_dir / "report.md").write_text(render_real_markdown(report))
+    return report
+
+
+def render_real_markdown(rep: dict) -> str:
+    lines = ["# FaceBridge models on real images", "",
+             f"Models: `{rep['models']}`; split: {rep['split']} (validation persons: never trained on; FER2013Valid "
+             "was used for model selection). Every image goes through the runtime path (`OnnxFaceModels.predict`), "
+             "an eye image as the left eye camera alone, a face image as the lower_face camera alone.", ""]
+    for s in rep["sets"].values():
+        lines += [f"## {s['name']}", ""]
+        if "source" in s:
+            src = s["source"]
+            lines += [f"Source: {src['name']}, github:{src['repo']} @ `{src['commit']}` ({src['licence']}).", ""]
+        rows = []
+        for block in ("open_closed", "visible_iris", "mouth_shapes"):
+            for k, v in s.get(block, {}).items():
+                rows.append(f"| {block}.{k} | {v} |")
+        if "fer8" in s:
+            for k, v in s["fer8"].items():
+                if k != "per_class":
+                    rows.append(f"| fer8.{k} | {v} |")
+        if rows:
+            lines += ["| metric | value |", "|---|---:|"] + rows + [""]
+        if "fer8" in s:
+            lines += ["| class | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+            lines += [f"| {r['class']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} |"
+                      for r in s["fer8"]["per_class"]] + [""]
+        if "confusion_png" in s:
+            lines += [f"![confusion]({s['confusion_png']})", ""]
+    return "\n".join(lines)

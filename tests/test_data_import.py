@@ -1,0 +1,233 @@
+"""`facebridge data import`: every approved layout on small fixtures made here (no raw data in the repo)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from bridge.cli import main as cli
+from bridge.data.framing import mask_stats, square_crop
+from bridge.data.shards import load_set, person_split
+
+
+def _eye(closed: bool, seed: int, size: int = 60) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = np.full((size, size), 170, np.uint8)
+    if closed:
+        cv2.line(img, (8, size // 2), (size - 8, size // 2), 40, 3)
+    else:
+        cv2.ellipse(img, (size // 2, size // 2), (size // 3, size // 5), 0, 0, 360, 230, -1)
+        cv2.circle(img, (size // 2, size // 2), size // 8, 20, -1)
+    return np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+
+
+def _mrl(root: Path, subjects=(1, 2, 3, 4, 5, 6, 7, 8), per=3) -> Path:
+    base = root / "mrlEyes_2018_01"
+    n = 0
+    for s in subjects:
+        for closed in (0, 1):
+            for i in range(per):
+                n += 1
+                state = 1 - closed
+                split = "train" if i % 2 == 0 else "val"
+                d = base / split / str(state)
+                d.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(d / f"s{s:04d}_{n:05d}_0_0_{state}_0_1_01.png"), _eye(bool(closed), n))
+    return root
+
+
+def run(*argv: str) -> int:
+    return cli(["data", *argv])
+
+
+def test_mrl_import_splits_by_person_and_counts_unreadable_files(tmp_path: Path, capsys):
+    src = _mrl(tmp_path / "src")
+    (src / "mrlEyes_2018_01" / "train" / "1" / "s0001_99999_0_0_1_0_1_01.png").write_bytes(b"not a png")
+    out = tmp_path / "mrl"
+    assert run("import", "mrl", str(src), "--out", str(out)) == 0
+    err = capsys.readouterr()
+    assert "skipped 1" in err.out and "import mrl:" in err.err  # summary + progress
+    rs = load_set(out)
+    man = rs.manifest
+    assert man["kind"] == "mrl" and man["commit"].startswith("814c51fa") and "MRL" in man["licence"]
+    assert man["skipped"] == 1 and man["skipped_reasons"] == {"unreadable image": 1}
+    assert man["total_images"] == 8 * 2 * 3
+    train_p = set(rs.splits["train"].person.tolist())
+    val_p = set(rs.splits["val"].person.tolist())
+    assert train_p and val_p and not (train_p & val_p), "a person must never be in both splits"
+    for sp in rs.splits.values():
+        assert sp.images.shape[1:] == (48, 48) and sp.images.dtype == np.uint8
+        closed = sp.labels["closed"]
+        names_closed = np.array(["_0_0_0_" in f for f in sp.files])  # eye-state digit 0 = closed
+        assert np.array_equal(closed > 0.5, names_closed)
+    assert set(man["label_kinds"]) == {"closed"}
+
+
+def test_unknown_layout_and_unknown_kind_are_refused_clearly(tmp_path: Path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert run("import", "mrl", str(tmp_path / "empty"), "--out", str(tmp_path / "o")) == 2
+    assert "not the MRL eye layout" in capsys.readouterr().err
+    assert run("import", "celeba", str(tmp_path / "empty"), "--out", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert "unknown KIND 'celeba'" in err and "must not be trained on" in err
+    assert run("import", "ferplus", str(tmp_path / "missing"), "--out", str(tmp_path / "o")) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "manifest.json").exists()
+
+
+def test_ferplus_soft_votes_own_split_and_test_split_held_out(tmp_path: Path, capsys):
+    root = tmp_path / "data"
+    rows = {"FER2013Train": [(10, 0, 0, 0, 0, 0, 0, 0, 0, 0), (2, 6, 2, 0, 0, 0, 0, 0, 0, 0),
+                             (0, 0, 0, 0, 0, 0, 0, 0, 1, 9)],  # the last is not a face: skipped
+            "FER2013Valid": [(0, 0, 8, 0, 0, 0, 2, 0, 0, 0)], "FER2013Test": [(10, 0, 0, 0, 0, 0, 0, 0, 0, 0)]}
+    for d, votes in rows.items():
+        (root / d).mkdir(parents=True)
+        lines = []
+        for i, v in enumerate(votes):
+            cv2.imwrite(str(root / d / f"fer{i:07d}.png"), np.full((48, 48), 30 * i + 20, np.uint8))
+            lines.append(f'fer{i:07d}.png,"(0, 0, 48, 48)",' + ",".join(map(str, v)))
+        (root / d / "label.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "fer"
+    assert run("import", "ferplus", str(tmp_path), "--out", str(out)) == 0
+    assert "held out; not imported" in capsys.readouterr().err
+    rs = load_set(out)
+    assert len(rs.splits["train"]) == 2 and len(rs.splits["val"]) == 1 and "test" not in rs.splits
+    q = rs.splits["train"].labels["fer8"]
+    assert np.allclose(q.sum(1), 1) and np.allclose(q[1, :3], [0.2, 0.6, 0.2])
+    assert rs.splits["val"].labels["fer8"].argmax(1).tolist() == [2]  # surprise
+    assert rs.manifest["skipped_reasons"] == {"mostly unknown / not a face": 1}
+
+
+def test_itmo_masks_give_pupil_centre_and_visible_fraction(tmp_path: Path):
+    d = tmp_path / "itmo" / "IrisEye"
+    d.mkdir(parents=True)
+    for subj in (1, 2, 3):
+        for i, cut in enumerate((0, 30)):  # full iris disc, then the upper lid covering its top 30 px
+            img = np.full((200, 200), 160, np.uint8)
+            cv2.circle(img, (110, 90), 40, 70, -1)
+            mask = np.zeros((200, 200), np.uint8)
+            cv2.circle(mask, (110, 90), 40, 255, -1)
+            mask[: 50 + cut] = 0
+            cv2.imwrite(str(d / f"{subj}_Left_{i}.png"), img)
+            cv2.imwrite(str(d / f"{subj}_Left_{i}m.png"), mask)
+    out = tmp_path / "out"
+    assert run("import", "itmo", str(tmp_path / "itmo"), "--out", str(out)) == 0
+    rs = load_set(out)
+    sp = rs.splits["train"] if "train" in rs.splits else rs.splits["val"]
+    full = sp.labels["visible"][[f.endswith("_0.png") for f in sp.files]]
+    cut = sp.labels["visible"][[f.endswith("_1.png") for f in sp.files]]
+    assert np.all(full > 0.95) and np.all((cut > 0.5) & (cut < 0.85))
+    assert np.allclose(sp.labels["pupil"][0, 0], 110 / 200, atol=0.02)
+    assert np.all(sp.labels["side"] == 0) and np.all(sp.labels["closed"] == 0)
+
+
+def test_yawn_crops_from_the_mouth_box_and_skips_scenes_without_one(tmp_path: Path):
+    root = tmp_path / "yawn_v5"
+    for split, stems in (("train", ["101-a", "102-b", "103-c", "104-d"]), ("test", ["200-x"])):
+        (root / split / "images").mkdir(parents=True)
+        (root / split / "labels").mkdir(parents=True)
+        for s in stems:
+            img = np.full((480, 640, 3), 120, np.uint8)
+            cv2.ellipse(img, (320, 300), (40, 60), 0, 0, 360, (10, 10, 10), -1)
+            cv2.imwrite(str(root / split / "images" / f"{s}_jpg.rf.1.jpg"), img)
+            (root / split / "labels" / f"{s}_jpg.rf.1.txt").write_text(
+                "" if s == "104-d" else "0 0.5 0.625 0.125 0.25\n")
+    out = tmp_path / "out"
+    assert run("import", "yawn", str(root), "--out", str(out)) == 0
+    rs = load_set(out)
+    man = rs.manifest
+    assert man["counts"]["test"]["images"] == 1 and man["total_images"] == 4
+    assert man["skipped_reasons"] == {"no mouth box (non-yawn scene; needs a face detector)": 1}
+    crop = np.concatenate([sp.images for sp in rs.splits.values()])[0]
+    dark = np.argwhere(crop < 60)
+    assert 0.6 < dark[:, 0].mean() / 48 < 0.9, "the mouth must sit in the lower part of the FER-like crop"
+
+
+def test_smile_and_mmu_layouts(tmp_path: Path):
+    smile = tmp_path / "smile"
+    (smile / "images").mkdir(parents=True)
+    pts = np.zeros((68, 2))
+    pts[0:17, 0] = np.linspace(10, 90, 17)
+    pts[0:17, 1] = 60 + 30 * np.sin(np.linspace(0, np.pi, 17))
+    pts[17:27] = [[20 + 6 * i, 30] for i in range(10)]
+    pts[27:] = [50, 60]
+    rows = ["filename,smile,mouth_open,points,labeled"]
+    for i in range(6):
+        cv2.imwrite(str(smile / "images" / f"{1000 + i}_1_0.jpg"), np.full((100, 100, 3), 128, np.uint8))
+        rows.append(f'{1000 + i}_1_0.jpg,{i % 2},{(i // 2) % 2},"{", ".join(str(int(v)) for v in pts.flatten())}",True')
+    (smile / "annotations.csv").write_text("\n".join(rows) + "\n")
+    assert run("import", "smile", str(smile), "--out", str(tmp_path / "s")) == 0
+    rs = load_set(tmp_path / "s")
+    assert set(rs.manifest["label_kinds"]) == {"smile", "mouth_open"}
+
+    mmu, masks = tmp_path / "MMU", tmp_path / "mask"
+    for subj in (1, 2):
+        for side in ("left", "right"):
+            (mmu / str(subj) / side).mkdir(parents=True)
+            (masks / str(subj) / side).mkdir(parents=True)
+            for n in (1, 2):
+                cv2.imwrite(str(mmu / str(subj) / side / f"x{side[0]}{n}.bmp"), np.full((240, 320, 3), 90, np.uint8))
+                m = np.zeros((240, 320, 3), np.uint8)
+                cv2.circle(m, (160, 120), 30, (255, 255, 255), -1)
+                cv2.imwrite(str(masks / str(subj) / side / f"{n}.bmp"), m)
+    assert run("import", "mmu", str(mmu), "--out", str(tmp_path / "m")) == 2  # --masks is required
+    assert run("import", "mmu", str(mmu), "--masks", str(masks), "--out", str(tmp_path / "m")) == 0
+    rs = load_set(tmp_path / "m")
+    assert rs.manifest["total_images"] == 8
+    assert all(np.all(sp.labels["visible"] > 0.9) for sp in rs.splits.values())
+    sides = np.concatenate([sp.labels["side"] for sp in rs.splits.values()])
+    assert sorted(set(sides.tolist())) == [0, 1]
+
+
+def test_person_split_is_stable_for_subsets_of_the_same_people():
+    people = [f"s{i:04d}" for i in range(40)]
+    full = person_split(people, "mrl")
+    sub = person_split(people[::3], "mrl", ensure_val=False)
+    assert all(full[p] == sub[p] for p in sub)
+    assert 1 <= sum(v == "val" for v in full.values()) < 20
+
+
+def test_mask_stats_and_square_crop_pad_outside_the_frame():
+    m = np.zeros((100, 100), np.uint8)
+    cv2.circle(m, (50, 50), 20, 255, -1)
+    cx, cy, frac = mask_stats(m)
+    assert abs(cx - 50) < 1 and abs(cy - 50) < 1 and frac > 0.95
+    assert mask_stats(np.zeros((10, 10), np.uint8)) is None
+    img = np.tile(np.arange(100, dtype=np.uint8), (100, 1))
+    crop = square_crop(img, 0, 50, 60, 48)  # half outside the left edge: edge-padded, no black bars
+    assert crop.shape == (48, 48) and crop[:, 0].min() == 0 and crop.max() > 20
+
+
+def test_manifest_is_json_with_sources_for_every_kind(tmp_path: Path, capsys):
+    assert run("sources") == 0
+    out = capsys.readouterr().out
+    for kind in ("mrl", "mrl-pupil", "itmo", "mmu", "ferplus", "nir", "smile", "yawn"):
+        assert out.count(f"{kind} ") >= 1
+    src = _mrl(tmp_path / "src", subjects=(1, 2))
+    assert run("import", "mrl", str(src), "--out", str(tmp_path / "o")) == 0
+    man = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert {"source_dir", "repo", "commit", "licence", "persons", "counts", "label_kinds"} <= set(man)
+
+
+def test_nir_needs_face_boxes_and_maps_affectnet_labels(tmp_path: Path, capsys):
+    src = tmp_path / "Custom_DB" / "custom_nir"
+    src.mkdir(parents=True)
+    rows = [",filename,Unnamed: 0,gender,race,adult,expression,valence,arousal"]
+    boxes = ["file,x,y,w,h"]
+    for i, (subj, expr) in enumerate(((1, 0), (1, 3), (2, 6), (3, 1))):
+        name = f"{subj}-{i}-x.jpg"
+        cv2.imwrite(str(src / name), np.full((108, 192, 3), 100, np.uint8))
+        rows.append(f"{i},{name},{i},male,x,yes,{float(expr)},0.1,-0.2")
+        boxes.append(f"{name},60,20,50,60")
+    (src.parent / "custom_nir-annotations.csv").write_text("\n".join(rows) + "\n")
+    assert run("import", "nir", str(src), "--out", str(tmp_path / "n")) == 2
+    assert "--boxes" in capsys.readouterr().err
+    (tmp_path / "boxes.csv").write_text("\n".join(boxes) + "\n")
+    assert run("import", "nir", str(src), "--boxes", str(tmp_path / "boxes.csv"), "--out", str(tmp_path / "n")) == 0
+    rs = load_set(tmp_path / "n")
+    assert rs.manifest["train"] is False  # evaluation only
+    expr = np.concatenate([sp.labels["expression"] for sp in rs.splits.values()])
+    assert sorted(expr.tolist()) == [0, 1, 2, 4]  # AffectNet neutral, surprise, anger, happy -> FER8 indices
