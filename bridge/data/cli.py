@@ -34,7 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     imp.add_argument("--size", type=int, default=48, help="crop size in pixels (default 48, the model input)")
     imp.add_argument("--val-fraction", type=float, default=0.15, help="share of persons held out for validation")
     imp.add_argument("--images", default=None, help="mrl-pupil: the MRL folder the pupil centres refer to")
-    imp.add_argument("--masks", default=None, help="mmu: the iris mask folder (Masks-for-MMU-Iris-dataset Dataset/mask)")
+    imp.add_argument("--masks", default=None, 
+                     help="mmu: the iris mask folder (Masks-for-MMU-Iris-dataset Dataset/mask)")
     imp.add_argument("--boxes", default=None, help="nir: CSV file,x,y,w,h of face boxes for the whole frames")
     sub.add_parser("sources", help="list the approved sets, their commits and licences")
 

@@ -177,6 +177,7 @@ def import_itmo(src: Path, size: int, skips: Skips, **_) -> list[Record]:
     def one(item) -> Record | None:
         d, p = item
         m = ITMO_NAME.match(p.name)
+        assert m is not None  # items holds only names ITMO_NAME matched
         mask_path = p.with_name(p.stem + "m.png")
         if not mask_path.exists():
             skips.add("image without mask")
@@ -238,7 +239,8 @@ def import_ferplus(src: Path, size: int, skips: Skips, **_) -> list[Record]:
     """FER+ Train and Valid only (Valid = model selection). Soft labels from the 8 emotion votes; faces whose votes
     are mostly unknown / not-a-face are skipped. FER2013Test is never imported (held out)."""
     root = src / "data" if (src / "data" / "FER2013Train").is_dir() else src
-    splits = [(d, s) for d, s in (("FER2013Train", "train"), ("FER2013Valid", "val")) if (root / d / "label.csv").is_file()]
+    splits = [(d, s) for d, s in (("FER2013Train", "train"), ("FER2013Valid", "val"))
+              if (root / d / "label.csv").is_file()]
     if not splits:
         raise LayoutError(f"{src}: not the FER+ layout (expected FER2013Train/label.csv and/or FER2013Valid/label.csv)")
     if (root / "FER2013Test").exists():
@@ -313,7 +315,8 @@ def import_yawn(src: Path, size: int, skips: Skips, **_) -> list[Record]:
     Roboflow copies/flips share the leading number of the file name, which is the group for the split; the set's
     own test split stays test (held out)."""
     root = src / "dataset" / "yawn_v5" if (src / "dataset" / "yawn_v5").is_dir() else src
-    split_dirs = [(d, s) for d, s in (("train", None), ("valid", None), ("test", "test")) if (root / d / "images").is_dir()]
+    split_dirs = [(d, s) for d, s in (("train", None), ("valid", None), ("test", "test"))
+                  if (root / d / "images").is_dir()]
     if not split_dirs:
         raise LayoutError(f"{src}: not the yawn_v5 layout (expected {{train,valid,test}}/images + labels/)")
     items = [(d, forced, p) for d, forced in split_dirs for p in sorted((root / d / "images").glob("*.jpg"))]
@@ -376,7 +379,8 @@ def import_nir(src: Path, size: int, skips: Skips, boxes: Path | None = None, **
         crop = square_crop(img, x + w / 2, y + h / 2, max(w, h), size)
         try:
             expr = AFFECTNET_TO_FER8.get(int(float(row["expression"])), -1)
-            labels = {"expression": expr, "valence": float(row["valence"]), "arousal": float(row["arousal"])}
+            labels: dict[str, object] = {"expression": expr, "valence": float(row["valence"]),
+                                         "arousal": float(row["arousal"])}
         except (KeyError, ValueError):
             skips.add("annotation row without expression/valence/arousal")
             return None

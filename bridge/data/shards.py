@@ -124,7 +124,7 @@ def write_set(out: Path, info: SourceInfo, records: list[Record], size: int, sou
         if not idx:
             path.unlink(missing_ok=True)
             continue
-        arrays = {"images": np.stack([records[i].image for i in idx]).astype(np.uint8),
+        arrays: dict[str, np.ndarray] = {"images": np.stack([records[i].image for i in idx]).astype(np.uint8),
                   "person": np.array([pidx[records[i].person] for i in idx], np.int32),
                   "files": np.array([records[i].file for i in idx])}
         for k in kinds:
@@ -135,7 +135,7 @@ def write_set(out: Path, info: SourceInfo, records: list[Record], size: int, sou
                     a[j] = records[i].labels[k]
             arrays[f"label_{k}"] = a
         tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, **arrays)
+        np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
         tmp.replace(path)
         split_persons = sorted({records[i].person for i in idx})
         counts[split] = {"images": len(idx), "persons": len(split_persons),
