@@ -177,7 +177,7 @@ def test_cli_run_layout_webcam_status_json_and_line(face_video, tmp_path):
     assert "Traceback" not in proc.stdout + proc.stderr
     data = json.loads(status.read_text())
     (name, cam), = data["cameras"].items()
-    assert name == "lower_face+mouth" and cam["frames"] > 0 and cam["face_found"] in (True, False)
+    assert name == "lower_face" and cam["frames"] > 0 and cam["face_found"] in (True, False)
 
 
 def test_cli_run_layout_lower_face_from_a_video(tmp_path):
@@ -275,5 +275,5 @@ def test_webcam_without_a_face_detector_is_one_line_saying_what_to_install(face_
     monkeypatch.setattr(face_detector, "open_face_detector", unavailable)
     assert main(["run", "--source", str(face_video), "--layout", "webcam", "--duration", "1"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("error: camera 'lower_face+mouth' (layout webcam): ")
+    assert err.count("\n") == 1 and err.startswith("error: camera 'lower_face' (layout webcam): ")
     assert "opencv-python-headless>=4.8,<5" in err and "Traceback" not in err

@@ -2,7 +2,7 @@
 
 The images go through the live pipeline's preprocessing (bridge/inference/preprocess.py). ``--camera webcam`` runs
 the live webcam layout's steps on each still: the face detector (biggest face), the FER-like face crop for the
-lower-face model and the mouth view for the blendshape model; its rows have ``face_found`` (0: no face, the model
+lower-face model (emotion and mouth shapes); its rows have ``face_found`` (0: no face, the model
 columns stay empty), the face box, ``p_<emotion>`` and the mouth shapes by their ARKit names. Unreadable files are
 reported on stderr and skipped; the exit status is 0 when at least one image was processed.
 """
@@ -26,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--camera", required=True, choices=("eye", "mouth", "lower_face", "webcam"),
                         help="eye = one eye camera frame; mouth = headset mouth camera; lower_face = face image with "
                              "the upper half hidden (external camera, person wearing a headset); webcam = any photo "
-                             "with a face in it (face detector, then the lower-face and mouth models)")
+                             "with a face in it (face detector, then the lower-face model)")
     parser.add_argument("--side", choices=("left", "right"), default="left",
                         help="which eye an --camera eye image shows (the subject's own side; default left)")
     parser.add_argument("--out", required=True, help="CSV file to write (parent folders are created)")
@@ -154,14 +154,13 @@ def webcam_row(models, detector, image) -> dict:
     from bridge.inference.rows import MOUTH_SHAPES
     from bridge.inference.types import ModelInputs
     from bridge.schema import BLENDSHAPE_NAMES, FER8
-    from bridge.sources.webcam import mouth_crop
 
     gray = to_gray_u8(image, "image")
     box = find_face(detector, gray)
     if box is None:
         return {"face_found": 0}
-    inputs = {"lower_face": crop_view(face_aligned_crop(gray, box), "lower_face", models.size),
-              "mouth": crop_view(mouth_crop(gray, box), "mouth", models.size)}
+    # The webcam layout's one view: the lower-face model gives both emotion and mouth shapes (bridge/sources/webcam.py)
+    inputs = {"lower_face": crop_view(face_aligned_crop(gray, box), "lower_face", models.size)}
     out = models.predict(ModelInputs(inputs))
     row: dict = {"face_found": 1, "face_x": round(box[0]), "face_y": round(box[1]), "face_w": round(box[2]),
                  "face_h": round(box[3])}
@@ -171,5 +170,5 @@ def webcam_row(models, detector, image) -> dict:
         row |= {f"p_{c}": float(p) for c, p in zip(FER8, probs, strict=True)}
     if out.blendshapes is not None:
         row |= {BLENDSHAPE_NAMES[i]: float(out.blendshapes[i]) for i in MOUTH_SHAPES}
-    row["confidence"] = float(min(out.confidence.get("lower_face", 0.0), out.confidence.get("mouth", 0.0)))
+    row["confidence"] = float(out.confidence.get("lower_face", 0.0))
     return row

@@ -42,7 +42,7 @@ LAYOUT_ALIASES: dict[str, str] = {"lower_face": "lower_face_external", "eyes": "
                                   "headset": "combined_eyes_mouth", "left_eye": "single", "right_eye": "single",
                                   "mouth": "single"}
 KIND_HELP: dict[str, str] = {
-    "webcam": "a webcam seeing your whole face (face detector; feeds lower_face + mouth)",
+    "webcam": "a webcam seeing your whole face (face detector; feeds lower_face)",
     "lower_face": "a webcam under the headset seeing your lower face",
     "eyes": "one camera showing both eyes side by side",
     "left_eye": "one eye camera on your left eye (drives both eyes)",
@@ -56,7 +56,7 @@ LAYOUT_VIEWS: dict[str, tuple[str, ...]] = {
     "eyes_side_by_side": ("left_eye", "right_eye"),
     "combined_eyes_mouth": ("left_eye", "right_eye", "mouth"),
     "lower_face_external": ("lower_face",),
-    "webcam": ("lower_face", "mouth"),
+    "webcam": ("lower_face",),  # its mouth shapes come from the lower-face model (see webcam.py)
     "lower_face": ("lower_face",),
     "eyes": ("left_eye", "right_eye"),
     "left_eye": ("left_eye",),

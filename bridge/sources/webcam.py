@@ -1,4 +1,9 @@
-"""Layout ``webcam``: a camera that sees a whole face -> the ``lower_face`` and ``mouth`` views.
+"""Layout ``webcam``: a camera that sees a whole face -> the ``lower_face`` view (``mouth`` on request).
+
+The layout feeds ``lower_face`` only: the lower-face model, trained on real faces, gives the mouth shapes. Measured
+on the smile set's 139 validation faces with a detected face: jawOpen AUC by mouth_open 0.837 and mouthSmile AUC by
+smile 0.921 from lower_face alone, against 0.508 / 0.731 when the mouth view (the headset blendshape model, trained
+on NIR renders) is added and wins.
 
 The face is found and tracked by ``bridge.sources.face_detector.FaceTracker``. ``lower_face`` is the FER-like face
 crop (``bridge.inference.preprocess.face_aligned_crop``: what the lower-face model is trained on, its upper half
