@@ -80,7 +80,8 @@ def test_one_preset_rule_a_file_without_toml_suffix_hot_reloads(tmp_path, monkey
     _write(tmp_path / "mine", shipped, 1_000_000_000)
     assert is_preset_file("mine") and is_preset_file("sub/x") and is_preset_file("x.toml")
     assert not any(is_preset_file(name) for name in shipped_names())
-    stage = PresetRetargeters(["mine", "vrm1-basic"], hot_reload=True)
+    # reload_wait_s=None: poll waits for the reload thread (this test is about which files are watched, not timing)
+    stage = PresetRetargeters(["mine", "vrm1-basic"], hot_reload=True, reload_wait_s=None)
     before = stage.apply(FaceState.neutral())["mine"].names
     _write(tmp_path / "mine", shipped.replace('name = "', 'name = "edited ', 1), 2_000_000_000)
     assert any("mine: reloaded" in event for event in stage.poll())
