@@ -179,12 +179,7 @@ namespace FaceBridge
         // Also called by AutoMap, so the inspector button works in Edit mode (where Awake has not run).
         void ResolveDefaults()
         {
-            if (_receiver == null) _receiver = GetComponent<FaceBridgeReceiver>();
-#if UNITY_2023_1_OR_NEWER
-            if (_receiver == null) _receiver = FindAnyObjectByType<FaceBridgeReceiver>();
-#else
-            if (_receiver == null) _receiver = FindObjectOfType<FaceBridgeReceiver>();
-#endif
+            if (_receiver == null) _receiver = FaceBridgeReceiver.FindFor(this);
             if (_renderers == null || _renderers.Length == 0) _renderers = GetComponentsInChildren<SkinnedMeshRenderer>();
         }
 

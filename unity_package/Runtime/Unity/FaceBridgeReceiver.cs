@@ -64,6 +64,19 @@ namespace FaceBridge
         /// <summary>True once at least one frame arrived.</summary>
         public bool HasFrame { get; private set; }
 
+        /// <summary>The receiver a component uses when none is assigned: the one on its own GameObject, else any
+        /// in the scene (null if none). One place for the find call, which Unity renamed in 2023.1.</summary>
+        public static FaceBridgeReceiver FindFor(Component owner)
+        {
+            var own = owner.GetComponent<FaceBridgeReceiver>();
+            if (own != null) return own;
+#if UNITY_2023_1_OR_NEWER
+            return FindAnyObjectByType<FaceBridgeReceiver>();
+#else
+            return FindObjectOfType<FaceBridgeReceiver>();
+#endif
+        }
+
         /// <summary>Increments with each new frame: drivers compare it to skip unchanged frames.</summary>
         public int FrameVersion { get; private set; }
 

@@ -53,12 +53,7 @@ namespace FaceBridge
 
         void Awake()
         {
-            if (_receiver == null) _receiver = GetComponent<FaceBridgeReceiver>();
-#if UNITY_2023_1_OR_NEWER
-            if (_receiver == null) _receiver = FindAnyObjectByType<FaceBridgeReceiver>();
-#else
-            if (_receiver == null) _receiver = FindObjectOfType<FaceBridgeReceiver>();
-#endif
+            if (_receiver == null) _receiver = FaceBridgeReceiver.FindFor(this);
             if (_vrm == null) _vrm = GetComponent<Vrm10Instance>();
             Configure();
         }
