@@ -24,16 +24,18 @@ class Encoder(nn.Module):
     openness and winks depend on.
     """
 
-    def __init__(self, in_ch: int, height: int, width_px: int, width: int = 12, feat: int = 128) -> None:
+    def __init__(self, in_ch: int, height: int, width_px: int, width: int = 12, feat: int = 128,
+                 stem_stride: int = 2) -> None:
         super().__init__()
         w = width
         self.body = nn.Sequential(
-            conv_bn(in_ch, w, 2),
+            conv_bn(in_ch, w, stem_stride),
             conv_bn(w, 2 * w, 2), conv_bn(2 * w, 2 * w, 1),
             conv_bn(2 * w, 4 * w, 2), conv_bn(4 * w, 4 * w, 1),
             conv_bn(4 * w, 6 * w, 2),
         )
-        fh, fw = _down(height, 4), _down(width_px, 4)
+        downs = 3 + (stem_stride == 2)
+        fh, fw = _down(height, downs), _down(width_px, downs)
         # LeakyReLU after the linear layers: with L1 losses and mostly-zero targets, plain ReLUs here die and the
         # shapes that are rarely active get stuck at exactly 0 (seen in training: every non-blink shape flat).
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(6 * w * fh * fw, feat),
@@ -141,17 +143,23 @@ class Emotion8Net(nn.Module):
 class LowerFaceNet(nn.Module):
     """External lower-face camera: FER8 (softmax) AND the jaw/mouth/cheek/nose/tongue blendshapes (sigmoids, in
     ``LOWER_FACE_SHAPES`` order) from one face crop whose upper half is hidden, so a webcam under a headset drives
-    the avatar's mouth, not only its emotion."""
+    the avatar's mouth, not only its emotion.
 
-    def __init__(self, size: int, width: int = 12, feat: int = 128) -> None:
+    ``lower_half``: the network reads only the bottom half of the square crop (the top half is black by contract),
+    so its compute goes to the mouth instead of to zeros; ``stem_stride`` 1 keeps the first stage at full
+    resolution. The ONNX input stays the square crop."""
+
+    def __init__(self, size: int, width: int = 12, feat: int = 128, lower_half: bool = False,
+                 stem_stride: int = 2) -> None:
         super().__init__()
-        self.encoder = Encoder(1, size, size, width, feat)
+        self.top = size // 2 if lower_half else 0
+        self.encoder = Encoder(1, size - self.top, size, width, feat, stem_stride)
         self.out = nn.Linear(feat, 8)
         self.shapes = mlp(feat, 96, len(LOWER_FACE_SHAPES))
         self.export = False
 
     def forward(self, image: torch.Tensor):
-        f = self.encoder(image)
+        f = self.encoder(image[:, :, self.top:] if self.top else image)
         logits, shape_logits = self.out(f), self.shapes(f)
         if self.export:
             return torch.softmax(logits, 1), torch.sigmoid(shape_logits)

@@ -52,6 +52,9 @@ class TrainPlan:
     seed: int = 7
     data_seed: int = 20261121
     lower_face_width: int = 12  # FER+ lower halves need more capacity than the renders (latency: see the card)
+    lower_face_half: bool = False  # the lower-face net reads only the bottom half of its crop (nets.LowerFaceNet)
+    lower_face_stem: int = 2  # stride of its first conv
+    lower_face_flip: bool = False  # mirror half the real faces it trains on
     real_dir: str | None = None  # imported real sets (facebridge data import); None = synthetic renders only
     # 1 intra-op thread: on a shared, loaded 2-core machine two spinning threads were 2-3x SLOWER per step than one
     # (measured 0.60 vs 0.20 s per blendshape step at load 4.8); run two `--only` processes instead (docs/models.md)
@@ -71,6 +74,12 @@ class TrainPlan:
         return TrainPlan(identities=10, seconds=12.0,
                          epochs={"blendshapes": 3, "eyemotion": 3, "mouth8": 2, "lower_face8_full": 1,
                                  "lower_face8": 2, "expression_vector8": 10})
+
+
+def lower_face_net(plan: TrainPlan) -> nets.LowerFaceNet:
+    """The external-camera network the plan asks for."""
+    return nets.LowerFaceNet(plan.size, plan.lower_face_width, lower_half=plan.lower_face_half,
+                             stem_stride=plan.lower_face_stem)
 
 
 def ensure_dataset(data_dir: Path, plan: TrainPlan, workers: int, log: Log) -> Path:
@@ -177,15 +186,7 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
                               cfg=cfg("mouth8"), ckpt_dir=ckpt, log=log)
     trained[MOUTH8.key] = m
 
-    # Occluded-lower-face protocol: stage 1 on full faces, stage 2 (same weights) with the upper half hidden.
-    m = nets.LowerFaceNet(s, plan.lower_face_width)
-    summaries["lower_face8_full"] = fit("lower_face8_full", m,
-                                        **_recipe(tasks.lower_face_recipe(train, val, False, real, real_val)),
-                                        cfg=cfg("lower_face8_full"), ckpt_dir=ckpt, log=log)
-    summaries["lower_face8"] = fit("lower_face8", m,
-                                   **_recipe(tasks.lower_face_recipe(train, val, True, real, real_val)),
-                                   cfg=cfg("lower_face8"), ckpt_dir=ckpt, log=log)
-    trained[LOWER_FACE8.key] = m
+    trained[LOWER_FACE8.key] = fit_lower_face(plan, train, val, real, real_val, cfg, ckpt, log, summaries)
 
     # Per-shape output calibration on validation identities (baked into the exported blendshape model); the
     # expression-vector classifier then learns from the calibrated shapes the runtime will feed it.
@@ -237,6 +238,16 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
                                       "valence_arousal_shift": [round(float(v), 3) for v in va_shift]}}
 
 
+def fit_lower_face(plan: TrainPlan, train, val, real, real_val, cfg, ckpt: Path, log: Log,
+                   summaries: dict) -> nets.LowerFaceNet:
+    """Occluded-lower-face protocol: stage 1 on full faces, stage 2 (same weights) with the upper half hidden."""
+    m = lower_face_net(plan)
+    for key, hide in (("lower_face8_full", False), ("lower_face8", True)):
+        recipe = tasks.lower_face_recipe(train, val, hide, real, real_val, flip=plan.lower_face_flip)
+        summaries[key] = fit(key, m, **_recipe(recipe), cfg=cfg(key), ckpt_dir=ckpt, log=log)
+    return m
+
+
 def _train_only(only, train, val, real, real_val, plan: TrainPlan, cfg, ckpt: Path, log: Log) -> None:
     s, w = plan.size, plan.width
     for key in only:
@@ -250,11 +261,7 @@ def _train_only(only, train, val, real, real_val, plan: TrainPlan, cfg, ckpt: Pa
             train, val, real=real, real_weight=plan.eyemotion_real_weight)),
             cfg=cfg("eyemotion"), ckpt_dir=ckpt, log=log)
     if "lower_face8" in only:
-        m = nets.LowerFaceNet(s, plan.lower_face_width)
-        fit("lower_face8_full", m, **_recipe(tasks.lower_face_recipe(train, val, False, real, real_val)),
-            cfg=cfg("lower_face8_full"), ckpt_dir=ckpt, log=log)
-        fit("lower_face8", m, **_recipe(tasks.lower_face_recipe(train, val, True, real, real_val)),
-            cfg=cfg("lower_face8"), ckpt_dir=ckpt, log=log)
+        fit_lower_face(plan, train, val, real, real_val, cfg, ckpt, log, {})
     if "mouth8" in only:
         fit("mouth8", nets.Emotion8Net(s, w), **_recipe(tasks.emotion8_recipe(train, val, "mouth", hide=False)),
             cfg=cfg("mouth8"), ckpt_dir=ckpt, log=log)

@@ -97,12 +97,16 @@ def eye_labels(pool: Pool, idx: np.ndarray, pupil: np.ndarray,
     return t
 
 
-def real_face_batch(pool: Pool, n: int, g: torch.Generator, augment: bool = True):
-    """``n`` face-aligned real crops (full face; the caller hides the upper half where needed) and their labels."""
+def real_face_batch(pool: Pool, n: int, g: torch.Generator, augment: bool = True, flip: bool = False):
+    """``n`` face-aligned real crops (full face; the caller hides the upper half where needed) and their labels.
+    ``flip`` mirrors half of them at random: every real face label (FER8, smile, mouth open, yawn) is symmetric."""
     idx = pool.sample(n, g)
     x = _f(pool.images[idx])
     if augment:
         x = camera_extras(augment_images(x, AUG_FACE, g), g, glints=0.0, vignette=0.1, jpeg=0.3)
+    if flip:
+        m = torch.rand(n, generator=g) < 0.5
+        x[m] = x[m].flip(-1)
     labels = {k: _t(pool.labels[k][idx]) for k in ("fer8", "smile", "mouth_open", "yawn")}
     return x, labels
 
@@ -279,7 +283,7 @@ def lower_face_real_loss(e8_logits: torch.Tensor, shape_logits: torch.Tensor, t:
     hq = ~torch.isnan(q).any(1)
     if bool(hq.any()):
         loss = loss + soft_ce(e8_logits[hq], q[hq])
-    keep = ~torch.isnan(t["mouth_open"]) | ~torch.isnan(t["smile"])
+    keep = ~torch.isnan(t["mouth_open"]) | ~torch.isnan(t["smile"]) | ~torch.isnan(t["yawn"])
     if bool(keep.any()):
         sl = shape_logits[keep]
         loss = loss + mouth_loss(sl[:, LF_POS[JAW]], (sl[:, LF_POS[SMILE[0]]], sl[:, LF_POS[SMILE[1]]]),

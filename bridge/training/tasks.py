@@ -267,10 +267,11 @@ LF_SHAPES = np.array(LOWER_FACE_SHAPES)
 
 
 def lower_face_recipe(train: SplitData, val: SplitData, hide: bool, real: RealData | None = None,
-                      real_val: RealData | None = None) -> Recipe:
+                      real_val: RealData | None = None, flip: bool = False) -> Recipe:
     """LowerFaceNet on the lower_face view: synthetic frames (FER8 + the lower-face shapes), FER+ faces (soft vote
     FER8) and smile/yawn faces (jawOpen, mouthSmile*). ``hide`` blacks out the upper half (stage 2). Selection
-    score: mean of synthetic validation accuracy and FER2013Valid accuracy (majority vote) when FER+ is given."""
+    score: mean of synthetic validation accuracy and FER2013Valid accuracy (majority vote) when FER+ is given.
+    ``flip`` mirrors half the real faces (synthetic frames keep their side: their shape labels are per side)."""
     real = real or _no_real()
     real_val = real_val or _no_real()
     has = np.flatnonzero(train.labels["fer8"] >= 0)
@@ -287,7 +288,7 @@ def lower_face_recipe(train: SplitData, val: SplitData, hide: bool, real: RealDa
         if augment:
             for pool, n in ((real.ferplus, REAL_FER_PER_BATCH), (real.faces, REAL_FACES_PER_BATCH)):
                 if pool is not None:
-                    xr, tr = rt.real_face_batch(pool, n, g)
+                    xr, tr = rt.real_face_batch(pool, n, g, flip=flip)
                     parts.append(xr)
                     t_real.append(tr)
         x = torch.cat(parts)
