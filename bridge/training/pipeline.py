@@ -55,6 +55,7 @@ class TrainPlan:
     lower_face_half: bool = False  # the lower-face net reads only the bottom half of its crop (nets.LowerFaceNet)
     lower_face_stem: int = 2  # stride of its first conv
     lower_face_flip: bool = False  # mirror half the real faces it trains on
+    lower_face_mirror_average: bool = False  # ship it as nets.MirrorAveragedLowerFaceNet (crop + mirror averaged)
     real_dir: str | None = None  # imported real sets (facebridge data import); None = synthetic renders only
     # 1 intra-op thread: on a shared, loaded 2-core machine two spinning threads were 2-3x SLOWER per step than one
     # (measured 0.60 vs 0.20 s per blendshape step at load 4.8); run two `--only` processes instead (docs/models.md)
@@ -186,7 +187,8 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
                               cfg=cfg("mouth8"), ckpt_dir=ckpt, log=log)
     trained[MOUTH8.key] = m
 
-    trained[LOWER_FACE8.key] = fit_lower_face(plan, train, val, real, real_val, cfg, ckpt, log, summaries)
+    m = fit_lower_face(plan, train, val, real, real_val, cfg, ckpt, log, summaries)
+    trained[LOWER_FACE8.key] = nets.MirrorAveragedLowerFaceNet(m) if plan.lower_face_mirror_average else m
 
     # Per-shape output calibration on validation identities (baked into the exported blendshape model); the
     # expression-vector classifier then learns from the calibrated shapes the runtime will feed it.
