@@ -51,11 +51,13 @@ class TrainPlan:
     batch: int = 128
     seed: int = 7
     data_seed: int = 20261121
-    lower_face_width: int = 12  # FER+ lower halves need more capacity than the renders (latency: see the card)
-    lower_face_half: bool = False  # the lower-face net reads only the bottom half of its crop (nets.LowerFaceNet)
+    # The lower-face net reads only the bottom half of its crop (the top half is black by contract), so width 24
+    # costs what width ~17 did on the whole crop: FER+ lower halves need the capacity (0.637 -> see the card).
+    lower_face_width: int = 24
+    lower_face_half: bool = True
     lower_face_stem: int = 2  # stride of its first conv
-    lower_face_flip: bool = False  # mirror half the real faces it trains on
-    lower_face_mirror_average: bool = False  # ship it as nets.MirrorAveragedLowerFaceNet (crop + mirror averaged)
+    lower_face_flip: bool = True  # mirror half the real faces it trains on (their labels have no side)
+    lower_face_mirror_average: bool = True  # ship nets.MirrorAveragedLowerFaceNet (crop + mirror averaged)
     real_dir: str | None = None  # imported real sets (facebridge data import); None = synthetic renders only
     # 1 intra-op thread: on a shared, loaded 2-core machine two spinning threads were 2-3x SLOWER per step than one
     # (measured 0.60 vs 0.20 s per blendshape step at load 4.8); run two `--only` processes instead (docs/models.md)
@@ -68,7 +70,7 @@ class TrainPlan:
     def full() -> TrainPlan:
         return TrainPlan(identities=160, seconds=30.0,
                          epochs={"blendshapes": 14, "eyemotion": 14, "mouth8": 14, "lower_face8_full": 3,
-                                 "lower_face8": 16, "expression_vector8": 30})
+                                 "lower_face8": 40, "expression_vector8": 30})
 
     @staticmethod
     def quick() -> TrainPlan:
