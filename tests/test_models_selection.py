@@ -49,6 +49,7 @@ def test_fit_with_a_guard_ends_on_the_selected_epoch(tmp_path):
     assert summary["history"][3]["val"] > summary["history"][1]["val"]  # epoch 4 scored better but failed the guard
     assert validate(model) == pytest.approx(summary["history"][1]["val"], rel=1e-5)  # holds epoch 2's weights
     assert any("guard FAIL" in s for s in logs) and any("guard pass" in s for s in logs)
+    assert not any("no epoch passed" in s for s in logs)
 
 
 class _Reader(torch.nn.Module):

@@ -118,6 +118,9 @@ def fit(name: str, model: torch.nn.Module, n_train: int, make_batch: MakeBatch, 
         log(f"[{name}] epoch {epoch + 1}/{cfg.epochs} loss {total / steps_per_epoch:.4f} val {score:.4f} "
             f"(selected epoch {state['best_entry']['epoch']}, val {state['best']:.4f}){note} {dt:.0f}s")
         _save(ckpt_path, model, opt, sched, state, cfg, n_train)
+    if guard is not None and not state["best_entry"].get("guard", {}).get("passed", True):
+        log(f"[{name}] WARNING: no epoch passed the guard; keeping the best validation epoch "
+            f"{state['best_entry']['epoch']}")
     model.load_state_dict(state["best_state"])
     return _summary(state)
 
