@@ -24,6 +24,25 @@ def onnx_io(path: Path) -> dict:
             "outputs": {o.name: list(o.shape) for o in sess.get_outputs()}}
 
 
+# Written from `facebridge eval --real` runs (docs/eval/real/), not from training: a regenerated card keeps it.
+REAL_SECTION = "## Real validation figures"
+
+
+def kept_section(card: Path, heading: str) -> list[str]:
+    """The lines of ``heading``'s section (up to the next '## ') in an existing card, or [] if it has none."""
+    if not card.exists():
+        return []
+    text = card.read_text().splitlines()
+    start = next((i for i, line in enumerate(text) if line.startswith(heading)), None)
+    if start is None:
+        return []
+    end = next((i for i in range(start + 1, len(text)) if text[i].startswith("## ")), len(text))
+    section = text[start:end]
+    while section and not section[-1].strip():
+        section.pop()
+    return ["", *section]
+
+
 def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, resolution_study: str) -> Path:
     """Write models.json and README.md for the ONNX files in ``models_dir``."""
     files = {}
@@ -74,12 +93,14 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
               "| model | epochs | best val | seconds |", "|---|---:|---:|---:|"]
     for k, v in training.get("models", {}).items():
         lines.append(f"| {k} | {v['epochs']} | {v['best_score']:.4f} | {v['seconds']} |")
+    lines += selection_section(settings.get("selection", ""), training.get("models", {}).get("blendshapes", {}))
     lines += ["", "## Input resolution and width: accuracy vs latency", "", resolution_study.strip(), "",
               "## Metrics on held-out test identities", "", "| metric | value |", "|---|---:|"]
     lines += [f"| {k} | {v:.4f} |" for k, v in metrics.items()]
     lines += ["", "Full per-class tables and REFA formulas: docs/eval/report.md "
-              "(`facebridge eval --out reports/eval`).",
-              "", "## Limits", "",
+              "(`facebridge eval --out reports/eval`)."]
+    lines += kept_section(models_dir / CARD_FILE, REAL_SECTION)
+    lines += ["", "## Limits", "",
               "- Real training data is small next to what real products use (37 MRL subjects, ~30 close-up eye "
               "subjects, FER+ in-the-wild faces, ~3,000 smile/yawn faces); real validation figures: docs/eval/real/.",
               "- No real headset mouth-camera images exist in the approved sets: the mouth camera has learned from "
@@ -88,6 +109,24 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
     path = models_dir / CARD_FILE
     path.write_text("\n".join(lines))
     return path
+
+
+def selection_section(rule: str, summary: dict) -> list[str]:
+    """How the shipped blendshape epoch was chosen: the rule, and per epoch its validation score and guard result
+    (from `--blendshapes-from` candidates, else the training history's guarded epochs)."""
+    rows = summary.get("selection_candidates") or [h for h in summary.get("history", []) if "guard" in h]
+    selected = summary.get("selected_epoch")
+    out = ["", "## Epoch selection", "", f"Rule: {rule}." if rule else "Rule: best validation epoch."]
+    if not rows:
+        return out
+    out += ["", "| blendshapes epoch | val score | closed read closed | open read open | guard | selected |",
+            "|---:|---:|---:|---:|---|---|"]
+    for r in rows:
+        g = r.get("guard", {})
+        out.append(f"| {r['epoch']} | {r['val']:.4f} | {g.get('closed_read_closed', float('nan')):.3f} | "
+                   f"{g.get('open_read_open', float('nan')):.3f} | {'pass' if g.get('passed') else 'FAIL'} | "
+                   f"{'yes' if r['epoch'] == selected else ''} |")
+    return out
 
 
 def read_card_hashes(models_dir: Path) -> dict[str, str]:

@@ -27,6 +27,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", default=None,
                         help="comma list of image models to train now (blendshapes, eyemotion, mouth8, lower_face8): "
                              "checkpoints only, so two processes can share the machine; then run without --only")
+    parser.add_argument("--blendshapes-from", nargs="+", default=None, metavar="CKPT",
+                        help="saved per-epoch blendshape checkpoints (OUT/ckpt/blendshapes.pt copies): pick one with "
+                             "the training selection rule (validation score among epochs passing the eye guard), "
+                             "re-fit its output calibration on validation, export blendshapes.onnx, re-evaluate on "
+                             "the test split and rewrite the model card; the other models stay as they are")
     parser.add_argument("--epoch-scale", type=float, default=1.0, help="multiply every epoch count (min 1)")
 
 
@@ -65,6 +70,17 @@ def main(args: argparse.Namespace) -> int:
             fh.write(line + "\n")
 
     log(f"plan: {plan}")
+    if args.blendshapes_from:
+        from bridge.training.pipeline import export_blendshapes
+        from bridge.training.publish import republish_blendshapes
+
+        try:
+            result = export_blendshapes(out, models_dir, plan, [Path(p) for p in args.blendshapes_from], log)
+        except ValueError as exc:
+            print(f"train: {exc}", file=sys.stderr)
+            return 2
+        republish_blendshapes(out, models_dir, plan, result, log)
+        return 0
     only = tuple(k.strip() for k in args.only.split(",") if k.strip()) if args.only else None
     try:
         result = train_all(out, models_dir, plan, Path(args.data) if args.data else None, args.workers, log, only)

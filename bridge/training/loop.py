@@ -26,11 +26,36 @@ class FitConfig:
 MakeBatch = Callable[[np.ndarray, bool, torch.Generator], tuple[tuple[torch.Tensor, ...], object]]
 LossFn = Callable[[object, object], torch.Tensor]
 Validate = Callable[[torch.nn.Module], float]
+# guard(model) -> {"passed": bool, ...}: a sanity check an epoch must pass to be selected (bridge/training/guard.py)
+Guard = Callable[[torch.nn.Module], dict]
+
+
+def better(entry: dict, incumbent: dict | None) -> bool:
+    """The selection rule: the best validation score among epochs that pass the guard (epochs without a guard
+    count as passing); while no epoch has passed, the best score so far is held as a fallback."""
+    if incumbent is None:
+        return True
+    ok, best_ok = entry.get("guard", {}).get("passed", True), incumbent.get("guard", {}).get("passed", True)
+    if ok != best_ok:
+        return ok
+    return entry["val"] > incumbent["val"]
+
+
+def pick_epoch(history: list[dict]) -> dict:
+    """The history entry ``better`` selects (the same rule ``fit`` applies epoch by epoch)."""
+    best = None
+    for entry in history:
+        if better(entry, best):
+            best = entry
+    if best is None:
+        raise ValueError("pick_epoch: empty history")
+    return best
 
 
 def fit(name: str, model: torch.nn.Module, n_train: int, make_batch: MakeBatch, loss_fn: LossFn, validate: Validate,
-        cfg: FitConfig, ckpt_dir: Path, log: Callable[[str], None] = print) -> dict:
-    """Train ``model`` in place; resumes from ``ckpt_dir/<name>.pt``; ends holding the best validation weights.
+        cfg: FitConfig, ckpt_dir: Path, log: Callable[[str], None] = print, guard: Guard | None = None) -> dict:
+    """Train ``model`` in place; resumes from ``ckpt_dir/<name>.pt``; ends holding the selected epoch's weights
+    (``better``: best validation score, among the epochs passing ``guard`` when one is given).
 
     Returns a summary {epochs, best_score, history, seconds}. A finished checkpoint is reused without training.
     """
@@ -47,6 +72,8 @@ def fit(name: str, model: torch.nn.Module, n_train: int, make_batch: MakeBatch, 
             opt.load_state_dict(saved["opt"])
             sched.load_state_dict(saved["sched"])
             state = saved["state"]
+            if "best_entry" not in state and state["history"]:  # a checkpoint from before the guard rule
+                state["best_entry"] = pick_epoch(state["history"])
             log(f"[{name}] resumed at epoch {state['epoch']}/{cfg.epochs} (best {state['best']:.4f})")
         else:
             log(f"[{name}] checkpoint {ckpt_path} is for another plan; starting over")
@@ -78,14 +105,22 @@ def fit(name: str, model: torch.nn.Module, n_train: int, make_batch: MakeBatch, 
             score = float(validate(model))
         dt = time.time() - t0
         state["seconds"] += dt
-        state["history"].append({"epoch": epoch + 1, "loss": total / steps_per_epoch, "val": score, "seconds": dt})
-        if score > state["best"]:
+        entry = {"epoch": epoch + 1, "loss": total / steps_per_epoch, "val": score, "seconds": dt}
+        if guard is not None:
+            entry["guard"] = guard(model)
+        state["history"].append(entry)
+        if better(entry, state.get("best_entry")):
             state["best"], state["best_state"] = score, copy.deepcopy(model.state_dict())
+            state["best_entry"] = entry
         state["epoch"] = epoch + 1
         state["done"] = state["epoch"] == cfg.epochs
+        note = "" if guard is None else f" guard {'pass' if entry['guard']['passed'] else 'FAIL'} {entry['guard']}"
         log(f"[{name}] epoch {epoch + 1}/{cfg.epochs} loss {total / steps_per_epoch:.4f} val {score:.4f} "
-            f"(best {state['best']:.4f}) {dt:.0f}s")
+            f"(selected epoch {state['best_entry']['epoch']}, val {state['best']:.4f}){note} {dt:.0f}s")
         _save(ckpt_path, model, opt, sched, state, cfg, n_train)
+    if guard is not None and not state["best_entry"].get("guard", {}).get("passed", True):
+        log(f"[{name}] WARNING: no epoch passed the guard; keeping the best validation epoch "
+            f"{state['best_entry']['epoch']}")
     model.load_state_dict(state["best_state"])
     return _summary(state)
 
@@ -100,4 +135,5 @@ def _save(path: Path, model, opt, sched, state: dict, cfg: FitConfig, n_train: i
 
 def _summary(state: dict) -> dict:
     return {"epochs": state["epoch"], "best_score": float(state["best"]), "history": state["history"],
+            "selected_epoch": state.get("best_entry", {}).get("epoch"),
             "seconds": round(state["seconds"], 1)}

@@ -29,10 +29,10 @@ from bridge.training.calibrate import (
     fit_au_bias,
     fit_fusion,
     fit_shape_calibration,
-    protect_neutralness,
 )
 from bridge.training.export import export_onnx, parity_check
-from bridge.training.loop import FitConfig, fit
+from bridge.training.guard import eye_guard, guard_frames
+from bridge.training.loop import FitConfig, better, fit
 from bridge.training.real import load_real
 
 Log = Callable[[str], None]
@@ -171,7 +171,7 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
 
     m = nets.BlendshapeNet(s, w)
     summaries["blendshapes"] = fit("blendshapes", m, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
-                                   cfg=cfg("blendshapes"), ckpt_dir=ckpt, log=log)
+                                   cfg=cfg("blendshapes"), ckpt_dir=ckpt, log=log, guard=blendshape_guard(s))
     trained[BLENDSHAPES.key] = m
 
     m = nets.EyemotionNet(s, w)
@@ -194,13 +194,7 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
 
     # Per-shape output calibration on validation identities (baked into the exported blendshape model); the
     # expression-vector classifier then learns from the calibrated shapes the runtime will feed it.
-    raw_val_shapes = _predict_shapes(trained[BLENDSHAPES.key], val)
-    dead, gain = fit_shape_calibration(raw_val_shapes, val.labels["blendshapes"].astype(np.float32),
-                                       val.labels["peak"], val.labels["neutral_hold"], CALIBRATED_SHAPES)
-    dead, gain = protect_neutralness(raw_val_shapes, val.labels["blendshapes"].astype(np.float32),
-                                     val.labels["neutral_hold"], dead, gain, CALIBRATED_SHAPES)
-    log("shape calibration (dead zone, gain) on validation: " + ", ".join(
-        f"{BLENDSHAPE_NAMES[j]} {dead[j]:.2f}/{gain[j]:.2f}" for j in np.flatnonzero((dead > 0) | (gain != 1))))
+    dead, gain = calibrate_blendshapes(trained[BLENDSHAPES.key], val, log)
     trained[BLENDSHAPES.key] = nets.CalibratedBlendshapeNet(trained[BLENDSHAPES.key], dead, gain)
     train_shapes = _predict_shapes(trained["blendshapes"], train)
     val_shapes = _predict_shapes(trained["blendshapes"], val)
@@ -259,7 +253,7 @@ def _train_only(only, train, val, real, real_val, plan: TrainPlan, cfg, ckpt: Pa
             raise ValueError(f"--only {key!r}: expected some of {', '.join(STAGES)}")
     if "blendshapes" in only:
         fit("blendshapes", nets.BlendshapeNet(s, w), **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
-            cfg=cfg("blendshapes"), ckpt_dir=ckpt, log=log)
+            cfg=cfg("blendshapes"), ckpt_dir=ckpt, log=log, guard=blendshape_guard(s))
     if "eyemotion" in only:
         fit("eyemotion", nets.EyemotionNet(s, w), **_recipe(tasks.eyemotion_recipe(
             train, val, real=real, real_weight=plan.eyemotion_real_weight)),
@@ -273,6 +267,77 @@ def _train_only(only, train, val, real, real_val, plan: TrainPlan, cfg, ckpt: Pa
 
 # Every shape but the gaze-driven eyeLook* ones (they follow the gaze target, not the expression).
 CALIBRATED_SHAPES = np.array([not n.startswith("eyeLook") for n in BLENDSHAPE_NAMES])
+
+
+def blendshape_guard(size: int):
+    """The blendshape selection guard (bridge/training/guard.py), its frames rendered once."""
+    frames = guard_frames(size)
+    return lambda model: eye_guard(model, frames)
+
+
+def select_blendshape_checkpoint(checkpoints: list[Path], plan: TrainPlan, log: Log = print) -> tuple[dict, list]:
+    """Apply the training loop's selection rule (loop.better) to saved per-epoch blendshape checkpoints: each one's
+    recorded validation score (the last history entry) + the guard, run now. Returns (selected row, all rows); a row
+    holds the path, epoch, val, guard and the weights."""
+    guard = blendshape_guard(plan.size)
+    rows, best = [], None
+    for path in checkpoints:
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+        net = nets.BlendshapeNet(plan.size, plan.width)
+        net.load_state_dict(saved["model"])  # the weights at the end of that epoch (not the best-so-far copy)
+        last = saved["state"]["history"][-1]
+        row = {"path": str(path), "epoch": int(last["epoch"]), "val": float(last["val"]), "guard": guard(net),
+               "net": net}
+        rows.append(row)
+        if better(row, best):
+            best = row
+        g = row["guard"]
+        log(f"  epoch {row['epoch']:2d}  val {row['val']:.4f}  guard closed>=0.8 {g['closed_read_closed']:.3f}  "
+            f"open<0.2 {g['open_read_open']:.3f}  min closed {g['closed_min']:.2f}  "
+            f"{'pass' if g['passed'] else 'FAIL'}")
+    if best is None:
+        raise ValueError("no checkpoints given")
+    log(f"selected epoch {best['epoch']} ({best['path']})")
+    return best, rows
+
+
+def export_blendshapes(out_dir: Path, models_dir: Path, plan: TrainPlan, checkpoints: list[Path],
+                       log: Log = print) -> dict:
+    """`facebridge train --blendshapes-from CKPT...`: select among saved blendshape checkpoints (the training rule),
+    re-fit the output calibration on the validation identities, export blendshapes.onnx (parity-checked) into
+    ``models_dir`` and return what the model card needs. The other models are left as they are."""
+    torch.set_num_threads(plan.threads)
+    val_path = out_dir / "cache" / f"val_{plan.size}.npz"
+    if not val_path.exists():
+        raise ValueError(f"{val_path} not found: run `facebridge train --out {out_dir}` first (cropped splits)")
+    val = load_split(val_path)
+    best, rows = select_blendshape_checkpoint(checkpoints, plan, log)
+    dead, gain = calibrate_blendshapes(best["net"], val, log)
+    model = nets.CalibratedBlendshapeNet(best["net"], dead, gain)
+    stage = out_dir / "export"
+    stage.mkdir(parents=True, exist_ok=True)
+    path = export_onnx(model, BLENDSHAPES, plan.size, stage / BLENDSHAPES.file)
+    parity = parity_check(model, BLENDSHAPES, plan.size, path)
+    log(f"exported {BLENDSHAPES.file}: max |onnxruntime - torch| = {parity:.1e}")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, models_dir / BLENDSHAPES.file)
+    return {"selected": {k: v for k, v in best.items() if k != "net"},
+            "candidates": [{k: v for k, v in r.items() if k not in ("net", "path")} for r in rows],
+            "parity": parity,
+            "shape_calibration": {"dead": [round(float(v), 3) for v in dead],
+                                  "gain": [round(float(v), 3) for v in gain]}}
+
+
+def calibrate_blendshapes(model: nets.BlendshapeNet, val: SplitData, log: Log = print) -> tuple[np.ndarray, ...]:
+    """(dead, gain) of the blendshape output calibration, fitted on the validation identities' raw predictions
+    jointly on the subject-averaged REFA metrics (bridge.training.calibrate.fit_shape_calibration)."""
+    raw = _predict_shapes(model, val)
+    lab = val.labels
+    dead, gain = fit_shape_calibration(raw, lab["blendshapes"].astype(np.float32), lab["identity"], lab["session"],
+                                       lab["time"], lab["peak"], lab["neutral_hold"], CALIBRATED_SHAPES)
+    log("shape calibration (dead zone, gain) on validation: " + ", ".join(
+        f"{BLENDSHAPE_NAMES[j]} {dead[j]:.2f}/{gain[j]:.2f}" for j in np.flatnonzero((dead > 0) | (gain != 1))))
+    return dead, gain
 
 
 def _recipe(r: tasks.Recipe) -> dict:

@@ -1,0 +1,102 @@
+"""Blendshape epoch selection: best validation score among epochs that pass the eye guard (loop.better, guard.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from bridge.training.loop import FitConfig, better, fit, pick_epoch  # noqa: E402
+
+
+def _h(epoch, val, passed=None):
+    entry = {"epoch": epoch, "val": val}
+    if passed is not None:
+        entry["guard"] = {"passed": passed}
+    return entry
+
+
+def test_pick_epoch_takes_the_best_score_among_guarded_epochs_and_falls_back_when_none_pass():
+    history = [_h(1, 0.70, True), _h(2, 0.79, True), _h(3, 0.81, False), _h(4, 0.80, True), _h(5, 0.82, False)]
+    assert pick_epoch(history)["epoch"] == 4
+    assert pick_epoch([_h(1, 0.7, False), _h(2, 0.8, False)])["epoch"] == 2  # nothing passes: best score
+    assert pick_epoch([_h(1, 0.7), _h(2, 0.8)])["epoch"] == 2  # no guard at all: the plain rule
+    assert better(_h(3, 0.1, True), _h(2, 0.9, False)) and not better(_h(3, 0.9, False), _h(2, 0.1, True))
+
+
+def test_fit_with_a_guard_ends_on_the_selected_epoch(tmp_path):
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.normal(size=(256, 4)).astype(np.float32))
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5], [0.0]])
+    calls = {"n": 0}
+
+    def guard(model):  # only epoch 2 passes (a later, better-scoring epoch must not be chosen)
+        calls["n"] += 1
+        return {"passed": calls["n"] == 2}
+
+    def validate(model):
+        with torch.no_grad():
+            return -float(torch.nn.functional.mse_loss(model(x), y))
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1)
+    logs: list[str] = []
+    summary = fit("lin", model, 256, lambda idx, aug, g: ((x[idx],), y[idx]),
+                  lambda out, t: torch.nn.functional.mse_loss(out, t), validate, FitConfig(epochs=4, batch=16, lr=0.1),
+                  tmp_path, log=logs.append, guard=guard)
+    assert summary["selected_epoch"] == 2
+    assert summary["history"][3]["val"] > summary["history"][1]["val"]  # epoch 4 scored better but failed the guard
+    assert validate(model) == pytest.approx(summary["history"][1]["val"], rel=1e-5)  # holds epoch 2's weights
+    assert any("guard FAIL" in s for s in logs) and any("guard pass" in s for s in logs)
+    assert not any("no epoch passed" in s for s in logs)
+
+
+class _Reader(torch.nn.Module):
+    """A stand-in blendshape net whose eyeBlink outputs come from a fixed list, call by call."""
+
+    def __init__(self, blinks):
+        super().__init__()
+        self.blinks = list(blinks)
+
+    def forward(self, left, right, mouth):
+        from bridge.schema import BLENDSHAPE_INDEX
+
+        shapes = torch.zeros(left.shape[0], 52)
+        b = torch.as_tensor(self.blinks.pop(0), dtype=torch.float32)
+        shapes[:, BLENDSHAPE_INDEX["eyeBlinkLeft"]] = b
+        shapes[:, BLENDSHAPE_INDEX["eyeBlinkRight"]] = b
+        return shapes, torch.zeros(left.shape[0], 2, 2), torch.zeros(left.shape[0], 2)
+
+
+def test_guard_frames_are_seeded_device_renders_and_the_guard_counts_misreads():
+    pytest.importorskip("bridge.synth")
+    from bridge.training.guard import eye_guard, guard_frames
+
+    frames = guard_frames(24, identities=2)
+    again = guard_frames(24, identities=2)
+    assert frames.left.shape == (8, 24, 24) and frames.left.dtype == np.uint8  # 2 people x 2 exposures x open/closed
+    np.testing.assert_array_equal(frames.left, again.left)  # seeded
+    assert frames.closed.sum() == 4 and set(frames.exposure.tolist()) == {0.5, 2.0}
+    # over-exposure brightens the crop: the guard really holds the tails
+    assert frames.left[frames.exposure == 2.0].mean() > frames.left[frames.exposure == 0.5].mean() + 20
+    truth = frames.closed.astype(np.float32)
+    assert eye_guard(_Reader([truth, truth]), frames)["passed"]
+    one_wrong = truth.copy()
+    one_wrong[np.flatnonzero(frames.closed)[0]] = 0.5  # one closed eye of 8 reads half open: 7/8 < 95 %
+    res = eye_guard(_Reader([one_wrong, truth]), frames)
+    assert not res["passed"] and res["closed_read_closed"] == pytest.approx(7 / 8) and res["open_read_open"] == 1.0
+    assert not eye_guard(_Reader([np.ones(8), np.ones(8)]), frames)["passed"]  # "always closed" fails the open eyes
+
+
+def test_card_states_the_rule_and_marks_the_selected_epoch():
+    from bridge.training.card import selection_section
+
+    rows = [{"epoch": 8, "val": 0.0788, "guard": {"closed_read_closed": 0.969, "open_read_open": 0.992,
+                                                  "passed": True}},
+            {"epoch": 9, "val": 0.0807, "guard": {"closed_read_closed": 0.938, "open_read_open": 1.0,
+                                                  "passed": False}}]
+    text = "\n".join(selection_section("best validation epoch among guarded ones", {"selection_candidates": rows,
+                                                                                    "selected_epoch": 8}))
+    assert "Rule: best validation epoch among guarded ones." in text
+    assert "| 8 | 0.0788 | 0.969 | 0.992 | pass | yes |" in text and "| 9 | 0.0807 | 0.938 | 1.000 | FAIL |  |" in text
