@@ -60,7 +60,8 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                                  "JPEG p=0.3, flipped to the slot's side (unknown side: random); a crop left without "
                                  "contrast loses its labels (this round's eyemotion.onnx was trained before that rule, "
                                  "with gain 0.5-1.5 / gamma 0.6-1.6). Real faces: "
-                                 "rotation +-10 deg, scale +-20%, shift +-10%, photometry, JPEG p=0.3. No other flips",
+                                 "rotation +-10 deg, scale +-20%, shift +-10%, photometry, JPEG p=0.3, and for the "
+                                 "lower-face model a random mirror (p=0.5). No other flips",
                  "shape_calibration": SHAPE_CALIBRATION,
                  "eyemotion_calibration": "per-AU logit bias (validation single-AU top-1 + macro F1) and a valence/"
                                           "arousal gain matching the validation spread (CCC; no shift, so SAGR is "
