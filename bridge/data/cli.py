@@ -15,9 +15,10 @@ SPLIT_NOTES = {
     "ferplus": "the set's own split: FER2013Train -> train, FER2013Valid -> val (model selection only); "
                "FER2013Test is held out and never imported; no identities",
     "smile": "by group (first token of the file name; the set has no person ids)",
-    "yawn": "by group (leading number of the file name: roboflow copies and flips share it); the set's test "
-            "split -> test (held out)",
-    "nir": "by person (subject number in the file name); evaluation only",
+    "yawn": "by group (the video / webcam session / capture tool a frame comes from, else the leading number of the "
+            "file name, which roboflow copies and flips share; bridge.data.importers.yawn_group); yawning and "
+            "non-yawning frames of one group are on the same side; the set's test split -> test (held out)",
+    "nir": "evaluation only: every frame -> val (never trained on; too small to train); persons = subjects",
 }
 
 
@@ -34,9 +35,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     imp.add_argument("--size", type=int, default=48, help="crop size in pixels (default 48, the model input)")
     imp.add_argument("--val-fraction", type=float, default=0.15, help="share of persons held out for validation")
     imp.add_argument("--images", default=None, help="mrl-pupil: the MRL folder the pupil centres refer to")
-    imp.add_argument("--masks", default=None, 
+    imp.add_argument("--masks", default=None,
                      help="mmu: the iris mask folder (Masks-for-MMU-Iris-dataset Dataset/mask)")
-    imp.add_argument("--boxes", default=None, help="nir: CSV file,x,y,w,h of face boxes for the whole frames")
+    imp.add_argument("--boxes", default=None,
+                     help="nir: CSV file,x,y,w,h of face boxes for the whole frames (default: the face detector)")
     sub.add_parser("sources", help="list the approved sets, their commits and licences")
 
 
