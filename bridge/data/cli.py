@@ -77,7 +77,8 @@ def main(args: argparse.Namespace) -> int:
                              dict(skips.reasons), args.val_fraction, SPLIT_NOTES.get(args.kind, ""),
                              SPLIT_KEY.get(args.kind))
     except (LayoutError, ValueError, OSError) as exc:
-        print(f"data import {args.kind}: {exc}", file=sys.stderr)
+        why = "; skipped " + "; ".join(f"{n} {r}" for r, n in skips.reasons.items()) if skips.total else ""
+        print(f"data import {args.kind}: {exc}{why}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{s} {c['images']} images / {c['persons']} persons" for s, c in manifest["counts"].items())
     print(f"data import {args.kind}: {counts}; skipped {skips.total}"
