@@ -218,7 +218,8 @@ def test_manifest_is_json_with_sources_for_every_kind(tmp_path: Path, capsys):
 
 def _nir_src(tmp_path: Path, faces) -> Path:
     """custom_nir layout: ``faces`` = [(subject, AffectNet expression, draw a face?)]; a face is a bright disc with two
-    dark eyes where a detector box (40, 30, 80, 80) puts them in a 192x108 frame and a marker the fake detector looks for."""
+    dark eyes where a detector box (40, 30, 80, 80) puts them in a 192x108 frame, and a marker the fake detector
+    looks for."""
     src = tmp_path / "Custom_DB" / "custom_nir"
     src.mkdir(parents=True)
     rows = [",filename,Unnamed: 0,gender,race,adult,expression,valence,arousal"]

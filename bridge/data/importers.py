@@ -377,10 +377,11 @@ def import_yawn(src: Path, size: int, skips: Skips, detector: FaceDetector | Non
     items = [(d, forced, p) for d, forced in split_dirs for p in sorted((root / d / "images").glob("*.jpg"))]
     det: list[FaceDetector | None] = [detector]
 
-    def face_detector() -> FaceDetector:
-        if det[0] is None:
-            det[0] = default_face_detector()
-        return det[0]
+    def face_detector() -> FaceDetector:  # built on the first scene without a yawn (not needed otherwise)
+        found = det[0]
+        if found is None:
+            found = det[0] = default_face_detector()
+        return found
 
     def one(item) -> Record | None:
         d, forced, p = item
