@@ -52,6 +52,19 @@ BLINK_R, WIDE_R = BLENDSHAPE_INDEX["eyeBlinkRight"], BLENDSHAPE_INDEX["eyeWideRi
 JAW, SMILE_L, SMILE_R = (BLENDSHAPE_INDEX[n] for n in ("jawOpen", "mouthSmileLeft", "mouthSmileRight"))
 
 
+# What a reader must know to read a set's figures (rendered under its source line).
+SET_NOTES = {
+    "nir": "193 near-IR frames of 19 subjects at webcam distance (1920x1080, whole face), evaluation only: every frame "
+           "is scored. Face box = the largest face of the project's Haar detector -> face_aligned_crop -> the "
+           "lower_face camera (upper half blacked out). AffectNet expression 0-7 mapped onto FER8 "
+           "(bridge.data.sources.AFFECTNET_TO_FER8); one posed expression per frame, 8 classes fairly balanced.",
+    "yawn": "Yawning = yawn_v5 images with a YOLO mouth box (framed from the box); not yawning = its scenes without a "
+            "box, framed from the face detector's largest face: they include talking, eating and phone calls (open "
+            "mouths), and roughly 20 of the 342 detected 'faces' (~6-7 %) are not faces (contact sheet, by eye). "
+            "Split by video / session (bridge.data.importers.yawn_group).",
+}
+
+
 class RealSetError(ValueError):
     """The --real folder is neither an imported set nor a class-per-folder tree."""
 
@@ -270,13 +283,22 @@ def face_metrics(res: dict, labels: dict) -> dict:
     return out
 
 
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when inside it (the report names ``bridge/models``, not whichever
+    checkout produced it), else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def evaluate_real(models, folder: Path, out_dir: Path, split: str = "val", log=print) -> dict:
     """Score ``models`` on every labelled set in ``folder``; writes report.json, report.md and confusion PNGs."""
     from bridge.evaluation.report import confusion_png
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    report: dict = {"models": str(models.model_dir), "split": split, "sets": {}}
+    report: dict = {"models": _shown_path(Path(models.model_dir)), "split": split, "sets": {}}
     for name, s in load_labelled(folder, split):
         log(f"eval --real: {name}")
         res = _run(models, s["images"], s["view"])
@@ -296,7 +318,7 @@ def evaluate_real(models, folder: Path, out_dir: Path, split: str = "val", log=p
             man = s["manifest"]
             m["source"] = {k: man[k] for k in ("name", "repo", "commit", "licence")}
             m["persons"] = man["counts"].get(split, {}).get("persons")
-        report["sets"][key] = {"name": name, "view": s["view"], **m}
+        report["sets"][key] = {"name": name, "kind": s.get("manifest", {}).get("kind"), "view": s["view"], **m}
     (out_dir / "report.json").write_text(json.dumps(report, indent=1))
     (out_dir / "report.md").write_text(render_real_markdown(report))
     return report
@@ -312,6 +334,8 @@ def render_real_markdown(rep: dict) -> str:
         if "source" in s:
             src = s["source"]
             lines += [f"Source: {src['name']}, github:{src['repo']} @ `{src['commit']}` ({src['licence']}).", ""]
+        if s.get("kind") in SET_NOTES:
+            lines += [SET_NOTES[s["kind"]], ""]
         rows = []
         for block in ("open_closed", "visible_iris", "mouth_shapes", "eyes_from_face"):
             for k, v in s.get(block, {}).items():
