@@ -317,6 +317,30 @@ def test_yawn_scenes_without_a_yawn_are_framed_by_the_detector_and_labelled_not_
     assert man["counts"][next(s for s, v in sides.items() if video <= v)]["labels"]["yawn"] >= 6
 
 
+def test_an_upside_down_yawn_is_turned_upright_before_the_mouth_box_framing(tmp_path: Path):
+    root = tmp_path / "yawn_v5"
+    (root / "train" / "images").mkdir(parents=True)
+    (root / "train" / "labels").mkdir(parents=True)
+    for name, turned in (("up", False), ("down", True)):
+        img = np.full((108, 192), 150, np.uint8)
+        img[0:4, 0:4] = 255  # face marker: the fake detector sees the face at (40, 30, 80, 80), mouth at (80, 90)
+        cv2.ellipse(img, (80, 90), (18, 10), 0, 0, 360, 10, -1)
+        for ex in (62, 98):  # eyes above the mouth
+            cv2.circle(img, (ex, 60), 5, 10, -1)
+        if turned:
+            img = cv2.rotate(img, cv2.ROTATE_180)
+        cx, cy = (191 - 80, 107 - 90) if turned else (80, 90)
+        cv2.imwrite(str(root / "train" / "images" / f"{name}_jpg.rf.1.jpg"), img)
+        (root / "train" / "labels" / f"{name}_jpg.rf.1.txt").write_text(f"0 {cx / 192} {cy / 108} 0.2 0.2\n")
+    skips = Skips()
+    recs = import_yawn(root, 48, skips, detector=_fake_detector)
+    assert skips.turned == 1 and len(recs) == 2
+    for r in recs:
+        rows = np.argwhere(r.image < 60)[:, 0] / 48
+        assert ((rows > 0.65) & (rows < 0.85)).sum() > 20, f"{r.file}: the mouth sits low in the upright crop"
+        assert ((rows > 0.4) & (rows < 0.6)).sum() > 5, f"{r.file}: the eyes are above the mouth (face upright)"
+
+
 def test_yawn_groups_follow_the_video_or_session():
     assert yawn_group("1001-117-_jpg.rf.7af15f1c.jpg") == "y1001"
     assert yawn_group("13050frame0-00-22-50_jpg.rf.93ac.jpg") == "y13050"

@@ -75,7 +75,8 @@ def main(args: argparse.Namespace) -> int:
         records = IMPORTERS[args.kind](src, args.size, skips, **extra)
         manifest = write_set(Path(args.out), SOURCES[args.kind], records, args.size, src, skips.total,
                              dict(skips.reasons), args.val_fraction, SPLIT_NOTES.get(args.kind, ""),
-                             SPLIT_KEY.get(args.kind))
+                             SPLIT_KEY.get(args.kind),
+                             {"turned_upright": skips.turned} if skips.turned else None)
     except (LayoutError, ValueError, OSError) as exc:
         why = "; skipped " + "; ".join(f"{n} {r}" for r, n in skips.reasons.items()) if skips.total else ""
         print(f"data import {args.kind}: {exc}{why}", file=sys.stderr)
@@ -83,5 +84,6 @@ def main(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{s} {c['images']} images / {c['persons']} persons" for s, c in manifest["counts"].items())
     print(f"data import {args.kind}: {counts}; skipped {skips.total}"
           + (" (" + "; ".join(f"{n} {r}" for r, n in skips.reasons.items()) + ")" if skips.total else "")
+          + (f"; {skips.turned} upside-down images turned upright" if skips.turned else "")
           + f"; wrote {args.out} in {time.time() - t0:.0f} s")
     return 0

@@ -46,6 +46,7 @@ class Skips:
 
     def __init__(self) -> None:
         self.reasons: Counter[str] = Counter()
+        self.turned = 0  # images kept but turned upright (yawn_v5's upside-down copies)
 
     def add(self, reason: str) -> None:
         self.reasons[reason] += 1
@@ -351,6 +352,21 @@ YAWN_GROUP_RULES = tuple(re.compile(r) for r in (
 ))
 
 
+def _mouth_in_a_face(faces: Sequence[Box], mx: float, my: float) -> bool:
+    """The point (mx, my) lies in the lower part of one of ``faces`` (a yawning mouth can hang below the box)."""
+    return any(x <= mx <= x + fw and y + 0.45 * fh <= my <= y + 1.25 * fh for x, y, fw, fh in faces)
+
+
+def mouth_upside_down(gray: np.ndarray, mx: float, my: float, detector: FaceDetector) -> bool:
+    """True when the mouth box centre (mx, my) sits in the lower part of a detected face only in the image turned
+    180 degrees (yawn_v5 holds roboflow copies turned upside down; the mouth-box framing assumes an upright face).
+    When neither or both orientations show such a face, the image counts as upright (as before)."""
+    if _mouth_in_a_face(detector(gray), mx, my):
+        return False
+    h, w = gray.shape[:2]
+    return _mouth_in_a_face(detector(cv2.rotate(gray, cv2.ROTATE_180)), w - 1 - mx, h - 1 - my)
+
+
 def yawn_group(file_name: str) -> str:
     """The split group of a yawn_v5 image file name (see YAWN_GROUP_RULES)."""
     stem = re.split(r"_(?:jpg|jpeg|png)\.rf\.", file_name)[0]
@@ -364,7 +380,8 @@ def yawn_group(file_name: str) -> str:
 
 def import_yawn(src: Path, size: int, skips: Skips, detector: FaceDetector | None = None, **_) -> list[Record]:
     """yawn_v5: scenes with a YOLO mouth box on yawns (empty label file: no yawn). A yawning image is framed from
-    its mouth box (the face detector often misses a wide yawn); a scene without a box is framed from the largest
+    its mouth box (the face detector often misses a wide yawn), turned upright first when the face detector finds
+    its face only upside down (``mouth_upside_down``); a scene without a box is framed from the largest
     face the face detector finds (``face_aligned_crop``) and labelled yawn = 0, "not yawning" (it may be talking,
     eating or on the phone: mouth_open stays unknown); scenes without a detected face are skipped and counted.
     Groups for the split: ``yawn_group`` (the video / session a frame comes from); the set's own test split stays
@@ -397,17 +414,24 @@ def import_yawn(src: Path, size: int, skips: Skips, detector: FaceDetector | Non
         if img is None:
             return None
         if not boxes:  # a scene without a yawn: frame it from the detected face
-            found = find_face(to_gray_u8(img), face_detector())
+            gray = to_gray_u8(img)
+            found = find_face(gray, face_detector())
             if found is None:
                 skips.add(f"non-yawn scene: {NO_FACE}")
                 return None
             turned, box = found
+            skips.turned += turned is not gray
             return Record(face_aligned_crop(turned, box, size), group, f"{d}/images/{p.name}", {"yawn": 0.0},
                           split=forced)
-        h, w = img.shape[:2]
+        gray = to_gray_u8(img)
+        h, w = gray.shape
         bx, by, bw, bh = max(boxes, key=lambda b: b[2] * b[3])
-        cx, cy, side = face_box_from_yawn_mouth(bx * w, by * h, bw * w, bh * h)
-        return Record(square_crop(img, cx, cy, side, size), group, f"{d}/images/{p.name}", {"yawn": 1.0,
+        mx, my = bx * w, by * h
+        if mouth_upside_down(gray, mx, my, face_detector()):  # a roboflow copy turned 180 degrees: turn it back
+            gray, mx, my = cv2.rotate(gray, cv2.ROTATE_180), w - 1 - mx, h - 1 - my
+            skips.turned += 1
+        cx, cy, side = face_box_from_yawn_mouth(mx, my, bw * w, bh * h)
+        return Record(square_crop(gray, cx, cy, side, size), group, f"{d}/images/{p.name}", {"yawn": 1.0,
                       "mouth_open": 1.0}, split=forced)
 
     return _walk("yawn", items, one, skips)
@@ -466,6 +490,7 @@ def import_nir(src: Path, size: int, skips: Skips, boxes: Path | None = None, de
             if found is None:
                 skips.add(NO_FACE)
                 return None
+            skips.turned += found[0] is not gray
             gray, face = found
         left, right = eye_crops_from_face_box(gray, face, size)
         return Record(face_aligned_crop(gray, face, size), f"nir{int(m.group(1)):02d}", name, labels, split="val",

@@ -106,9 +106,10 @@ def person_split(persons: list[str], kind: str, val_fraction: float = 0.15, ensu
 
 def write_set(out: Path, info: SourceInfo, records: list[Record], size: int, source_dir: Path, skipped: int,
               skipped_reasons: dict[str, int], val_fraction: float = 0.15, notes: str = "",
-              split_key: str | None = None) -> dict:
+              split_key: str | None = None, extra: dict | None = None) -> dict:
     """Write shards + manifest for ``records``; returns the manifest. ``split_key`` seeds the person split (sets
-    sharing people, e.g. MRL pupil centres and MRL, use the same key so a person is on the same side in both)."""
+    sharing people, e.g. MRL pupil centres and MRL, use the same key so a person is on the same side in both).
+    ``extra`` adds importer facts to the manifest (e.g. how many images were turned upright)."""
     if not records:
         raise ValueError(f"{info.kind}: no usable samples found in {source_dir}")
     out.mkdir(parents=True, exist_ok=True)
@@ -158,7 +159,8 @@ def write_set(out: Path, info: SourceInfo, records: list[Record], size: int, sou
                 "use": info.use, "train": info.train, "size": size, "source_dir": str(source_dir),
                 "label_kinds": {k: LABEL_KINDS[k][3] for k in kinds}, "views": view_names, "persons": persons,
                 "split_rule": notes or "by person", "counts": counts,
-                "total_images": len(records), "skipped": skipped, "skipped_reasons": skipped_reasons}
+                "total_images": len(records), "skipped": skipped, "skipped_reasons": skipped_reasons,
+                **(extra or {})}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return manifest
 
