@@ -61,7 +61,8 @@ SET_NOTES = {
     "yawn": "Yawning = yawn_v5 images with a YOLO mouth box (framed from the box); not yawning = its scenes without a "
             "box, framed from the face detector's largest face: they include talking, eating and phone calls (open "
             "mouths), and roughly 20 of the 342 detected 'faces' (~6-7 %) are not faces (contact sheet, by eye). "
-            "Split by video / session (bridge.data.importers.yawn_group).",
+            "Upside-down copies are turned upright where the detector finds their face. Split by video / session "
+            "(bridge.data.importers.yawn_group).",
 }
 
 
