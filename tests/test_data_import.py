@@ -10,7 +10,10 @@ import numpy as np
 
 from bridge.cli import main as cli
 from bridge.data.framing import mask_stats, square_crop
-from bridge.data.shards import load_set, person_split
+from bridge.data.importers import NO_FACE, Skips, import_nir, import_yawn, yawn_group
+from bridge.data.shards import load_set, person_split, write_set
+from bridge.data.sources import AFFECTNET_TO_FER8, SOURCES
+from bridge.schema import FER8
 
 
 def _eye(closed: bool, seed: int, size: int = 60) -> np.ndarray:
@@ -124,7 +127,7 @@ def test_itmo_masks_give_pupil_centre_and_visible_fraction(tmp_path: Path):
     assert np.all(sp.labels["side"] == 0) and np.all(sp.labels["closed"] == 0)
 
 
-def test_yawn_crops_from_the_mouth_box_and_skips_scenes_without_one(tmp_path: Path):
+def test_yawn_crops_from_the_mouth_box_and_skips_faceless_scenes_without_one(tmp_path: Path):
     root = tmp_path / "yawn_v5"
     for split, stems in (("train", ["101-a", "102-b", "103-c", "104-d"]), ("test", ["200-x"])):
         (root / split / "images").mkdir(parents=True)
@@ -140,7 +143,8 @@ def test_yawn_crops_from_the_mouth_box_and_skips_scenes_without_one(tmp_path: Pa
     rs = load_set(out)
     man = rs.manifest
     assert man["counts"]["test"]["images"] == 1 and man["total_images"] == 4
-    assert man["skipped_reasons"] == {"no mouth box (non-yawn scene; needs a face detector)": 1}
+    # the scene without a mouth box goes to the real face detector, which finds no face in a grey frame
+    assert man["skipped_reasons"] == {f"non-yawn scene: {NO_FACE}": 1}
     crop = np.concatenate([sp.images for sp in rs.splits.values()])[0]
     dark = np.argwhere(crop < 60)
     assert 0.6 < dark[:, 0].mean() / 48 < 0.9, "the mouth must sit in the lower part of the FER-like crop"
@@ -212,7 +216,143 @@ def test_manifest_is_json_with_sources_for_every_kind(tmp_path: Path, capsys):
     assert {"source_dir", "repo", "commit", "licence", "persons", "counts", "label_kinds"} <= set(man)
 
 
-def test_nir_needs_face_boxes_and_maps_affectnet_labels(tmp_path: Path, capsys):
+def _nir_src(tmp_path: Path, faces) -> Path:
+    """custom_nir layout: ``faces`` = [(subject, AffectNet expression, draw a face?)]; a face is a bright disc with two
+    dark eyes where a detector box (40, 30, 80, 80) puts them in a 192x108 frame, and a marker the fake detector
+    looks for."""
+    src = tmp_path / "Custom_DB" / "custom_nir"
+    src.mkdir(parents=True)
+    rows = [",filename,Unnamed: 0,gender,race,adult,expression,valence,arousal"]
+    for i, (subj, expr, face) in enumerate(faces):
+        name = f"{subj}-{i}-x.jpg"
+        img = np.full((108, 192, 3), 60, np.uint8)
+        if face:
+            cv2.circle(img, (80, 70), 40, (200, 200, 200), -1)
+            for ex, r in ((65, 5), (95, 7)):  # the subject's right eye (image left, smaller), left eye (image right)
+                cv2.circle(img, (ex, 61), r, (10, 10, 10), -1)
+            img[0:4, 0:4] = 255  # "a face is here" marker for the fake detector
+        cv2.imwrite(str(src / name), img)
+        rows.append(f"{i},{name},{i},male,x,yes,{float(expr)},0.1,-0.2")
+    (src.parent / "custom_nir-annotations.csv").write_text("\n".join(rows) + "\n")
+    return src
+
+
+def _fake_detector(gray: np.ndarray):
+    """Stands in for the Haar detector (it cannot see a drawn face): the box of ``_nir_src``'s face when the marker
+    is in the top-left corner, i.e. only on the upright image."""
+    return [(40.0, 30.0, 80.0, 80.0)] if gray[:4, :4].mean() > 200 else []
+
+
+def test_nir_with_the_face_detector_crops_face_and_eyes_and_counts_faceless_frames(tmp_path: Path):
+    src = _nir_src(tmp_path, [(1, 0, True), (1, 3, True), (2, 6, True), (3, 1, False)])
+    skips = Skips()
+    recs = import_nir(src, 48, skips, detector=_fake_detector)
+    assert len(recs) == 3 and skips.reasons == {NO_FACE: 1}  # the frame without a face is skipped and counted
+    assert {r.split for r in recs} == {"val"}  # evaluation only: everything is validation
+    for r in recs:
+        assert r.image.shape == (48, 48) and set(r.views) == {"left_eye", "right_eye"}
+        for v in r.views.values():  # the dark eye sits in the middle of its crop
+            assert v.shape == (48, 48) and v[20:28, 20:28].mean() < 60 and v.mean() > 100
+        # the left_eye view is the SUBJECT's left eye: the image's right one (drawn bigger), unmirrored
+        assert (r.views["left_eye"] < 60).sum() > 1.5 * (r.views["right_eye"] < 60).sum()
+    man = write_set(tmp_path / "n", SOURCES["nir"], recs, 48, src, skips.total, dict(skips.reasons))
+    assert man["views"] == ["left_eye", "right_eye"] and set(man["counts"]) == {"val"}
+    rs = load_set(tmp_path / "n")
+    assert rs.splits["val"].views["left_eye"].shape == (3, 48, 48)
+    assert rs.manifest["counts"]["val"]["person_ids"] == ["nir01", "nir02"]
+
+
+def test_nir_without_boxes_uses_the_real_detector_and_says_why_nothing_was_found(tmp_path: Path, capsys):
+    src = _nir_src(tmp_path, [(1, 0, False), (2, 1, False)])
+    assert run("import", "nir", str(src), "--out", str(tmp_path / "n")) == 2
+    err = capsys.readouterr().err
+    assert "no usable samples" in err and f"2 {NO_FACE}" in err
+    assert not (tmp_path / "n" / "manifest.json").exists()
+
+
+def test_find_face_tries_the_image_turned_upside_down():
+    from bridge.data.importers import find_face
+
+    img = np.full((108, 192), 60, np.uint8)
+    img[-4:, -4:] = 255  # the marker lands top-left only after a 180-degree turn
+    found = find_face(img, _fake_detector)
+    assert found is not None and found[0][:4, :4].mean() > 200 and found[1] == (40.0, 30.0, 80.0, 80.0)
+    assert find_face(np.full((50, 50), 60, np.uint8), _fake_detector) is None
+
+
+def test_affectnet_labels_map_onto_fer8_by_name():
+    affectnet = ("neutral", "happiness", "sadness", "surprise", "fear", "disgust", "anger", "contempt")
+    assert {FER8[AFFECTNET_TO_FER8[i]] for i in range(8)} == set(FER8)
+    for i, name in enumerate(affectnet):
+        assert FER8[AFFECTNET_TO_FER8[i]] == name
+
+
+def test_yawn_scenes_without_a_yawn_are_framed_by_the_detector_and_labelled_not_yawning(tmp_path: Path):
+    root = tmp_path / "yawn_v5"
+    (root / "train" / "images").mkdir(parents=True)
+    (root / "train" / "labels").mkdir(parents=True)
+    stems = [f"Yawning_mp4-{i:04d}" for i in range(6)] + ["photo-a", "photo-b"]
+    for i, s in enumerate(stems):
+        img = np.full((108, 192, 3), 60, np.uint8)
+        cv2.circle(img, (80, 70), 40, (200, 200, 200), -1)
+        if s != "photo-b":
+            img[0:4, 0:4] = 255
+        cv2.imwrite(str(root / "train" / "images" / f"{s}_jpg.rf.{i}.jpg"), img)
+        (root / "train" / "labels" / f"{s}_jpg.rf.{i}.txt").write_text(
+            "0 0.42 0.75 0.2 0.25\n" if i % 2 == 0 else "")
+    skips = Skips()
+    recs = import_yawn(root, 48, skips, detector=_fake_detector)
+    assert skips.reasons == {f"non-yawn scene: {NO_FACE}": 1}  # photo-b: no face found
+    by = {r.file.split("/")[-1].split("_jpg")[0]: r for r in recs}
+    assert set(by) == set(stems) - {"photo-b"}
+    assert by["Yawning_mp4-0000"].labels == {"yawn": 1.0, "mouth_open": 1.0}
+    assert by["Yawning_mp4-0001"].labels == {"yawn": 0.0}  # not yawning; mouth open unknown (may be talking)
+    assert {r.person for r in recs if r.file.startswith("train/images/Yawning")} == {"yYawning_mp4"}
+    man = write_set(tmp_path / "y", SOURCES["yawn"], recs, 48, root, skips.total, dict(skips.reasons),
+                    val_fraction=0.5)
+    rs = load_set(tmp_path / "y")
+    sides = {s: {f.split("/")[-1].split("_jpg")[0] for f in sp.files} for s, sp in rs.splits.items()}
+    video = {s for s in stems if s.startswith("Yawning")}
+    assert any(video <= v for v in sides.values()), "a video's yawning and non-yawning frames share one side"
+    assert man["counts"][next(s for s, v in sides.items() if video <= v)]["labels"]["yawn"] >= 6
+
+
+def test_an_upside_down_yawn_is_turned_upright_before_the_mouth_box_framing(tmp_path: Path):
+    root = tmp_path / "yawn_v5"
+    (root / "train" / "images").mkdir(parents=True)
+    (root / "train" / "labels").mkdir(parents=True)
+    for name, turned in (("up", False), ("down", True)):
+        img = np.full((108, 192), 150, np.uint8)
+        img[0:4, 0:4] = 255  # face marker: the fake detector sees the face at (40, 30, 80, 80), mouth at (80, 90)
+        cv2.ellipse(img, (80, 90), (18, 10), 0, 0, 360, 10, -1)
+        for ex in (62, 98):  # eyes above the mouth
+            cv2.circle(img, (ex, 60), 5, 10, -1)
+        if turned:
+            img = cv2.rotate(img, cv2.ROTATE_180)
+        cx, cy = (191 - 80, 107 - 90) if turned else (80, 90)
+        cv2.imwrite(str(root / "train" / "images" / f"{name}_jpg.rf.1.jpg"), img)
+        (root / "train" / "labels" / f"{name}_jpg.rf.1.txt").write_text(f"0 {cx / 192} {cy / 108} 0.2 0.2\n")
+    skips = Skips()
+    recs = import_yawn(root, 48, skips, detector=_fake_detector)
+    assert skips.turned == 1 and len(recs) == 2
+    for r in recs:
+        rows = np.argwhere(r.image < 60)[:, 0] / 48
+        assert ((rows > 0.65) & (rows < 0.85)).sum() > 20, f"{r.file}: the mouth sits low in the upright crop"
+        assert ((rows > 0.4) & (rows < 0.6)).sum() > 5, f"{r.file}: the eyes are above the mouth (face upright)"
+
+
+def test_yawn_groups_follow_the_video_or_session():
+    assert yawn_group("1001-117-_jpg.rf.7af15f1c.jpg") == "y1001"
+    assert yawn_group("13050frame0-00-22-50_jpg.rf.93ac.jpg") == "y13050"
+    assert yawn_group("Yawning_mp4-0410_jpg.rf.ab.jpg") == yawn_group("Yawning_mp4-0004_jpg.rf.cd.jpg")
+    assert yawn_group("eating1_mp4_126_jpg.rf.1.jpg") == "yeating1_mp4"
+    assert yawn_group("yt-jdErzTZ_IsY-0012_jpg.rf.1.jpg") == "yyt-jdErzTZ_IsY"
+    assert yawn_group("Video2_4_274_jpg.rf.1.jpg") == yawn_group("Video2_184_jpg.rf.2.jpg")
+    assert yawn_group("WIN_20220722_11_26_10_Pro_jpg.rf.1.jpg") == "yWIN_20220722"
+    assert yawn_group("image2041_jpg.rf.1.jpg") == "image2041"
+
+
+def test_nir_with_face_boxes_maps_affectnet_labels(tmp_path: Path, capsys):
     src = tmp_path / "Custom_DB" / "custom_nir"
     src.mkdir(parents=True)
     rows = [",filename,Unnamed: 0,gender,race,adult,expression,valence,arousal"]
@@ -223,11 +363,10 @@ def test_nir_needs_face_boxes_and_maps_affectnet_labels(tmp_path: Path, capsys):
         rows.append(f"{i},{name},{i},male,x,yes,{float(expr)},0.1,-0.2")
         boxes.append(f"{name},60,20,50,60")
     (src.parent / "custom_nir-annotations.csv").write_text("\n".join(rows) + "\n")
-    assert run("import", "nir", str(src), "--out", str(tmp_path / "n")) == 2
-    assert "--boxes" in capsys.readouterr().err
     (tmp_path / "boxes.csv").write_text("\n".join(boxes) + "\n")
     assert run("import", "nir", str(src), "--boxes", str(tmp_path / "boxes.csv"), "--out", str(tmp_path / "n")) == 0
     rs = load_set(tmp_path / "n")
     assert rs.manifest["train"] is False  # evaluation only
+    assert set(rs.splits) == {"val"} and rs.manifest["views"] == ["left_eye", "right_eye"]
     expr = np.concatenate([sp.labels["expression"] for sp in rs.splits.values()])
     assert sorted(expr.tolist()) == [0, 1, 2, 4]  # AffectNet neutral, surprise, anger, happy -> FER8 indices

@@ -147,3 +147,58 @@ def test_eval_real_on_class_folders_and_on_an_imported_set(tmp_path: Path, capsy
     (tmp_path / "junk" / "cats").mkdir(parents=True)
     assert cli(["eval", "--real", str(tmp_path / "junk"), "--out", str(tmp_path / "r3")]) == 2
     assert "expected an imported set" in capsys.readouterr().err
+
+
+def test_not_yawning_is_a_weak_hinge_and_a_missing_yawn_label_contributes_nothing():
+    jaw = torch.tensor([4.0, 4.0, -4.0, 1.0], requires_grad=True)  # sigmoid: 0.98, 0.98, 0.02, 0.73
+    smile = (torch.zeros(4, requires_grad=True), torch.zeros(4, requires_grad=True))
+    nan = float("nan")
+    t = {"yawn": torch.tensor([nan, 0.0, 0.0, 1.0]), "mouth_open": torch.tensor([nan, nan, nan, 1.0]),
+         "smile": torch.full((4,), nan)}
+    rt.mouth_loss(jaw, smile, t).backward()
+    g = jaw.grad.numpy()
+    assert g[0] == 0.0, "a sample without a yawn label gets no gradient"
+    assert g[1] > 0, "not yawning with a yawn-wide jaw: jawOpen is pushed down"
+    assert g[2] == 0.0, "not yawning with the jaw below the hinge: left alone (it may be talking)"
+    assert g[3] < 0  # yawning: pushed up
+    assert g[1] < 0.5 * abs(float(rt._bce(torch.tensor([4.0]), torch.tensor([0.0])))), "the term is weak"
+    # only missing labels: exactly zero, as a value and as a gradient
+    jaw2 = torch.tensor([4.0, -1.0], requires_grad=True)
+    nothing = {k: torch.full((2,), nan) for k in ("yawn", "mouth_open", "smile")}
+    loss = rt.mouth_loss(jaw2, (jaw2 * 0, jaw2 * 0), nothing)
+    assert float(loss) == 0.0 and not loss.requires_grad  # exactly 0, with no path back to the outputs
+    # the lower-face loss keeps a sample that carries only the "not yawning" label
+    logits = torch.zeros(2, 8, requires_grad=True)
+    shape_logits = torch.full((2, 33), 3.0, requires_grad=True)
+    t2 = {"fer8": torch.full((2, 8), nan), "mouth_open": torch.full((2,), nan), "smile": torch.full((2,), nan),
+          "yawn": torch.tensor([0.0, nan])}
+    rt.lower_face_real_loss(logits, shape_logits, t2).backward()
+    assert float(shape_logits.grad[0, rt.LF_POS[rt.JAW]]) > 0 and float(shape_logits.grad[1].abs().sum()) == 0.0
+
+
+def test_eval_real_scores_yawn_vs_not_and_the_eyes_of_nir_faces(tmp_path: Path):
+    rng = np.random.default_rng(3)
+    faces, nir = [], []
+    for i in range(12):
+        img = np.full((48, 48), 120, np.uint8)
+        cv2.ellipse(img, (24, 36), (8, 2 + (i % 2) * 8), 0, 0, 360, 20, -1)
+        faces.append(Record(img, f"g{i}", f"f{i}.jpg", {"yawn": float(i % 2)} | ({"mouth_open": 1.0} if i % 2 else {}),
+                            split="val"))
+        eye = _eye(bool(i % 5 == 0), rng, 48)
+        nir.append(Record(img, f"nir{i % 3:02d}", f"{i % 3}-{i}-x.jpg",
+                          {"expression": i % 8, "valence": float(rng.uniform(-1, 1)),
+                           "arousal": float(rng.uniform(-1, 1))}, split="val",
+                          views={"left_eye": eye, "right_eye": eye[:, ::-1].copy()}))
+    write_set(tmp_path / "real" / "yawn", SOURCES["yawn"], faces, 48, tmp_path, 0, {})
+    write_set(tmp_path / "real" / "nir", SOURCES["nir"], nir, 48, tmp_path, 0, {})
+    assert cli(["eval", "--real", str(tmp_path / "real"), "--out", str(tmp_path / "r")]) == 0
+    rep = json.loads((tmp_path / "r" / "report.json").read_text())
+    m = rep["sets"]["yawn"]["mouth_shapes"]
+    assert m["yawn_images"] == 6 and m["not_yawning_images"] == 6 and 0 <= m["jawOpen_auc_yawn_vs_not"] <= 1
+    assert m["jawOpen_mean_not_yawning"] is not None
+    n = rep["sets"]["nir"]
+    assert n["fer8"]["images"] == 12 and (tmp_path / "r" / "confusion_real_nir.png").exists()
+    e = n["eyes_from_face"]
+    assert e["images"] == 12 and e["eyes"] == 24 and 0 <= e["share_eyes_predicted_open"] <= 1
+    assert {"valence_ccc", "valence_corr", "arousal_ccc", "arousal_corr"} <= set(e)
+    assert "NOT headset eye frames" in (tmp_path / "r" / "report.md").read_text()

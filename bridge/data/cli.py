@@ -15,9 +15,10 @@ SPLIT_NOTES = {
     "ferplus": "the set's own split: FER2013Train -> train, FER2013Valid -> val (model selection only); "
                "FER2013Test is held out and never imported; no identities",
     "smile": "by group (first token of the file name; the set has no person ids)",
-    "yawn": "by group (leading number of the file name: roboflow copies and flips share it); the set's test "
-            "split -> test (held out)",
-    "nir": "by person (subject number in the file name); evaluation only",
+    "yawn": "by group (the video / webcam session / capture tool a frame comes from, else the leading number of the "
+            "file name, which roboflow copies and flips share; bridge.data.importers.yawn_group); yawning and "
+            "non-yawning frames of one group are on the same side; the set's test split -> test (held out)",
+    "nir": "evaluation only: every frame -> val (never trained on; too small to train); persons = subjects",
 }
 
 
@@ -34,9 +35,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     imp.add_argument("--size", type=int, default=48, help="crop size in pixels (default 48, the model input)")
     imp.add_argument("--val-fraction", type=float, default=0.15, help="share of persons held out for validation")
     imp.add_argument("--images", default=None, help="mrl-pupil: the MRL folder the pupil centres refer to")
-    imp.add_argument("--masks", default=None, 
+    imp.add_argument("--masks", default=None,
                      help="mmu: the iris mask folder (Masks-for-MMU-Iris-dataset Dataset/mask)")
-    imp.add_argument("--boxes", default=None, help="nir: CSV file,x,y,w,h of face boxes for the whole frames")
+    imp.add_argument("--boxes", default=None,
+                     help="nir: CSV file,x,y,w,h of face boxes for the whole frames (default: the face detector)")
     sub.add_parser("sources", help="list the approved sets, their commits and licences")
 
 
@@ -73,12 +75,15 @@ def main(args: argparse.Namespace) -> int:
         records = IMPORTERS[args.kind](src, args.size, skips, **extra)
         manifest = write_set(Path(args.out), SOURCES[args.kind], records, args.size, src, skips.total,
                              dict(skips.reasons), args.val_fraction, SPLIT_NOTES.get(args.kind, ""),
-                             SPLIT_KEY.get(args.kind))
+                             SPLIT_KEY.get(args.kind),
+                             {"turned_upright": skips.turned} if skips.turned else None)
     except (LayoutError, ValueError, OSError) as exc:
-        print(f"data import {args.kind}: {exc}", file=sys.stderr)
+        why = "; skipped " + "; ".join(f"{n} {r}" for r, n in skips.reasons.items()) if skips.total else ""
+        print(f"data import {args.kind}: {exc}{why}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{s} {c['images']} images / {c['persons']} persons" for s, c in manifest["counts"].items())
     print(f"data import {args.kind}: {counts}; skipped {skips.total}"
           + (" (" + "; ".join(f"{n} {r}" for r, n in skips.reasons.items()) + ")" if skips.total else "")
+          + (f"; {skips.turned} upside-down images turned upright" if skips.turned else "")
           + f"; wrote {args.out} in {time.time() - t0:.0f} s")
     return 0

@@ -12,7 +12,7 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import cv2
@@ -20,6 +20,7 @@ import numpy as np
 
 from bridge.data.framing import (
     eye_crop,
+    eye_crops_from_face_box,
     face_box_from_landmarks,
     face_box_from_yawn_mouth,
     mask_stats,
@@ -27,8 +28,13 @@ from bridge.data.framing import (
 )
 from bridge.data.shards import Record
 from bridge.data.sources import AFFECTNET_TO_FER8
+from bridge.inference.preprocess import face_aligned_crop, to_gray_u8
 
 Progress = Callable[[str], None]
+Box = tuple[float, float, float, float]  # x, y, w, h in pixels
+# gray u8 image -> face boxes (bridge.sources.face_detector.FaceDetector); tests pass a stand-in
+FaceDetector = Callable[[np.ndarray], Sequence[Box]]
+NO_FACE = "no face found by the face detector (upright or turned 180 degrees)"
 
 
 class LayoutError(ValueError):
@@ -40,6 +46,7 @@ class Skips:
 
     def __init__(self) -> None:
         self.reasons: Counter[str] = Counter()
+        self.turned = 0  # images kept but turned upright (yawn_v5's upside-down copies)
 
     def add(self, reason: str) -> None:
         self.reasons[reason] += 1
@@ -82,6 +89,29 @@ def _walk(label: str, items: list, fn, skips: Skips) -> list[Record]:
             out.append(r)
         tick(i + 1, skips.total)
     return out
+
+
+def default_face_detector() -> FaceDetector:
+    """The project's webcam face detector (Haar cascade, bridge.sources.face_detector); LayoutError when absent."""
+    from bridge.sources.face_detector import FaceDetectorUnavailable, open_face_detector
+
+    try:
+        return open_face_detector()
+    except FaceDetectorUnavailable as exc:
+        raise LayoutError(f"this set needs the face detector: {exc}") from exc
+
+
+def find_face(gray: np.ndarray, detector: FaceDetector) -> tuple[np.ndarray, Box] | None:
+    """The largest face ``detector`` finds in ``gray``, and the image its box refers to. When the upright image shows
+    none, the image turned 180 degrees is searched too (yawn_v5 holds roboflow copies turned upside down; the crop
+    is then cut from the turned image, i.e. upright). None when neither shows a face."""
+    for img in (gray, cv2.rotate(gray, cv2.ROTATE_180)):
+        boxes = [tuple(float(v) for v in b) for b in detector(img)]
+        boxes = [b for b in boxes if b[2] > 0 and b[3] > 0]
+        if boxes:
+            x, y, w, h = max(boxes, key=lambda b: b[2] * b[3])
+            return img, (x, y, w, h)
+    return None
 
 
 # ---------------------------------------------------------------- MRL eyes
@@ -306,23 +336,73 @@ def import_smile(src: Path, size: int, skips: Skips, **_) -> list[Record]:
 
 
 # ---------------------------------------------------------------- yawn
-YAWN_GROUP = re.compile(r"^(\d+)")
 
 
-def import_yawn(src: Path, size: int, skips: Skips, **_) -> list[Record]:
-    """yawn_v5: scenes with a YOLO mouth box on yawns. The face-aligned crop is derived from the mouth box, so only
-    yawning images (with a box) are usable; scenes without a box would need a face detector and are skipped.
-    Roboflow copies/flips share the leading number of the file name, which is the group for the split; the set's
-    own test split stays test (held out)."""
+# Person proxy of a yawn_v5 file (the set has no person ids): frames of one video, one webcam session or one capture
+# tool share a group, so no video's people end up on both sides of the split. Tried in order on the file stem
+# (roboflow's ``_jpg.rf.<hash>`` suffix removed); a stem no rule matches is its own group (a single photo).
+YAWN_GROUP_RULES = tuple(re.compile(r) for r in (
+    r"^(\d+)",  # 1001-117-, 13050frame0-00-22-50, 503: the leading number (roboflow copies and flips share it)
+    r"^(.*(?:mp4|avi|mov))[-_]\d+",  # Yawning_mp4-0410, eating1_mp4_126: a video's frames
+    r"^(yt-[A-Za-z0-9_-]{11})-\d+$",  # yt-<video id>-<frame>
+    r"^(Video\d+)_",  # Video2_4_274
+    r"^(VID_\d+_\d+)_\d+$",  # VID_20221206_141004_005: a phone video's frames
+    r"^(WIN_\d{8})_",  # WIN_20220722_11_26_10_Pro: one day's webcam captures
+    r"^(yawn)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-([0-9a-f]{12})$",  # capture tool: uuid1 of one machine
+))
+
+
+def _mouth_in_a_face(faces: Sequence[Box], mx: float, my: float) -> bool:
+    """The point (mx, my) lies in the lower part of one of ``faces`` (a yawning mouth can hang below the box)."""
+    return any(x <= mx <= x + fw and y + 0.45 * fh <= my <= y + 1.25 * fh for x, y, fw, fh in faces)
+
+
+def mouth_upside_down(gray: np.ndarray, mx: float, my: float, detector: FaceDetector) -> bool:
+    """True when the mouth box centre (mx, my) sits in the lower part of a detected face only in the image turned
+    180 degrees (yawn_v5 holds roboflow copies turned upside down; the mouth-box framing assumes an upright face).
+    When neither or both orientations show such a face, the image counts as upright (as before)."""
+    if _mouth_in_a_face(detector(gray), mx, my):
+        return False
+    h, w = gray.shape[:2]
+    return _mouth_in_a_face(detector(cv2.rotate(gray, cv2.ROTATE_180)), w - 1 - mx, h - 1 - my)
+
+
+def yawn_group(file_name: str) -> str:
+    """The split group of a yawn_v5 image file name (see YAWN_GROUP_RULES)."""
+    stem = re.split(r"_(?:jpg|jpeg|png)\.rf\.", file_name)[0]
+    stem = stem[:-4] if stem.lower().endswith((".jpg", ".png")) else stem
+    for rule in YAWN_GROUP_RULES:
+        m = rule.match(stem)
+        if m:
+            return "y" + "".join(m.groups())
+    return stem
+
+
+def import_yawn(src: Path, size: int, skips: Skips, detector: FaceDetector | None = None, **_) -> list[Record]:
+    """yawn_v5: scenes with a YOLO mouth box on yawns (empty label file: no yawn). A yawning image is framed from
+    its mouth box (the face detector often misses a wide yawn), turned upright first when the face detector finds
+    its face only upside down (``mouth_upside_down``); a scene without a box is framed from the largest
+    face the face detector finds (``face_aligned_crop``) and labelled yawn = 0, "not yawning" (it may be talking,
+    eating or on the phone: mouth_open stays unknown); scenes without a detected face are skipped and counted.
+    Groups for the split: ``yawn_group`` (the video / session a frame comes from); the set's own test split stays
+    test (held out)."""
     root = src / "dataset" / "yawn_v5" if (src / "dataset" / "yawn_v5").is_dir() else src
     split_dirs = [(d, s) for d, s in (("train", None), ("valid", None), ("test", "test"))
                   if (root / d / "images").is_dir()]
     if not split_dirs:
         raise LayoutError(f"{src}: not the yawn_v5 layout (expected {{train,valid,test}}/images + labels/)")
     items = [(d, forced, p) for d, forced in split_dirs for p in sorted((root / d / "images").glob("*.jpg"))]
+    det: list[FaceDetector | None] = [detector]
+
+    def face_detector() -> FaceDetector:  # built on the first scene without a yawn (not needed otherwise)
+        found = det[0]
+        if found is None:
+            found = det[0] = default_face_detector()
+        return found
 
     def one(item) -> Record | None:
         d, forced, p = item
+        group = yawn_group(p.name)
         lab = root / d / "labels" / (p.stem + ".txt")
         boxes = []
         if lab.exists():
@@ -330,18 +410,28 @@ def import_yawn(src: Path, size: int, skips: Skips, **_) -> list[Record]:
                 f = ln.split()
                 if len(f) == 5:
                     boxes.append([float(v) for v in f[1:]])
-        if not boxes:
-            skips.add("no mouth box (non-yawn scene; needs a face detector)")
-            return None
         img = _read(p, skips)
         if img is None:
             return None
-        h, w = img.shape[:2]
+        if not boxes:  # a scene without a yawn: frame it from the detected face
+            gray = to_gray_u8(img)
+            found = find_face(gray, face_detector())
+            if found is None:
+                skips.add(f"non-yawn scene: {NO_FACE}")
+                return None
+            turned, box = found
+            skips.turned += turned is not gray
+            return Record(face_aligned_crop(turned, box, size), group, f"{d}/images/{p.name}", {"yawn": 0.0},
+                          split=forced)
+        gray = to_gray_u8(img)
+        h, w = gray.shape
         bx, by, bw, bh = max(boxes, key=lambda b: b[2] * b[3])
-        cx, cy, side = face_box_from_yawn_mouth(bx * w, by * h, bw * w, bh * h)
-        g = YAWN_GROUP.match(p.name)
-        group = f"y{g.group(1)}" if g else p.name.split("_jpg")[0]
-        return Record(square_crop(img, cx, cy, side, size), group, f"{d}/images/{p.name}", {"yawn": 1.0,
+        mx, my = bx * w, by * h
+        if mouth_upside_down(gray, mx, my, face_detector()):  # a roboflow copy turned 180 degrees: turn it back
+            gray, mx, my = cv2.rotate(gray, cv2.ROTATE_180), w - 1 - mx, h - 1 - my
+            skips.turned += 1
+        cx, cy, side = face_box_from_yawn_mouth(mx, my, bw * w, bh * h)
+        return Record(square_crop(gray, cx, cy, side, size), group, f"{d}/images/{p.name}", {"yawn": 1.0,
                       "mouth_open": 1.0}, split=forced)
 
     return _walk("yawn", items, one, skips)
@@ -351,32 +441,33 @@ def import_yawn(src: Path, size: int, skips: Skips, **_) -> list[Record]:
 NIR_NAME = re.compile(r"^(\d+)-(\d+)-.*\.jpg$")
 
 
-def import_nir(src: Path, size: int, skips: Skips, boxes: Path | None = None, **_) -> list[Record]:
-    """custom_nir: 1920x1080 NIR frames with AffectNet labels (custom_nir-annotations.csv beside the folder).
-    Whole frames need a face box: pass ``--boxes CSV`` (file,x,y,w,h from a face detector); evaluation only."""
+def import_nir(src: Path, size: int, skips: Skips, boxes: Path | None = None, detector: FaceDetector | None = None,
+               **_) -> list[Record]:
+    """custom_nir: 1920x1080 NIR webcam-distance frames with AffectNet labels (custom_nir-annotations.csv beside the
+    folder). The face is the largest one the face detector finds (or the box of ``--boxes CSV``: file,x,y,w,h),
+    framed with ``face_aligned_crop``; the subject's eyes are cut from the same box at full resolution (views
+    ``left_eye`` / ``right_eye``). Frames without a face are skipped and counted. Evaluation only: every frame goes
+    to the 'val' split (nothing of this set is ever trained on; subjects stay recorded as persons)."""
     csv_path = next((p for p in (src.parent / "custom_nir-annotations.csv", src / "custom_nir-annotations.csv")
                      if p.is_file()), None)
     if csv_path is None or not any(NIR_NAME.match(p.name) for p in src.glob("*.jpg")):
         raise LayoutError(f"{src}: not the custom_nir layout (expected <subject>-<n>-<label>.jpg and "
                           "custom_nir-annotations.csv beside the folder)")
-    if boxes is None:
-        raise LayoutError("nir: whole 1920x1080 frames; pass --boxes CSV (file,x,y,w,h face boxes)")
-    with open(boxes, newline="") as fh:
-        box = {r[0]: [float(v) for v in r[1:5]] for r in csv.reader(fh) if len(r) >= 5 and r[1] != "x"}
+    box: dict[str, Box] | None = None
+    if boxes is not None:
+        with open(boxes, newline="") as fh:
+            box = {r[0]: (float(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in csv.reader(fh)
+                   if len(r) >= 5 and r[1] != "x"}
+    det = default_face_detector() if box is None and detector is None else detector
     with open(csv_path, newline="") as fh:
         rows = list(csv.DictReader(fh))
 
     def one(row) -> Record | None:
         name = row.get("filename", "")
         m = NIR_NAME.match(name)
-        if not m or name not in box:
-            skips.add("no face box")
+        if not m:
+            skips.add("annotation row without a <subject>-<n>-<label>.jpg file name")
             return None
-        img = _read(src / name, skips)
-        if img is None:
-            return None
-        x, y, w, h = box[name]
-        crop = square_crop(img, x + w / 2, y + h / 2, max(w, h), size)
         try:
             expr = AFFECTNET_TO_FER8.get(int(float(row["expression"])), -1)
             labels: dict[str, object] = {"expression": expr, "valence": float(row["valence"]),
@@ -384,7 +475,26 @@ def import_nir(src: Path, size: int, skips: Skips, boxes: Path | None = None, **
         except (KeyError, ValueError):
             skips.add("annotation row without expression/valence/arousal")
             return None
-        return Record(crop, f"nir{int(m.group(1)):02d}", name, labels)
+        if box is not None and name not in box:
+            skips.add("no face box in --boxes")
+            return None
+        img = _read(src / name, skips)
+        if img is None:
+            return None
+        gray = to_gray_u8(img)
+        if box is not None:
+            face = box[name]
+        else:
+            assert det is not None
+            found = find_face(gray, det)
+            if found is None:
+                skips.add(NO_FACE)
+                return None
+            skips.turned += found[0] is not gray
+            gray, face = found
+        left, right = eye_crops_from_face_box(gray, face, size)
+        return Record(face_aligned_crop(gray, face, size), f"nir{int(m.group(1)):02d}", name, labels, split="val",
+                      views={"left_eye": left, "right_eye": right})
 
     return _walk("nir", rows, one, skips)
 

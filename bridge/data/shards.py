@@ -3,7 +3,9 @@
 A set folder holds ``manifest.json`` and one ``shard-<split>.npz`` per split (train / val / test). Every shard has
 ``images`` (N, S, S) uint8 gray crops (eye sets: the runtime's centre-square eye crop; face sets: a face-aligned
 FER-like crop, upper half NOT hidden), ``person`` (N,) int32 index into the manifest's person list, ``file`` (N,)
-source-relative paths, and one array per label kind. Missing labels are NaN (float kinds) or -1 (``expression``),
+source-relative paths, and one array per label kind. A set may add other views of every sample as
+``view_<name>`` (N, S, S) uint8 arrays (custom_nir: ``view_left_eye`` / ``view_right_eye``, the subject's eyes cut from
+the full-resolution frame). Missing labels are NaN (float kinds) or -1 (``expression``),
 so one loss term per label kind can be masked per sample.
 """
 
@@ -48,6 +50,7 @@ class Record:
     file: str
     labels: dict[str, object]
     split: str | None = None  # forced split (the source's own split); None = by person
+    views: dict[str, np.ndarray] = field(default_factory=dict)  # other crops of the sample, e.g. "left_eye"
 
 
 @dataclass
@@ -58,6 +61,7 @@ class RealSplit:
     person: np.ndarray
     files: np.ndarray
     labels: dict[str, np.ndarray]
+    views: dict[str, np.ndarray] = field(default_factory=dict)  # extra (N, S, S) crops per view name
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
@@ -73,7 +77,7 @@ class RealSplit:
 
     def subset(self, idx: np.ndarray) -> RealSplit:
         return RealSplit(self.images[idx], self.person[idx], self.files[idx],
-                         {k: v[idx] for k, v in self.labels.items()})
+                         {k: v[idx] for k, v in self.labels.items()}, {k: v[idx] for k, v in self.views.items()})
 
 
 @dataclass
@@ -102,13 +106,18 @@ def person_split(persons: list[str], kind: str, val_fraction: float = 0.15, ensu
 
 def write_set(out: Path, info: SourceInfo, records: list[Record], size: int, source_dir: Path, skipped: int,
               skipped_reasons: dict[str, int], val_fraction: float = 0.15, notes: str = "",
-              split_key: str | None = None) -> dict:
+              split_key: str | None = None, extra: dict | None = None) -> dict:
     """Write shards + manifest for ``records``; returns the manifest. ``split_key`` seeds the person split (sets
-    sharing people, e.g. MRL pupil centres and MRL, use the same key so a person is on the same side in both)."""
+    sharing people, e.g. MRL pupil centres and MRL, use the same key so a person is on the same side in both).
+    ``extra`` adds importer facts to the manifest (e.g. how many images were turned upright)."""
     if not records:
         raise ValueError(f"{info.kind}: no usable samples found in {source_dir}")
     out.mkdir(parents=True, exist_ok=True)
     kinds = sorted({k for r in records for k in r.labels})
+    view_names = sorted({v for r in records for v in r.views})
+    partial = [v for v in view_names if not all(v in r.views for r in records)]
+    if partial:
+        raise ValueError(f"{info.kind}: views {partial} are missing on some samples (a view must be on every one)")
     unknown = [k for k in kinds if k not in LABEL_KINDS]
     if unknown:
         raise ValueError(f"{info.kind}: unknown label kinds {unknown}")
@@ -127,6 +136,8 @@ def write_set(out: Path, info: SourceInfo, records: list[Record], size: int, sou
         arrays: dict[str, np.ndarray] = {"images": np.stack([records[i].image for i in idx]).astype(np.uint8),
                   "person": np.array([pidx[records[i].person] for i in idx], np.int32),
                   "files": np.array([records[i].file for i in idx])}
+        for v in view_names:
+            arrays[f"view_{v}"] = np.stack([records[i].views[v] for i in idx]).astype(np.uint8)
         for k in kinds:
             shape, dtype, missing, _ = LABEL_KINDS[k]
             a = np.full((len(idx),) + shape, missing, dtype)
@@ -146,9 +157,10 @@ def write_set(out: Path, info: SourceInfo, records: list[Record], size: int, sou
     manifest = {"format": FORMAT_VERSION, "kind": info.kind, "name": info.name, "repo": info.repo,
                 "commit": info.commit, "path": info.path, "licence": info.licence, "view": info.view,
                 "use": info.use, "train": info.train, "size": size, "source_dir": str(source_dir),
-                "label_kinds": {k: LABEL_KINDS[k][3] for k in kinds}, "persons": persons,
+                "label_kinds": {k: LABEL_KINDS[k][3] for k in kinds}, "views": view_names, "persons": persons,
                 "split_rule": notes or "by person", "counts": counts,
-                "total_images": len(records), "skipped": skipped, "skipped_reasons": skipped_reasons}
+                "total_images": len(records), "skipped": skipped, "skipped_reasons": skipped_reasons,
+                **(extra or {})}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return manifest
 
@@ -167,5 +179,6 @@ def load_set(folder: Path, splits: tuple[str, ...] = SPLITS) -> RealSet:
             continue
         with np.load(p) as z:
             labels = {k[6:]: z[k] for k in z.files if k.startswith("label_")}
-            out.splits[split] = RealSplit(z["images"], z["person"], z["files"], labels)
+            views = {k[5:]: z[k] for k in z.files if k.startswith("view_")}
+            out.splits[split] = RealSplit(z["images"], z["person"], z["files"], labels, views)
     return out

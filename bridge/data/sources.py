@@ -46,13 +46,15 @@ SOURCES: dict[str, SourceInfo] = {s.kind: s for s in (
     SourceInfo("nir", "NIR faces with AffectNet labels (custom_nir)",
                "kalabto2/Facial-expression-analysis-from-NIR-image",
                "7e46ca17cc2b630cbee8ea69dc9726fc99dbd76e", "src/Custom_DB/custom_nir/", "MIT", "face",
-               "real NIR face check (expression, valence, arousal); too small to train on", train=False),
+               "real NIR webcam-distance face check (lower-face expression; eye crops: openness, eyes-only "
+               "valence/arousal); too small to train on", train=False),
     SourceInfo("smile", "smile-detection face crops", "fantopop/smile-detection",
                "f8489421ca1616bfd079c55e9383eba3a2dcc783", "data/images/, data/annotations.csv", "MIT", "face",
                "real faces, smile / mouth open -> mouthSmile*, jawOpen"),
     SourceInfo("yawn", "yawn_v5 (aps360)", "sehyunlee217/aps360_project",
                "0d099c51fe70cf7c47571858e6dcc2dd0964bc35", "dataset/yawn_v5/", "CC BY 4.0", "face",
-               "real wide-open mouths (YOLO mouth box -> face-aligned crop) -> jawOpen"),
+               "real wide-open mouths (YOLO mouth box -> face-aligned crop) -> jawOpen high; scenes without a "
+               "yawn (face detector -> face-aligned crop) -> jawOpen not yawn-wide"),
 )}
 
 # FER+ vote columns after file and box: the 8 FER8 emotions (same order as bridge.schema.FER8), unknown, not-a-face.

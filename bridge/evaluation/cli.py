@@ -78,7 +78,7 @@ def _main_real(models, args: argparse.Namespace, t0: float) -> int:
         print(f"eval --real: {exc}", file=sys.stderr)
         return 2
     for key, s in rep["sets"].items():
-        for block in ("open_closed", "visible_iris", "fer8", "mouth_shapes"):
+        for block in ("open_closed", "visible_iris", "fer8", "mouth_shapes", "eyes_from_face"):
             if block in s:
                 vals = {k: v for k, v in s[block].items() if k != "per_class"}
                 print(f"  {key} {block}: " + ", ".join(f"{k} {v}" for k, v in vals.items()))

@@ -14,7 +14,12 @@ Metrics: eye open/closed -> eyeBlink ROC AUC, mean eyeBlink on closed and open e
 0.5, share predicted open (openness >= 0.5), eyeWide on open eyes, P(surprise) of the eyes; iris masks -> Spearman
 of openness with the visible iris fraction; FER8 -> accuracy against the majority vote, macro F1, per-class table,
 confusion PNG, share predicted 'surprise'; smile / mouth open / yawn -> AUC and means of the lower-face model's
-mouthSmile and jawOpen.
+mouthSmile and jawOpen (yawn: jawOpen ROC AUC of yawning vs not-yawning scenes, mean jawOpen on each).
+
+A face set that also stores the subject's eye crops (custom_nir: views ``left_eye`` / ``right_eye`` cut from the face
+box) gets an ``eyes_from_face`` block: both crops as the two eye cameras -> share predicted open (openness >= 0.5),
+mean eyeBlink / eyeWide, and the eyes-only valence/arousal against the annotations (CCC, Pearson). These are NIR
+faces at webcam distance, NOT headset eye frames: a coarse real check of the eye models, not the headset figure.
 """
 
 from __future__ import annotations
@@ -24,7 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.evaluation.metrics import accuracy, confusion_matrix, macro_f1, per_class_table, roc_auc, spearman
+from bridge.evaluation.metrics import (
+    accuracy,
+    ccc,
+    confusion_matrix,
+    macro_f1,
+    pearson,
+    per_class_table,
+    roc_auc,
+    spearman,
+)
 from bridge.inference.preprocess import crop_view
 from bridge.inference.types import ModelInputs
 from bridge.schema import BLENDSHAPE_INDEX, EMOTIVE5, FER8
@@ -34,7 +48,22 @@ EYE_FOLDERS = {"open": 0, "closed": 1, "1": 0, "0": 1}  # folder -> closed label
 EMOTION_ALIASES = {"happy": "happiness", "sad": "sadness", "angry": "anger", "surprised": "surprise",
                    "disgusted": "disgust", "fearful": "fear", "scared": "fear"}
 BLINK_L, WIDE_L = BLENDSHAPE_INDEX["eyeBlinkLeft"], BLENDSHAPE_INDEX["eyeWideLeft"]
+BLINK_R, WIDE_R = BLENDSHAPE_INDEX["eyeBlinkRight"], BLENDSHAPE_INDEX["eyeWideRight"]
 JAW, SMILE_L, SMILE_R = (BLENDSHAPE_INDEX[n] for n in ("jawOpen", "mouthSmileLeft", "mouthSmileRight"))
+
+
+# What a reader must know to read a set's figures (rendered under its source line).
+SET_NOTES = {
+    "nir": "193 near-IR frames of 19 subjects at webcam distance (1920x1080, whole face), evaluation only: every frame "
+           "is scored. Face box = the largest face of the project's Haar detector -> face_aligned_crop -> the "
+           "lower_face camera (upper half blacked out). AffectNet expression 0-7 mapped onto FER8 "
+           "(bridge.data.sources.AFFECTNET_TO_FER8); one posed expression per frame, 8 classes fairly balanced.",
+    "yawn": "Yawning = yawn_v5 images with a YOLO mouth box (framed from the box); not yawning = its scenes without a "
+            "box, framed from the face detector's largest face: they include talking, eating and phone calls (open "
+            "mouths), and roughly 20 of the 342 detected 'faces' (~6-7 %) are not faces (contact sheet, by eye). "
+            "Upside-down copies are turned upright where the detector finds their face. Split by video / session "
+            "(bridge.data.importers.yawn_group).",
+}
 
 
 class RealSetError(ValueError):
@@ -60,7 +89,7 @@ def load_labelled(folder: Path, split: str = "val") -> list[tuple[str, dict]]:
             sp = rs.splits[split]
             out.append((f"{rs.kind} ({split}: {len(sp)} images, {len(set(sp.person.tolist()))} persons)",
                         {"view": rs.manifest["view"], "images": sp.images, "labels": sp.labels,
-                         "manifest": rs.manifest}))
+                         "views": sp.views, "manifest": rs.manifest}))
         if not out:
             raise RealSetError(f"{folder}: no imported set has a {split!r} split")
         return out
@@ -114,6 +143,47 @@ def _run(models, images, view: str) -> dict[str, np.ndarray]:
         else:
             cols["lower8"].append(out.emotion8_sources["lower_face"])
     return {k: np.asarray(v) for k, v in cols.items() if v}
+
+
+def _run_eye_pairs(models, left: np.ndarray, right: np.ndarray) -> dict[str, np.ndarray]:
+    """Per sample: the runtime's outputs for both eye cameras (the subject's left and right eye crops)."""
+    cols: dict[str, list] = {k: [] for k in ("shapes", "openness", "valence", "arousal", "eyes8")}
+    for lf, rt in zip(left, right, strict=True):
+        out = models.predict(ModelInputs({"left_eye": crop_view(lf, "left_eye", models.size),
+                                          "right_eye": crop_view(rt, "right_eye", models.size)}))
+        cols["shapes"].append(out.blendshapes if out.blendshapes is not None else np.full(52, np.nan, np.float32))
+        cols["openness"].append(out.openness if out.openness is not None else np.full(2, np.nan, np.float32))
+        cols["valence"].append(np.nan if out.valence is None else out.valence)
+        cols["arousal"].append(np.nan if out.arousal is None else out.arousal)
+        cols["eyes8"].append(out.emotion8_sources.get("eyes", np.full(len(FER8), np.nan, np.float32)))
+    return {k: np.asarray(v, np.float32) for k, v in cols.items()}
+
+
+def eyes_from_face_metrics(res: dict, labels: dict) -> dict:
+    """Eye crops cut from whole-face frames (no open/closed labels: almost every frame shows open eyes)."""
+    op = res["openness"]
+    sh = res["shapes"]
+    out: dict = {"images": int(len(op)), "eyes": int(np.isfinite(op).sum()),
+                 "share_eyes_predicted_open": _r(float(np.mean(op[np.isfinite(op)] >= 0.5))
+                                                 if np.isfinite(op).any() else np.nan),
+                 "openness_mean": _r(float(np.nanmean(op)) if np.isfinite(op).any() else np.nan),
+                 "eyeBlink_mean": _r(float(np.nanmean(sh[:, [BLINK_L, BLINK_R]]))),
+                 "eyeWide_mean": _r(float(np.nanmean(sh[:, [WIDE_L, WIDE_R]])))}
+    for k in ("valence", "arousal"):
+        y, p = labels.get(k), res[k]
+        if y is None:
+            continue
+        has = ~np.isnan(y) & np.isfinite(p)
+        if has.sum() > 2:
+            out[f"{k}_ccc"] = _r(ccc(y[has], p[has]))
+            out[f"{k}_corr"] = _r(pearson(y[has], p[has]))
+            out[f"{k}_pred_mean"] = _r(float(p[has].mean()))
+            out[f"{k}_true_mean"] = _r(float(y[has].mean()))
+    e = labels.get("expression")
+    if e is not None and (e >= 0).any() and np.isfinite(res["eyes8"]).all():
+        has = e >= 0
+        out["eyes8_accuracy"] = _r(accuracy(e[has].astype(int), res["eyes8"][has].argmax(1)))
+    return out
 
 
 def _r(x: float, n: int = 4) -> float | None:
@@ -183,9 +253,16 @@ def face_metrics(res: dict, labels: dict) -> dict:
         return out
     if "yawn" in labels and (labels["yawn"] > 0.5).any():
         yw = labels["yawn"] > 0.5
+        no = labels["yawn"] < 0.5  # NaN (unlabelled) is neither
         mouth["yawn_images"] = int(yw.sum())
         mouth["jawOpen_mean_yawn"] = _r(jaw[yw].mean())
         mouth["jawOpen_share_yawn_ge_0.5"] = _r(float(np.mean(jaw[yw] >= 0.5)))
+        if no.any():
+            mouth["not_yawning_images"] = int(no.sum())
+            mouth["jawOpen_mean_not_yawning"] = _r(jaw[no].mean())
+            mouth["jawOpen_share_not_yawning_ge_0.5"] = _r(float(np.mean(jaw[no] >= 0.5)))
+            both = yw | no
+            mouth["jawOpen_auc_yawn_vs_not"] = _r(roc_auc(yw[both], jaw[both]))
     if "mouth_open" in labels:
         mo = labels["mouth_open"]
         hm = ~np.isnan(mo) & ~(labels.get("yawn", np.zeros_like(mo)) > 0.5)
@@ -207,17 +284,30 @@ def face_metrics(res: dict, labels: dict) -> dict:
     return out
 
 
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when inside it (the report names ``bridge/models``, not whichever
+    checkout produced it), else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def evaluate_real(models, folder: Path, out_dir: Path, split: str = "val", log=print) -> dict:
     """Score ``models`` on every labelled set in ``folder``; writes report.json, report.md and confusion PNGs."""
     from bridge.evaluation.report import confusion_png
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    report: dict = {"models": str(models.model_dir), "split": split, "sets": {}}
+    report: dict = {"models": _shown_path(Path(models.model_dir)), "split": split, "sets": {}}
     for name, s in load_labelled(folder, split):
         log(f"eval --real: {name}")
         res = _run(models, s["images"], s["view"])
         m = eye_metrics(res, s["labels"]) if s["view"] == "eye" else face_metrics(res, s["labels"])
+        views = s.get("views") or {}
+        if s["view"] == "face" and "left_eye" in views and "right_eye" in views:
+            m["eyes_from_face"] = eyes_from_face_metrics(_run_eye_pairs(models, views["left_eye"], views["right_eye"]),
+                                                         s["labels"])
         key = s.get("manifest", {}).get("kind", Path(folder).name)
         if "_confusion" in m:
             cm, names = m.pop("_confusion")
@@ -229,7 +319,7 @@ def evaluate_real(models, folder: Path, out_dir: Path, split: str = "val", log=p
             man = s["manifest"]
             m["source"] = {k: man[k] for k in ("name", "repo", "commit", "licence")}
             m["persons"] = man["counts"].get(split, {}).get("persons")
-        report["sets"][key] = {"name": name, "view": s["view"], **m}
+        report["sets"][key] = {"name": name, "kind": s.get("manifest", {}).get("kind"), "view": s["view"], **m}
     (out_dir / "report.json").write_text(json.dumps(report, indent=1))
     (out_dir / "report.md").write_text(render_real_markdown(report))
     return report
@@ -245,8 +335,10 @@ def render_real_markdown(rep: dict) -> str:
         if "source" in s:
             src = s["source"]
             lines += [f"Source: {src['name']}, github:{src['repo']} @ `{src['commit']}` ({src['licence']}).", ""]
+        if s.get("kind") in SET_NOTES:
+            lines += [SET_NOTES[s["kind"]], ""]
         rows = []
-        for block in ("open_closed", "visible_iris", "mouth_shapes"):
+        for block in ("open_closed", "visible_iris", "mouth_shapes", "eyes_from_face"):
             for k, v in s.get(block, {}).items():
                 rows.append(f"| {block}.{k} | {v} |")
         if "fer8" in s:
@@ -255,6 +347,11 @@ def render_real_markdown(rep: dict) -> str:
                     rows.append(f"| fer8.{k} | {v} |")
         if rows:
             lines += ["| metric | value |", "|---|---:|"] + rows + [""]
+        if "eyes_from_face" in s:
+            lines += ["eyes_from_face: the subject's eyes cut from the face box of a NIR frame taken at webcam "
+                      "distance, fed as the two eye cameras; NOT headset eye frames (smaller eyes, bright-pupil NIR, "
+                      "no lens vignette). No open/closed labels: almost all eyes are open. Valence/arousal = the eyes-"
+                      "only output against the set's annotations.", ""]
         if "fer8" in s:
             lines += ["| class | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
             lines += [f"| {r['class']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} |"

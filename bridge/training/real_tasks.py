@@ -39,6 +39,12 @@ AUG_FACE = AugmentConfig(rotate_deg=10.0, scale=0.2, shift=0.1, noise_max=0.04, 
 OPEN_MIN = 0.6  # an eye labelled open should read at least this openness
 VISIBLE_AT_OPEN = 0.8  # visible iris fraction of a relaxed open eye (maps to openness 1)
 JAW_OPEN_MIN = 0.35  # mouth labelled open (not yawning): jawOpen at least this
+# yawn_v5 scenes WITHOUT a yawn (yawn = 0): jawOpen only pushed below this, and weakly. These faces may be talking,
+# eating or on the phone, so their mouth can be open: "not yawning" says the jaw is not yawn-wide, not that the
+# mouth is closed. A hinge leaves every jawOpen below the limit alone; the shipped models read 0.63 on average on
+# these scenes (0.90 on yawns), so the term mainly separates a yawn from an open talking mouth.
+NOT_YAWN_JAW_MAX = 0.5
+NOT_YAWN_WEIGHT = 0.5
 
 BLINK = (EYE_SHAPES_LEFT[0], EYE_SHAPES_RIGHT[0])
 WIDE = (EYE_SHAPES_LEFT[6], EYE_SHAPES_RIGHT[6])
@@ -148,12 +154,16 @@ def eye_state_loss(blink_logit: torch.Tensor, wide_logit: torch.Tensor, openness
 
 def mouth_loss(jaw_logit: torch.Tensor, smile_logits: tuple[torch.Tensor, torch.Tensor],
                t: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Real mouth labels: yawn -> jawOpen high; mouth open -> jawOpen >= JAW_OPEN_MIN; closed -> jawOpen low;
-    smile -> mouthSmileLeft/Right."""
+    """Real mouth labels: yawn -> jawOpen high; not yawning -> jawOpen below NOT_YAWN_JAW_MAX (weak hinge); mouth
+    open -> jawOpen >= JAW_OPEN_MIN; closed -> jawOpen low; smile -> mouthSmileLeft/Right. A sample whose label of a
+    kind is missing (NaN) is in none of that kind's masks (NaN compares False), so it contributes nothing."""
     loss = jaw_logit.new_zeros(())
     yawn = t["yawn"] > 0.5
     if bool(yawn.any()):
         loss = loss + _bce(jaw_logit[yawn], torch.full_like(jaw_logit[yawn], 0.9))
+    not_yawn = t["yawn"] < 0.5
+    if bool(not_yawn.any()):
+        loss = loss + NOT_YAWN_WEIGHT * F.relu(torch.sigmoid(jaw_logit[not_yawn]) - NOT_YAWN_JAW_MAX).mean()
     mo = t["mouth_open"]
     opened = (mo > 0.5) & ~yawn
     if bool(opened.any()):
@@ -208,7 +218,7 @@ def blendshape_real_loss(out, t) -> torch.Tensor:
             loss = loss + eye_state_loss(logits[:, BLINK[e]], logits[:, WIDE[e]], openness[:, e], pupil[:, e], te,
                                          mirror_pupil=e == 0)
     if tm is not None:
-        keep = ~torch.isnan(tm["mouth_open"]) | ~torch.isnan(tm["smile"])
+        keep = ~torch.isnan(tm["mouth_open"]) | ~torch.isnan(tm["smile"]) | ~torch.isnan(tm["yawn"])
         if bool(keep.any()):
             loss = loss + mouth_loss(logits[keep, JAW], (logits[keep, SMILE[0]], logits[keep, SMILE[1]]),
                                      {k: v[keep] for k, v in tm.items()})
