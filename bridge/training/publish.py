@@ -75,9 +75,9 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                            "pupil head; same-person eye pairs -> emotive5 'eyes_closed' for closed, NOT surprise / "
                            "eyes_closed for open. Real faces: FER+ soft-vote CE on lower halves; smile -> "
                            "mouthSmile BCE; mouth open -> jawOpen >= 0.35; closed -> jawOpen low; yawn -> jawOpen 0.9; "
-                           "not yawning -> jawOpen < 0.5 (hinge, weight 0.5) (lower-face model). Real terms weigh 0.15 in "
-                           "the blendshape loss (16 real eyes per eye "
-                           "slot per batch) and 0.25 in the Eyemotion loss (24 pairs)",
+                           "not yawning -> jawOpen < 0.5 (hinge, weight 0.5) (lower-face model). Real terms weigh "
+                           "0.15 in the blendshape loss (16 real eyes per eye slot per batch) and 0.25 in the "
+                           "Eyemotion loss (24 pairs)",
                  "selection": SELECTION,
                  "onnx": "opset 17, torch.onnx.export(dynamo=False), BN folded; parity max |ort - torch| "
                          + ", ".join(f"{k} {v:.1e}" for k, v in result["parity"].items())}
