@@ -105,8 +105,8 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
               "subjects, FER+ in-the-wild faces, ~3,000 smile/yawn faces); real validation figures: docs/eval/real/.",
               "- No real headset mouth-camera images exist in the approved sets: the mouth camera has learned from "
               "renders only (close-ups cut out of real face photos cost synthetic accuracy and are off).",
-              "- Left/right labels are kept: never flip inputs except the documented left-eye mirroring (the lower-face "
-              "model mirrors its own crop inside the graph and swaps the mirrored shapes back).", ""]
+              "- Left/right labels are kept: never flip inputs except the documented left-eye mirroring (the "
+              "lower-face model mirrors its own crop inside the graph and swaps the mirrored shapes back).", ""]
     path = models_dir / CARD_FILE
     path.write_text("\n".join(lines))
     return path
