@@ -241,7 +241,8 @@ def fit_lower_face(plan: TrainPlan, train, val, real, real_val, cfg, ckpt: Path,
     """Occluded-lower-face protocol: stage 1 on full faces, stage 2 (same weights) with the upper half hidden."""
     m = lower_face_net(plan)
     for key, hide in (("lower_face8_full", False), ("lower_face8", True)):
-        recipe = tasks.lower_face_recipe(train, val, hide, real, real_val, flip=plan.lower_face_flip)
+        recipe = tasks.lower_face_recipe(train, val, hide, real, real_val, flip=plan.lower_face_flip,
+                                         mirror_average=plan.lower_face_mirror_average)
         summaries[key] = fit(key, m, **_recipe(recipe), cfg=cfg(key), ckpt_dir=ckpt, log=log)
     return m
 
