@@ -55,7 +55,8 @@ LOWER_FACE8 = ModelSpec(
     key="lower_face8", file="lower_face8.onnx", views=("lower_face",), inputs=("image",),
     outputs=("emotion8", "shapes"),
     summary="external camera's face crop with the upper half blacked out -> 8 FER+ emotions (softmax) and the "
-            "jaw/mouth/cheek/nose/tongue blendshapes (LOWER_FACE_SHAPES order, sigmoids); two-stage training (full "
+            "jaw/mouth/cheek/nose/tongue blendshapes (LOWER_FACE_SHAPES order, sigmoids); the encoder reads the "
+            "bottom half only, the crop and its mirror image are averaged inside the graph; two-stage training (full "
             "face, then upper half hidden, as in the occluded-lower-face paper) on renders + FER+ + smile/yawn faces",
 )
 EXPRESSION_VECTOR8 = ModelSpec(
