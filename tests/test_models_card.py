@@ -92,3 +92,24 @@ def test_predict_without_eye_cameras_leaves_eye_outputs_empty():
     assert out.blendshapes[:14].max() == 0.0
     with pytest.raises(ValueError, match="expected"):
         models.predict(ModelInputs({"mouth": np.zeros((7, 7), np.float32)}))
+
+
+def test_source_table_names_evaluation_only_sets_with_zero_training_images():
+    from bridge.training.card import source_table
+
+    m = {"name": "NIR faces", "repo": "o/r", "commit": "c" * 40, "licence": "MIT", "use": "a real check",
+         "counts": {"val": {"images": 193, "persons": 19}}}
+    train = dict(m, name="MRL", counts={"train": {"images": 10, "persons": 2}, "val": {"images": 5, "persons": 1}})
+    rows = source_table({"mrl": train}, {"nir": m})
+    assert any(r.startswith("| MRL (`mrl`)") and "| 10 | 5 (1) |" in r for r in rows)
+    nir = [r for r in rows if r.startswith("| NIR faces (`nir`)")]
+    assert nir and "evaluation only: a real check | 0 | 193 (19) |" in nir[0]
+
+
+def test_shipped_card_names_every_approved_source():
+    card = (DEFAULT_MODEL_DIR / CARD_FILE).read_text()
+    for repo in ("sbettid/Driver-Drowsiness-Detection", "nahueespinosa/pupil_finder",
+                 "itmo-cv-lab/eye-tracking-dataset", "Felixned/BiometricSystems", "tessav/crowd-emotion",
+                 "kalabto2/Facial-expression-analysis-from-NIR-image", "fantopop/smile-detection",
+                 "sehyunlee217/aps360_project"):
+        assert f"github:{repo}" in card, f"{CARD_FILE} does not name {repo}"

@@ -84,7 +84,7 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
         "## Data", "",
     ]
     lines += [f"- {k}: {v}" for k, v in training.get("data", {}).items()]
-    lines += ["", "### Sources", "", *source_table(training.get("real", {}))]
+    lines += ["", "### Sources", "", *source_table(training.get("real", {}), training.get("real_eval_only", {}))]
     lines += ["", "## Training settings", ""]
     lines += [f"- {k}: {v}" for k, v in settings.items()]
     lines += ["- model training time (sum of epoch times, 1 thread per process, two processes side by side on a "
@@ -140,9 +140,9 @@ def read_card_hashes(models_dir: Path) -> dict[str, str]:
     return out
 
 
-def source_table(real: dict) -> list[str]:
-    """Markdown table naming every training source: our renders and each imported real set (commit, licence,
-    images used in training, held-out validation persons)."""
+def source_table(real: dict, eval_only: dict | None = None) -> list[str]:
+    """Markdown table naming every source: our renders, each imported real training set (commit, licence, images
+    used in training, held-out validation persons) and the imported evaluation-only sets (0 training images)."""
     rows = ["| source | repository @ commit | licence | used for | train images | validation images (persons) |",
             "|---|---|---|---|---:|---:|",
             "| FaceBridge synthetic renders | this repository (bridge/synth) | project licence | every label | see "
@@ -153,4 +153,9 @@ def source_table(real: dict) -> list[str]:
                     f"{tr.get('images', 0)} | {va.get('images', 0)} ({va.get('persons', 0)}) |")
     if not real:
         rows.append("| (no real data: trained on synthetic renders only) | | | | | |")
+    for kind, m in sorted((eval_only or {}).items()):
+        n = sum(c.get("images", 0) for c in m["counts"].values())
+        persons = sum(c.get("persons", 0) for c in m["counts"].values())
+        rows.append(f"| {m['name']} (`{kind}`) | github:{m['repo']} @ `{m['commit']}` | {m['licence']} | "
+                    f"evaluation only: {m['use']} | 0 | {n} ({persons}) |")
     return rows

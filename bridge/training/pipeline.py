@@ -33,7 +33,7 @@ from bridge.training.calibrate import (
 from bridge.training.export import export_onnx, parity_check
 from bridge.training.guard import eye_guard, guard_frames
 from bridge.training.loop import FitConfig, better, fit
-from bridge.training.real import load_real
+from bridge.training.real import evaluation_only_sets, load_real
 
 Log = Callable[[str], None]
 
@@ -227,13 +227,18 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
     shutil.copy2(stage / FUSION_FILE, models_dir / FUSION_FILE)
     return {"summaries": summaries, "parity": parity, "seconds": round(time.time() - t_start, 1),
             "frames": {k: len(v) for k, v in splits.items()}, "plan": asdict(plan), "data_dir": str(data_dir),
-            "real": {k: {f: m[f] for f in ("name", "repo", "commit", "licence", "use", "counts", "split_rule")}
-                     for k, m in real.manifests.items()},
+            "real": {k: _card_fields(m) for k, m in real.manifests.items()},
+            "real_eval_only": {k: _card_fields(m) for k, m in evaluation_only_sets(plan.real_dir).items()},
             "shape_calibration": {"dead": [round(float(v), 3) for v in dead],
                                   "gain": [round(float(v), 3) for v in gain]},
             "eyemotion_calibration": {"au_logit_bias": [round(float(v), 3) for v in au_bias],
                                       "valence_arousal_scale": [round(float(v), 3) for v in va_scale],
                                       "valence_arousal_shift": [round(float(v), 3) for v in va_shift]}}
+
+
+def _card_fields(manifest: dict) -> dict:
+    """What the model card says about an imported real set."""
+    return {f: manifest[f] for f in ("name", "repo", "commit", "licence", "use", "counts", "split_rule")}
 
 
 def fit_lower_face(plan: TrainPlan, train, val, real, real_val, cfg, ckpt: Path, log: Log,

@@ -90,6 +90,7 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                                       "(synthetic near-IR headset, exact labels)"},
                 "models": result["summaries"],
                 "real": result.get("real", {}),
+                "real_eval_only": result.get("real_eval_only", {}),
                 # per-model epoch time summed from the checkpoints (a resumed run's own wall time would be shorter)
                 "model_training_seconds": round(sum(m["seconds"] for m in result["summaries"].values()), 1),
                 "this_invocation_seconds": result["seconds"],

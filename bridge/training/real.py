@@ -144,6 +144,15 @@ def load_real(root: Path | None, split: str, size: int, log=print) -> RealData:
                     _pool(fer, FACE_KINDS, size, {"ferplus": 1.0}), manifests)
 
 
+def evaluation_only_sets(root: Path | None) -> dict[str, dict]:
+    """Manifests of the imported sets under ``root`` marked evaluation-only: never trained on, but named on the
+    model card beside the training sources."""
+    if root is None or not Path(root).exists():
+        return {}
+    manifests = {kind: load_set(folder, ()).manifest for kind, folder in find_sets(Path(root)).items()}
+    return {kind: m for kind, m in manifests.items() if not m.get("train", True)}
+
+
 def mouth_crop(faces: torch.Tensor) -> torch.Tensor:
     """From face-aligned crops (B, 1, S, S) the mouth region as a close-up (B, 1, S, S): a stand-in for the headset
     mouth camera (centre 50 % across, 76 % down, half the face wide)."""
