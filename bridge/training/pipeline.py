@@ -6,7 +6,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +58,8 @@ class TrainPlan:
     lower_face_stem: int = 2  # stride of its first conv
     lower_face_flip: bool = True  # mirror half the real faces it trains on (their labels have no side)
     lower_face_mirror_average: bool = True  # ship nets.MirrorAveragedLowerFaceNet (crop + mirror averaged)
+    # Lower-face nets trained with different seeds and averaged in the shipped graph (needs mirror_average).
+    lower_face_ensemble: int = 2
     real_dir: str | None = None  # imported real sets (facebridge data import); None = synthetic renders only
     # 1 intra-op thread: on a shared, loaded 2-core machine two spinning threads were 2-3x SLOWER per step than one
     # (measured 0.60 vs 0.20 s per blendshape step at load 4.8); run two `--only` processes instead (docs/models.md)
@@ -189,8 +191,9 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
                               cfg=cfg("mouth8"), ckpt_dir=ckpt, log=log)
     trained[MOUTH8.key] = m
 
-    m = fit_lower_face(plan, train, val, real, real_val, cfg, ckpt, log, summaries)
-    trained[LOWER_FACE8.key] = nets.MirrorAveragedLowerFaceNet(m) if plan.lower_face_mirror_average else m
+    members = fit_lower_face(plan, train, val, real, real_val, cfg, ckpt, log, summaries)
+    trained[LOWER_FACE8.key] = (nets.MirrorAveragedLowerFaceNet(*members) if plan.lower_face_mirror_average
+                                else members[0])
 
     # Per-shape output calibration on validation identities (baked into the exported blendshape model); the
     # expression-vector classifier then learns from the calibrated shapes the runtime will feed it.
@@ -242,14 +245,24 @@ def _card_fields(manifest: dict) -> dict:
 
 
 def fit_lower_face(plan: TrainPlan, train, val, real, real_val, cfg, ckpt: Path, log: Log,
-                   summaries: dict) -> nets.LowerFaceNet:
-    """Occluded-lower-face protocol: stage 1 on full faces, stage 2 (same weights) with the upper half hidden."""
-    m = lower_face_net(plan)
-    for key, hide in (("lower_face8_full", False), ("lower_face8", True)):
-        recipe = tasks.lower_face_recipe(train, val, hide, real, real_val, flip=plan.lower_face_flip,
-                                         mirror_average=plan.lower_face_mirror_average)
-        summaries[key] = fit(key, m, **_recipe(recipe), cfg=cfg(key), ckpt_dir=ckpt, log=log)
-    return m
+                   summaries: dict) -> list[nets.LowerFaceNet]:
+    """``plan.lower_face_ensemble`` lower-face nets, member i with seed + i (checkpoints lower_face8[_full] for the
+    first, lower_face8[_full]_<i+1> for the others). Each follows the occluded-lower-face protocol: stage 1 on full
+    faces, stage 2 (same weights) with the upper half hidden."""
+    if plan.lower_face_ensemble > 1 and not plan.lower_face_mirror_average:
+        raise ValueError("lower_face_ensemble > 1 needs lower_face_mirror_average (the averaging export)")
+    members = []
+    for i in range(plan.lower_face_ensemble):
+        m = lower_face_net(plan)
+        suffix = "" if i == 0 else f"_{i + 1}"
+        for base, hide in (("lower_face8_full", False), ("lower_face8", True)):
+            recipe = tasks.lower_face_recipe(train, val, hide, real, real_val, flip=plan.lower_face_flip,
+                                             mirror_average=plan.lower_face_mirror_average)
+            c = cfg(base)
+            summaries[base + suffix] = fit(base + suffix, m, **_recipe(recipe), cfg=replace(c, seed=c.seed + i),
+                                           ckpt_dir=ckpt, log=log)
+        members.append(m)
+    return members
 
 
 def _train_only(only, train, val, real, real_val, plan: TrainPlan, cfg, ckpt: Path, log: Log) -> None:
