@@ -57,11 +57,32 @@ def test_mirror_averaged_net_is_mirror_equivariant_and_exports_probabilities():
     np.testing.assert_allclose(torch.sigmoid(shape_logits).numpy(), s.numpy(), atol=1e-5)
 
 
+def test_two_member_average_is_the_mean_of_the_members_and_stays_equivariant():
+    a, b = _net(lower_half=True, stem_stride=2), _net(lower_half=True, stem_stride=2)
+    torch.manual_seed(1)
+    for p in b.parameters():  # a different second member
+        p.data += 0.05 * torch.randn_like(p)
+    pair = nets.MirrorAveragedLowerFaceNet(a, b).eval()
+    ones = [nets.MirrorAveragedLowerFaceNet(m).eval() for m in (a, b)]
+    for m in (pair, *ones):
+        m.export = True
+    x = torch.rand(3, 1, 48, 48)
+    with torch.no_grad():
+        p2, s2 = pair(x)
+        pa, sa = ones[0](x)
+        pb, sb = ones[1](x)
+        pm, sm = pair(x.flip(-1))
+    assert not torch.allclose(pa, pb)
+    assert torch.allclose(p2, 0.5 * (pa + pb), atol=1e-6) and torch.allclose(s2, 0.5 * (sa + sb), atol=1e-6)
+    assert torch.allclose(p2, pm, atol=1e-6)
+    assert torch.allclose(s2, sm[:, nets.lower_face_mirror_permutation()], atol=1e-6)
+
+
 def test_mirror_averaged_net_exports_to_onnx_with_a_dynamic_batch(tmp_path):
     pytest.importorskip("onnxruntime")
     from bridge.inference.spec import LOWER_FACE8
     from bridge.training.export import export_onnx, parity_check
 
-    wrapped = nets.MirrorAveragedLowerFaceNet(_net(lower_half=True, stem_stride=2))
+    wrapped = nets.MirrorAveragedLowerFaceNet(_net(lower_half=True, stem_stride=2), _net(lower_half=True))
     path = export_onnx(wrapped, LOWER_FACE8, 48, tmp_path / "lower_face8.onnx")
     assert parity_check(wrapped, LOWER_FACE8, 48, path, batch=3) <= 1e-4
