@@ -99,7 +99,13 @@ def test_card_states_the_rule_and_marks_the_selected_epoch():
     text = "\n".join(selection_section("best validation epoch among guarded ones", {"selection_candidates": rows,
                                                                                     "selected_epoch": 8}))
     assert "Rule: best validation epoch among guarded ones." in text
-    assert "| 8 | 0.0788 | 0.969 | 0.992 | pass | yes |" in text and "| 9 | 0.0807 | 0.938 | 1.000 | FAIL |  |" in text
+    assert "| 8 | 0.0788 | 0.969 | 0.992 | pass |  | yes |" in text
+    assert "| 9 | 0.0807 | 0.938 | 1.000 | FAIL |  |  |" in text
+    rows[0]["assess"] = {"objective": 1.0179}
+    text = "\n".join(selection_section("r", {"selection_candidates": rows, "selected_epoch": 8,
+                                              "selection_reason": "highest cross-fitted calibration objective"}))
+    assert "| 8 | 0.0788 | 0.969 | 0.992 | pass | 1.0179 | yes |" in text
+    assert "Selected epoch 8: highest cross-fitted calibration objective." in text
 
 
 # ---------------------------------------------------------------- the calibrated rule (bridge/training/selection.py)

@@ -172,7 +172,10 @@ def crossfit_calibration_score(pred: np.ndarray, gt: np.ndarray, identity: np.nd
         objectives.append(calibration_objective(raw, floors)(
             RefaSums(cal, *part(score_m), floors.eye_margin).metrics()))
         metrics.append(RefaSums(cal, *part(score_m)).metrics())
-    mean = {key: float(np.nanmean([m[key] for m in metrics])) for key in metrics[0]}
+    mean = {}
+    for key in metrics[0]:
+        vals = np.array([m[key] for m in metrics], np.float64)
+        mean[key] = float(vals[np.isfinite(vals)].mean()) if np.isfinite(vals).any() else float("nan")
     return {"objective": float(np.mean(objectives)), "metrics": mean, "objectives": [float(o) for o in objectives]}
 
 
