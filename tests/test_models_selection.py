@@ -1,4 +1,5 @@
-"""Blendshape epoch selection: best validation score among epochs that pass the eye guard (loop.better, guard.py)."""
+"""Blendshape epoch selection: the guarded best-validation rule (loop.better, guard.py) and the calibrated rule
+(selection.py: cross-fitted calibration objective among guard-passing epochs near the best validation score)."""
 
 from __future__ import annotations
 

@@ -89,8 +89,8 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
     lines += [f"- {k}: {v}" for k, v in settings.items()]
     lines += ["- model training time (sum of epoch times, 1 thread per process, two processes side by side on a "
               f"shared 2-core machine): {training.get('model_training_seconds', 0) / 60:.1f} min"]
-    lines += ["", "## Training log (best validation score per model)", "",
-              "| model | epochs | best val | seconds |", "|---|---:|---:|---:|"]
+    lines += ["", "## Training log (validation score of the selected epoch per model)", "",
+              "| model | epochs | selected val | seconds |", "|---|---:|---:|---:|"]
     for k, v in training.get("models", {}).items():
         lines.append(f"| {k} | {v['epochs']} | {v['best_score']:.4f} | {v['seconds']} |")
     lines += selection_section(settings.get("selection", ""), training.get("models", {}).get("blendshapes", {}))
