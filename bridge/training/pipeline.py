@@ -307,6 +307,8 @@ def blendshape_assess(val: SplitData):
     gt = lab["blendshapes"].astype(np.float32)
 
     def assess(model: nets.BlendshapeNet) -> dict:
+        if len(np.unique(lab["identity"])) < 2:  # e.g. --quick: one validation identity cannot be halved
+            return {"objective": None, "note": "one validation identity: not assessed (best validation score)"}
         raw = _predict_shapes(model, val)
         res = crossfit_calibration_score(raw, gt, lab["identity"], lab["session"], lab["time"], lab["peak"],
                                          lab["neutral_hold"], CALIBRATED_SHAPES)
@@ -343,8 +345,8 @@ def select_blendshape_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: 
                "net": net}
         g = row["guard"]
         note = ""
-        if g["passed"]:  # only guard-passing epochs are candidates (as in training)
-            a = row["assess"] = assess(net)
+        a = row["assess"] = assess(net) if g["passed"] else {}  # only guard-passing epochs are candidates
+        if a.get("objective") is not None:
             note = (f"  cross-fitted objective {a['objective']:.4f} (semantic {a['semantic_accuracy']:.3f}, "
                     f"neutral {a['neutralness']:.3f}, smooth {a['smoothness']:.3f}, eye {a['eye_closure']:.3f}, "
                     f"mouth {a['mouth_closure']:.3f}, MAE {a['mae']:.4f})")
