@@ -345,7 +345,9 @@ def select_blendshape_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: 
                "net": net}
         g = row["guard"]
         note = ""
-        a = row["assess"] = assess(net) if g["passed"] else {}  # only guard-passing epochs are candidates
+        a = assess(net) if g["passed"] else {}  # only guard-passing epochs are candidates
+        if a:
+            row["assess"] = a
         if a.get("objective") is not None:
             note = (f"  cross-fitted objective {a['objective']:.4f} (semantic {a['semantic_accuracy']:.3f}, "
                     f"neutral {a['neutralness']:.3f}, smooth {a['smoothness']:.3f}, eye {a['eye_closure']:.3f}, "
