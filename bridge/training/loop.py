@@ -155,8 +155,7 @@ def fit(name: str, model: torch.nn.Module, n_train: int, make_batch: MakeBatch, 
             f"{dt:.0f}s -> selected epoch {chosen['epoch']} (val {state['best']:.4f}): {reason}")
         _save(ckpt_path, model, opt, sched, state, cfg, n_train)
     if guard is not None and not state["best_entry"].get("guard", {}).get("passed", True):
-        log(f"[{name}] WARNING: no epoch passed the guard; keeping epoch {state['best_entry']['epoch']} "
-            f"({state.get('reason', 'best validation score')})")
+        log(f"[{name}] WARNING: no epoch passed the guard; keeping epoch {state['best_entry']['epoch']}")
     model.load_state_dict(state["best_state"])
     return _summary(state)
 
