@@ -65,7 +65,8 @@ def frame_face(image: np.ndarray, detector: FaceDetector | None, framing: str = 
 def frame_faces(images: Sequence[np.ndarray], detector: FaceDetector | None,
                 framing: str = "auto") -> tuple[list[np.ndarray], dict[str, int]]:
     """``frame_face`` over a list; returns the framed images and how many were framed each way."""
-    out, how = [], Counter()
+    out: list[np.ndarray] = []
+    how: Counter[str] = Counter()
     for img in images:
         framed, kind = frame_face(img, detector, framing)
         out.append(framed)

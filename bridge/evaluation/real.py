@@ -142,7 +142,7 @@ def _class_folders(folder: Path, framing: str = "auto") -> dict:
         raise RealSetError(f"{folder}: no readable images in the class folders")
     y = np.array(labels)
     lab = {"closed": y.astype(np.float32)} if view == "eye" else {"expression": y.astype(np.int8)}
-    out = {"view": view, "images": images, "labels": lab, "skipped": skipped}
+    out: dict = {"view": view, "images": images, "labels": lab, "skipped": skipped}
     if view == "face":
         from bridge.evaluation.face_framing import frame_faces
 
