@@ -160,3 +160,36 @@ def test_au_bias_recovers_a_shifted_au_and_affect_affine_matches_the_spread():
     with torch.no_grad():
         e5, au, e8, va = net(torch.rand(3, 2, 8, 16))
     assert torch.allclose(e5.sum(1), torch.ones(3)) and au.shape == (3, 10) and va.abs().max() <= 1.0
+
+
+def test_crossfit_score_fits_on_the_other_identities_and_scores_with_the_calibration_objective():
+    from bridge.training.calibrate import (
+        CalibrationFloors,
+        RefaSums,
+        calibrated,
+        calibration_objective,
+        crossfit_calibration_score,
+    )
+
+    pred, gt, identity, session, time, peak, neutral = _undershooting_predictions(shapes=52, rest=0.08)
+    pred[identity == 1] = np.clip(pred[identity == 1] * 1.3, 0, 1)  # the two people differ
+    calibrate = np.zeros(52, bool)
+    calibrate[[17, 25, 30, 40]] = True  # a few shapes keep the test fast
+    res = crossfit_calibration_score(pred, gt, identity, session, time, peak, neutral, calibrate)
+    floors = CalibrationFloors()
+    manual = []
+    for held in (0, 1):  # rank % 2: identity 0 is group 0
+        fit_m, score_m = identity != held, identity == held
+        part = [a[fit_m] for a in (gt, identity, session, time, peak, neutral)]
+        dead, gain = fit_shape_calibration(pred[fit_m], *part, calibrate)
+        held_part = [a[score_m] for a in (gt, identity, session, time, peak, neutral)]
+        raw = RefaSums(pred[score_m], *held_part, floors.eye_margin).metrics()
+        cal = RefaSums(calibrated(pred[score_m], dead, gain), *held_part, floors.eye_margin).metrics()
+        manual.append(calibration_objective(raw, floors)(cal))
+    assert res["objectives"] == pytest.approx(manual)
+    assert res["objective"] == pytest.approx(np.mean(manual))
+    assert 0.0 <= res["metrics"]["semantic_accuracy"] <= 1.0 and res["metrics"]["mae"] > 0
+    # two people can be halved one way only: the default 4 repeats shrink to 1
+    assert len(res["objectives"]) == 2
+    with pytest.raises(ValueError):
+        crossfit_calibration_score(pred, gt, np.zeros_like(identity), session, time, peak, neutral, calibrate)

@@ -1,4 +1,5 @@
-"""Blendshape epoch selection: best validation score among epochs that pass the eye guard (loop.better, guard.py)."""
+"""Blendshape epoch selection: the guarded best-validation rule (loop.better, guard.py) and the calibrated rule
+(selection.py: cross-fitted calibration objective among guard-passing epochs near the best validation score)."""
 
 from __future__ import annotations
 
@@ -99,4 +100,47 @@ def test_card_states_the_rule_and_marks_the_selected_epoch():
     text = "\n".join(selection_section("best validation epoch among guarded ones", {"selection_candidates": rows,
                                                                                     "selected_epoch": 8}))
     assert "Rule: best validation epoch among guarded ones." in text
-    assert "| 8 | 0.0788 | 0.969 | 0.992 | pass | yes |" in text and "| 9 | 0.0807 | 0.938 | 1.000 | FAIL |  |" in text
+    assert "| 8 | 0.0788 | 0.969 | 0.992 | pass |  | yes |" in text
+    assert "| 9 | 0.0807 | 0.938 | 1.000 | FAIL |  |  |" in text
+    rows[0]["assess"] = {"objective": 1.0179}
+    text = "\n".join(selection_section("r", {"selection_candidates": rows, "selected_epoch": 8,
+                                              "selection_reason": "highest cross-fitted calibration objective"}))
+    assert "| 8 | 0.0788 | 0.969 | 0.992 | pass | 1.0179 | yes |" in text
+    assert "Selected epoch 8: highest cross-fitted calibration objective." in text
+
+
+# ---------------------------------------------------------------- the calibrated rule (bridge/training/selection.py)
+def _c(epoch, val, passed, objective=None):
+    entry = _h(epoch, val, passed)
+    if objective is not None:
+        entry["assess"] = {"objective": objective}
+    return entry
+
+
+def test_calibrated_rule_takes_the_best_cross_fitted_objective_among_guarded_epochs_near_the_best_score():
+    from bridge.training.selection import TOLERANCE, pick_calibrated
+
+    assert abs(TOLERANCE - 0.003) < 1e-12
+    history = [_c(1, 0.070, True, 1.40),    # best objective, but 0.012 below the best passing score: out
+               _c(2, 0.0788, True, 1.25),   # within 0.003 of 0.0812: competes
+               _c(3, 0.0812, True, 1.10),   # best passing score
+               _c(4, 0.0830, False, 1.50),  # best score and objective, fails the guard: out (and not the reference)
+               _c(5, 0.0800, True, 1.20)]
+    best, reason = pick_calibrated(history)
+    assert best["epoch"] == 2
+    assert "0.0812" in reason and "epochs 2, 3, 5" in reason and "next epoch 5" in reason
+    assert pick_calibrated(history, tolerance=0.0)[0]["epoch"] == 3  # tolerance 0: the plain guarded rule
+    assert pick_calibrated(history, tolerance=1.0)[0]["epoch"] == 1
+    # ties on the objective go to the better validation score
+    assert pick_calibrated([_c(1, 0.080, True, 1.2), _c(2, 0.081, True, 1.2)])[0]["epoch"] == 2
+
+
+def test_calibrated_rule_falls_back_when_nothing_passes_or_nothing_was_assessed():
+    from bridge.training.selection import pick_calibrated
+
+    best, reason = pick_calibrated([_c(1, 0.080, False, 1.0), _c(2, 0.081, False, 0.9)])
+    assert best["epoch"] == 1 and reason.startswith("no epoch passes the guard")
+    best, reason = pick_calibrated([_c(1, 0.080, True), _c(2, 0.081, True), _c(3, 0.082, False)])
+    assert best["epoch"] == 2 and "no calibration assessment" in reason
+    with pytest.raises(ValueError):
+        pick_calibrated([])

@@ -89,8 +89,8 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
     lines += [f"- {k}: {v}" for k, v in settings.items()]
     lines += ["- model training time (sum of epoch times, 1 thread per process, two processes side by side on a "
               f"shared 2-core machine): {training.get('model_training_seconds', 0) / 60:.1f} min"]
-    lines += ["", "## Training log (best validation score per model)", "",
-              "| model | epochs | best val | seconds |", "|---|---:|---:|---:|"]
+    lines += ["", "## Training log (validation score of the selected epoch per model)", "",
+              "| model | epochs | selected val | seconds |", "|---|---:|---:|---:|"]
     for k, v in training.get("models", {}).items():
         lines.append(f"| {k} | {v['epochs']} | {v['best_score']:.4f} | {v['seconds']} |")
     lines += selection_section(settings.get("selection", ""), training.get("models", {}).get("blendshapes", {}))
@@ -113,20 +113,24 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
 
 
 def selection_section(rule: str, summary: dict) -> list[str]:
-    """How the shipped blendshape epoch was chosen: the rule, and per epoch its validation score and guard result
-    (from `--blendshapes-from` candidates, else the training history's guarded epochs)."""
+    """How the shipped blendshape epoch was chosen: the rule, why, and per epoch its validation score, guard result
+    and cross-fitted calibration objective (from `--blendshapes-from` candidates, else the training history's guarded
+    epochs)."""
     rows = summary.get("selection_candidates") or [h for h in summary.get("history", []) if "guard" in h]
     selected = summary.get("selected_epoch")
     out = ["", "## Epoch selection", "", f"Rule: {rule}." if rule else "Rule: best validation epoch."]
+    if summary.get("selection_reason"):
+        out += ["", f"Selected epoch {selected}: {summary['selection_reason']}."]
     if not rows:
         return out
-    out += ["", "| blendshapes epoch | val score | closed read closed | open read open | guard | selected |",
-            "|---:|---:|---:|---:|---|---|"]
+    out += ["", "| blendshapes epoch | val score | closed read closed | open read open | guard | cross-fitted "
+                "objective | selected |", "|---:|---:|---:|---:|---|---:|---|"]
     for r in rows:
         g = r.get("guard", {})
+        obj = r.get("assess", {}).get("objective")
         out.append(f"| {r['epoch']} | {r['val']:.4f} | {g.get('closed_read_closed', float('nan')):.3f} | "
                    f"{g.get('open_read_open', float('nan')):.3f} | {'pass' if g.get('passed') else 'FAIL'} | "
-                   f"{'yes' if r['epoch'] == selected else ''} |")
+                   f"{'' if obj is None else f'{obj:.4f}'} | {'yes' if r['epoch'] == selected else ''} |")
     return out
 
 

@@ -28,10 +28,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="comma list of image models to train now (blendshapes, eyemotion, mouth8, lower_face8): "
                              "checkpoints only, so two processes can share the machine; then run without --only")
     parser.add_argument("--blendshapes-from", nargs="+", default=None, metavar="CKPT",
-                        help="saved per-epoch blendshape checkpoints (OUT/ckpt/blendshapes.pt copies): pick one with "
-                             "the training selection rule (validation score among epochs passing the eye guard), "
-                             "re-fit its output calibration on validation, export blendshapes.onnx, re-evaluate on "
-                             "the test split and rewrite the model card; the other models stay as they are")
+                        help="saved per-epoch blendshape checkpoints (OUT/ckpt/epochs/blendshapes_e*.pt, which "
+                             "training keeps): pick one with the training selection rule (bridge/training/"
+                             "selection.py: among guard-passing epochs near the best validation score, the best "
+                             "cross-fitted calibration objective on validation), re-fit its output calibration on "
+                             "validation, export blendshapes.onnx, re-evaluate on the test split and rewrite the "
+                             "model card; the other models stay as they are")
     parser.add_argument("--epoch-scale", type=float, default=1.0, help="multiply every epoch count (min 1)")
 
 

@@ -25,6 +25,7 @@ from bridge.inference.spec import (
 from bridge.schema import BLENDSHAPE_NAMES
 from bridge.training import nets, tasks
 from bridge.training.calibrate import (
+    crossfit_calibration_score,
     fit_affect_affine,
     fit_au_bias,
     fit_fusion,
@@ -32,8 +33,9 @@ from bridge.training.calibrate import (
 )
 from bridge.training.export import export_onnx, parity_check
 from bridge.training.guard import eye_guard, guard_frames
-from bridge.training.loop import FitConfig, better, fit
+from bridge.training.loop import FitConfig, fit
 from bridge.training.real import evaluation_only_sets, load_real
+from bridge.training.selection import TOLERANCE, pick_calibrated
 
 Log = Callable[[str], None]
 
@@ -69,6 +71,10 @@ class TrainPlan:
     # Weight of the real eye-pair terms in the Eyemotion loss: 0.5 cost ~4 points of synthetic validation score at
     # 8 epochs; the real terms are negative labels (not surprise) and 'eyes_closed', a light touch is enough.
     eyemotion_real_weight: float = 0.25
+    # Blendshape epoch selection (bridge/training/selection.py): every epoch's weights are kept in
+    # OUT/ckpt/epochs/blendshapes_e<N>.pt and assessed on validation (cross-fitted output calibration), and the
+    # rule picks among guard-passing epochs within this much of the best validation score.
+    blendshape_selection_tolerance: float = TOLERANCE
 
     @staticmethod
     def full() -> TrainPlan:
@@ -174,8 +180,7 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
         return {"partial": True, "only": list(only)}
 
     m = nets.BlendshapeNet(s, w)
-    summaries["blendshapes"] = fit("blendshapes", m, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
-                                   cfg=cfg("blendshapes"), ckpt_dir=ckpt, log=log, guard=blendshape_guard(s))
+    summaries["blendshapes"] = fit_blendshapes(m, train, val, real, real_val, plan, cfg("blendshapes"), ckpt, log)
     trained[BLENDSHAPES.key] = m
 
     m = nets.EyemotionNet(s, w)
@@ -273,8 +278,7 @@ def _train_only(only, train, val, real, real_val, plan: TrainPlan, cfg, ckpt: Pa
         if key not in STAGES:
             raise ValueError(f"--only {key!r}: expected some of {', '.join(STAGES)}")
     if "blendshapes" in only:
-        fit("blendshapes", nets.BlendshapeNet(s, w), **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
-            cfg=cfg("blendshapes"), ckpt_dir=ckpt, log=log, guard=blendshape_guard(s))
+        fit_blendshapes(nets.BlendshapeNet(s, w), train, val, real, real_val, plan, cfg("blendshapes"), ckpt, log)
     if "eyemotion" in only:
         fit("eyemotion", nets.EyemotionNet(s, w), **_recipe(tasks.eyemotion_recipe(
             train, val, real=real, real_weight=plan.eyemotion_real_weight)),
@@ -296,12 +300,42 @@ def blendshape_guard(size: int):
     return lambda model: eye_guard(model, frames)
 
 
-def select_blendshape_checkpoint(checkpoints: list[Path], plan: TrainPlan, log: Log = print) -> tuple[dict, list]:
-    """Apply the training loop's selection rule (loop.better) to saved per-epoch blendshape checkpoints: each one's
-    recorded validation score (the last history entry) + the guard, run now. Returns (selected row, all rows); a row
-    holds the path, epoch, val, guard and the weights."""
-    guard = blendshape_guard(plan.size)
-    rows, best = [], None
+def blendshape_assess(val: SplitData):
+    """assess(model) for the blendshape selection rule: the output calibration's objective on validation identities
+    it was not fitted on (calibrate.crossfit_calibration_score) + the averaged calibrated REFA metrics."""
+    lab = val.labels
+    gt = lab["blendshapes"].astype(np.float32)
+
+    def assess(model: nets.BlendshapeNet) -> dict:
+        if len(np.unique(lab["identity"])) < 2:  # e.g. --quick: one validation identity cannot be halved
+            return {"objective": None, "note": "one validation identity: not assessed (best validation score)"}
+        raw = _predict_shapes(model, val)
+        res = crossfit_calibration_score(raw, gt, lab["identity"], lab["session"], lab["time"], lab["peak"],
+                                         lab["neutral_hold"], CALIBRATED_SHAPES)
+        return {"objective": round(res["objective"], 4), "folds": [round(o, 4) for o in res["objectives"]],
+                **{k: round(v, 4) for k, v in res["metrics"].items()}}
+
+    return assess
+
+
+def fit_blendshapes(model: nets.BlendshapeNet, train: SplitData, val: SplitData, real, real_val, plan: TrainPlan,
+                    cfg: FitConfig, ckpt: Path, log: Log) -> dict:
+    """The blendshape stage: train with every epoch kept (OUT/ckpt/epochs/blendshapes_e<N>.pt), guarded and
+    assessed, ending on the epoch bridge/training/selection.py picks."""
+    tol = plan.blendshape_selection_tolerance
+    return fit("blendshapes", model, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
+               cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log, guard=blendshape_guard(plan.size),
+               assess=blendshape_assess(val), select=lambda history: pick_calibrated(history, tol))
+
+
+def select_blendshape_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitData,
+                                 log: Log = print) -> tuple[dict, list]:
+    """Apply the training rule (selection.pick_calibrated) to saved per-epoch blendshape checkpoints
+    (OUT/ckpt/epochs/blendshapes_e<N>.pt, or copies of OUT/ckpt/blendshapes.pt taken after each epoch): each one's
+    recorded validation score (the last history entry), with the guard and the assessment run now on ``val``.
+    Returns (selected row, all rows); a row holds the path, epoch, val, guard, assess and the weights."""
+    guard, assess = blendshape_guard(plan.size), blendshape_assess(val)
+    rows = []
     for path in checkpoints:
         saved = torch.load(path, map_location="cpu", weights_only=False)
         net = nets.BlendshapeNet(plan.size, plan.width)
@@ -309,16 +343,26 @@ def select_blendshape_checkpoint(checkpoints: list[Path], plan: TrainPlan, log: 
         last = saved["state"]["history"][-1]
         row = {"path": str(path), "epoch": int(last["epoch"]), "val": float(last["val"]), "guard": guard(net),
                "net": net}
-        rows.append(row)
-        if better(row, best):
-            best = row
         g = row["guard"]
+        note = ""
+        a = assess(net) if g["passed"] else {}  # only guard-passing epochs are candidates
+        if a:
+            row["assess"] = a
+        if a.get("objective") is not None:
+            note = (f"  cross-fitted objective {a['objective']:.4f} (semantic {a['semantic_accuracy']:.3f}, "
+                    f"neutral {a['neutralness']:.3f}, smooth {a['smoothness']:.3f}, eye {a['eye_closure']:.3f}, "
+                    f"mouth {a['mouth_closure']:.3f}, MAE {a['mae']:.4f})")
+        rows.append(row)
         log(f"  epoch {row['epoch']:2d}  val {row['val']:.4f}  guard closed>=0.8 {g['closed_read_closed']:.3f}  "
             f"open<0.2 {g['open_read_open']:.3f}  min closed {g['closed_min']:.2f}  "
-            f"{'pass' if g['passed'] else 'FAIL'}")
-    if best is None:
+            f"{'pass' if g['passed'] else 'FAIL'}{note}")
+    if not rows:
         raise ValueError("no checkpoints given")
-    log(f"selected epoch {best['epoch']} ({best['path']})")
+    if len({r["epoch"] for r in rows}) != len(rows):
+        raise ValueError("two checkpoints hold the same epoch: " + ", ".join(r["path"] for r in rows))
+    best, reason = pick_calibrated(rows, plan.blendshape_selection_tolerance)
+    best = dict(best, reason=reason)
+    log(f"selected epoch {best['epoch']} ({best['path']}): {reason}")
     return best, rows
 
 
@@ -332,7 +376,7 @@ def export_blendshapes(out_dir: Path, models_dir: Path, plan: TrainPlan, checkpo
     if not val_path.exists():
         raise ValueError(f"{val_path} not found: run `facebridge train --out {out_dir}` first (cropped splits)")
     val = load_split(val_path)
-    best, rows = select_blendshape_checkpoint(checkpoints, plan, log)
+    best, rows = select_blendshape_checkpoint(checkpoints, plan, val, log)
     dead, gain = calibrate_blendshapes(best["net"], val, log)
     model = nets.CalibratedBlendshapeNet(best["net"], dead, gain)
     stage = out_dir / "export"

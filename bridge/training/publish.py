@@ -7,15 +7,17 @@ from pathlib import Path
 
 from bridge.evaluation.report import REQUIRED_KEYS, lookup, write_report
 from bridge.training.card import write_card
+from bridge.training.selection import RULE as BLENDSHAPE_RULE
 
 STUDY_FILE = Path(__file__).with_name("resolution_study.md")
 
 # The model card's statement of the epoch-selection rule (loop.better + guard.py) and the shape calibration.
-SELECTION = ("best validation epoch (validation identities never in training or test); blendshapes: the score is "
-             "-MAE + 0.1 x real blink AUC + 0.02 x closed-open gap on validation persons, and only epochs that pass "
-             "the eye guard compete: seeded renders of 32 people no split uses, at device resolution (240x240 through "
-             "the runtime crop), exposure 0.5 and 2.0, each eye alone; >= 95% of closed eyes must read eyeBlink >= "
-             "0.8 and >= 95% of open eyes < 0.2 (bridge/training/guard.py; no real held-out data); "
+SELECTION = ("best validation epoch (validation identities never in training or test); blendshapes: every epoch is "
+             "kept (OUT/ckpt/epochs) and the shipped one is, " + BLENDSHAPE_RULE + "; the validation score is -MAE + "
+             "0.1 x real blink AUC + 0.02 x closed-open gap on validation persons; the eye guard: seeded renders of 32 "
+             "people no split uses, at device resolution (240x240 through the runtime crop), exposure 0.5 and 2.0, "
+             "each eye alone; >= 95% of closed eyes must read eyeBlink >= 0.8 and >= 95% of open eyes < 0.2 "
+             "(bridge/training/guard.py, selection.py; no test or real held-out data); "
              "lower_face8: mean of synthetic and FER2013Valid accuracy")
 SHAPE_CALIBRATION = ("blendshape outputs pass clip((s - dead) * gain, 0, 1) per shape (baked into blendshapes.onnx); "
                      "dead zone and gain chosen on validation identities by coordinate ascent on the REFA metrics as "
@@ -126,7 +128,8 @@ def republish_blendshapes(out_dir: Path, models_dir: Path, plan, result: dict, l
                               settings.get("onnx", ""))
     sel = result["selected"]
     bs = training.setdefault("models", {}).setdefault("blendshapes", {})
-    bs |= {"selected_epoch": sel["epoch"], "best_score": sel["val"], "selection_candidates": result["candidates"]}
+    bs |= {"selected_epoch": sel["epoch"], "best_score": sel["val"], "selection_candidates": result["candidates"],
+           "selection_reason": sel.get("reason", "")}
     training["shape_calibration"] = result["shape_calibration"]
     test = load_split(out_dir / "cache" / f"test_{plan.size}.npz")
     log(f"evaluating on {len(test)} held-out test frames")

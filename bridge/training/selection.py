@@ -1,0 +1,65 @@
+"""Blendshape epoch selection: which saved epoch `facebridge train` ships (training and `--blendshapes-from` alike).
+
+The rule, in one sentence: among the epochs that pass the eye guard (bridge/training/guard.py) and whose validation
+score is within ``TOLERANCE`` of the best such epoch's, take the one whose output calibration does best on
+validation identities it was not fitted on (``calibrate.crossfit_calibration_score``: the calibration objective,
+REFA semantic accuracy + floors on neutralness, smoothness, eye/mouth closure and MAE, with the calibration fitted
+on one half of the validation identities and scored on the other, both ways).
+
+Why not simply the best validation score: the score is -MAE + real-eye terms, and the shipped file is not the raw
+network but the network behind a validation-fitted output calibration, scored by the REFA metrics. Why cross-fitted:
+fitting the calibration and scoring it on the same 16 identities favours the epoch whose calibration fits those
+identities best, not the one that generalises (the in-sample objective of run bs5 ranks epoch 10 first). Why a
+tolerance: the REFA objective does not see the real-eye terms of the validation score and sees the MAE only as a
+floor; ``TOLERANCE`` is the MAE rise the calibration itself may spend (CalibrationFloors.mae_increase).
+
+Only validation data: the synthetic validation identities, the real validation persons inside the validation score,
+and the guard's seeded renders of people no split uses. Never the test split or real held-out data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bridge.training.calibrate import CalibrationFloors
+
+TOLERANCE = CalibrationFloors().mae_increase  # 0.003 of validation score (= 0.003 MAE)
+
+RULE = ("among the epochs that pass the eye guard and score within 0.003 of the best of them on validation, the one "
+        "whose output calibration, fitted on half of the validation identities and scored on the other half (both "
+        "ways), reaches the highest calibration objective (REFA semantic accuracy + 0.25 x (neutralness + smoothness "
+        "+ eye closure + mouth closure), floors penalised)")
+
+
+def passed(entry: dict) -> bool:
+    return bool(entry.get("guard", {}).get("passed", True))
+
+
+def objective(entry: dict) -> float:
+    """The entry's cross-fitted calibration objective (-inf when it was not assessed)."""
+    value = entry.get("assess", {}).get("objective")
+    return float(value) if value is not None and np.isfinite(value) else -np.inf
+
+
+def pick_calibrated(history: list[dict], tolerance: float = TOLERANCE) -> tuple[dict, str]:
+    """The selected history entry and why (one line). Entries: {"epoch", "val", "guard": {"passed"}, "assess":
+    {"objective"}}. When no epoch passes the guard every epoch competes (and the reason says so); when no candidate
+    was assessed, the best validation score among them is taken. Ties go to the higher validation score, then the
+    earlier epoch."""
+    if not history:
+        raise ValueError("pick_calibrated: empty history")
+    pool = [e for e in history if passed(e)]
+    note, kind = "", "guard-passing epochs"
+    if not pool:
+        pool, note, kind = list(history), "no epoch passes the guard; ", "epochs"
+    top = max(e["val"] for e in pool)
+    near = [e for e in pool if e["val"] >= top - tolerance - 1e-12]
+    if all(objective(e) == -np.inf for e in near):
+        best = max(near, key=lambda e: (e["val"], -e["epoch"]))
+        return best, f"{note}best validation score {best['val']:.4f} (no calibration assessment)"
+    best = max(near, key=lambda e: (objective(e), e["val"], -e["epoch"]))
+    others = sorted((e for e in near if e is not best), key=objective, reverse=True)
+    runner = f"; next epoch {others[0]['epoch']} {objective(others[0]):.4f}" if others else ""
+    return best, (f"{note}highest cross-fitted calibration objective {objective(best):.4f} among "
+                  f"{len(near)} {kind} within {tolerance:g} of the best validation score {top:.4f} "
+                  f"(epochs {', '.join(str(e['epoch']) for e in near)}){runner}")
