@@ -121,25 +121,37 @@ def test_calibrated_rule_takes_the_best_cross_fitted_objective_among_guarded_epo
     from bridge.training.selection import TOLERANCE, pick_calibrated
 
     assert abs(TOLERANCE - 0.003) < 1e-12
-    history = [_c(1, 0.070, True, 1.40),    # best objective, but 0.012 below the best passing score: out
-               _c(2, 0.0788, True, 1.25),   # within 0.003 of 0.0812: competes
-               _c(3, 0.0812, True, 1.10),   # best passing score
-               _c(4, 0.0830, False, 1.50),  # best score and objective, fails the guard: out (and not the reference)
-               _c(5, 0.0800, True, 1.20)]
+    history = [_c(1, 0.070, True, 1.40),    # best objective, but 0.013 below the best score: out
+               _c(2, 0.0788, True, 1.25),   # 0.0042 below the best score: out
+               _c(3, 0.0812, True, 1.10),   # within 0.003 of 0.0830, passes: competes
+               _c(4, 0.0830, False, 1.50),  # best score and objective, fails the guard: sets the band, not a candidate
+               _c(5, 0.0805, True, 1.20)]   # within the band, passes: competes
     best, reason = pick_calibrated(history)
-    assert best["epoch"] == 2
-    assert "0.0812" in reason and "epochs 2, 3, 5" in reason and "next epoch 5" in reason
-    assert pick_calibrated(history, tolerance=0.0)[0]["epoch"] == 3  # tolerance 0: the plain guarded rule
+    assert best["epoch"] == 5
+    assert "0.0830" in reason and "epochs 3, 5" in reason and "next epoch 3" in reason
+    # tolerance 0: only the best validation epoch is near; it fails the guard, so it is kept and the reason says so
+    best, reason = pick_calibrated(history, tolerance=0.0)
+    assert best["epoch"] == 4 and reason.startswith("no epoch near the best validation score passes the guard")
     assert pick_calibrated(history, tolerance=1.0)[0]["epoch"] == 1
     # ties on the objective go to the better validation score
     assert pick_calibrated([_c(1, 0.080, True, 1.2), _c(2, 0.081, True, 1.2)])[0]["epoch"] == 2
+
+
+def test_an_early_guard_passing_epoch_does_not_outrank_the_well_trained_ones():
+    """A fresh full run: only epoch 3 passed the guard, 0.010 below the best score; the band comes first."""
+    from bridge.training.selection import pick_calibrated
+
+    history = [_c(3, 0.0718, True, 0.60)] + [_c(e, 0.0811 + 0.0001 * (e % 3), False, 1.0 + 0.01 * e)
+                                             for e in range(8, 15)]
+    best, reason = pick_calibrated(history)
+    assert best["epoch"] == 14 and reason.startswith("no epoch near the best validation score passes the guard")
 
 
 def test_calibrated_rule_falls_back_when_nothing_passes_or_nothing_was_assessed():
     from bridge.training.selection import pick_calibrated
 
     best, reason = pick_calibrated([_c(1, 0.080, False, 1.0), _c(2, 0.081, False, 0.9)])
-    assert best["epoch"] == 1 and reason.startswith("no epoch passes the guard")
+    assert best["epoch"] == 1 and reason.startswith("no epoch near the best validation score passes the guard")
     best, reason = pick_calibrated([_c(1, 0.080, True), _c(2, 0.081, True), _c(3, 0.082, False)])
     assert best["epoch"] == 2 and "no calibration assessment" in reason
     with pytest.raises(ValueError):

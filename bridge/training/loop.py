@@ -64,12 +64,13 @@ def pick_epoch(history: list[dict]) -> dict:
 
 def fit(name: str, model: torch.nn.Module, n_train: int, make_batch: MakeBatch, loss_fn: LossFn, validate: Validate,
         cfg: FitConfig, ckpt_dir: Path, log: Callable[[str], None] = print, guard: Guard | None = None,
-        assess: Assess | None = None, select: Select | None = None) -> dict:
+        assess: Assess | None = None, select: Select | None = None, assess_within: float = float("inf")) -> dict:
     """Train ``model`` in place; resumes from ``ckpt_dir/<name>.pt``; ends holding the selected epoch's weights
     (``select(history)`` when given, else ``better``: best validation score, among the epochs passing ``guard``).
 
-    ``guard``/``assess`` results are stored in each epoch's history entry ("guard"; "assess" only for epochs that
-    pass the guard: the others are not candidates). With
+    ``guard``/``assess`` results are stored in each epoch's history entry ("guard"; "assess" only for epochs whose
+    validation score is within ``assess_within`` of the best so far: an epoch outside that band never becomes a
+    candidate later, since the best only rises). With
     ``cfg.keep_epochs`` or a ``select`` rule every epoch's weights + history are kept in ``epoch_checkpoint(...)``.
     Returns a summary {epochs, best_score, history, selected_epoch, selection_reason, seconds}. A finished
     checkpoint is reused without training.
@@ -125,7 +126,8 @@ def fit(name: str, model: torch.nn.Module, n_train: int, make_batch: MakeBatch, 
         with torch.no_grad():
             if guard is not None:
                 entry["guard"] = guard(model)
-            if assess is not None and entry.get("guard", {}).get("passed", True):  # others cannot be selected
+            top = max([score] + [h["val"] for h in state["history"]])
+            if assess is not None and score >= top - assess_within - 1e-12:  # others can never be selected
                 entry["assess"] = assess(model)
         state["history"].append(entry)
         if keep:

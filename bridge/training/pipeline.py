@@ -35,7 +35,7 @@ from bridge.training.export import export_onnx, parity_check
 from bridge.training.guard import eye_guard, guard_frames
 from bridge.training.loop import FitConfig, fit
 from bridge.training.real import evaluation_only_sets, load_real
-from bridge.training.selection import TOLERANCE, pick_calibrated
+from bridge.training.selection import TOLERANCE, in_band, pick_calibrated
 
 Log = Callable[[str], None]
 
@@ -325,7 +325,7 @@ def fit_blendshapes(model: nets.BlendshapeNet, train: SplitData, val: SplitData,
     tol = plan.blendshape_selection_tolerance
     return fit("blendshapes", model, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
                cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log, guard=blendshape_guard(plan.size),
-               assess=blendshape_assess(val), select=lambda history: pick_calibrated(history, tol))
+               assess=blendshape_assess(val), select=lambda history: pick_calibrated(history, tol), assess_within=tol)
 
 
 def select_blendshape_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitData,
@@ -341,25 +341,24 @@ def select_blendshape_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: 
         net = nets.BlendshapeNet(plan.size, plan.width)
         net.load_state_dict(saved["model"])  # the weights at the end of that epoch (not the best-so-far copy)
         last = saved["state"]["history"][-1]
-        row = {"path": str(path), "epoch": int(last["epoch"]), "val": float(last["val"]), "guard": guard(net),
-               "net": net}
-        g = row["guard"]
-        note = ""
-        a = assess(net) if g["passed"] else {}  # only guard-passing epochs are candidates
-        if a:
-            row["assess"] = a
-        if a.get("objective") is not None:
-            note = (f"  cross-fitted objective {a['objective']:.4f} (semantic {a['semantic_accuracy']:.3f}, "
-                    f"neutral {a['neutralness']:.3f}, smooth {a['smoothness']:.3f}, eye {a['eye_closure']:.3f}, "
-                    f"mouth {a['mouth_closure']:.3f}, MAE {a['mae']:.4f})")
-        rows.append(row)
-        log(f"  epoch {row['epoch']:2d}  val {row['val']:.4f}  guard closed>=0.8 {g['closed_read_closed']:.3f}  "
-            f"open<0.2 {g['open_read_open']:.3f}  min closed {g['closed_min']:.2f}  "
-            f"{'pass' if g['passed'] else 'FAIL'}{note}")
+        rows.append({"path": str(path), "epoch": int(last["epoch"]), "val": float(last["val"]), "guard": guard(net),
+                     "net": net})
     if not rows:
         raise ValueError("no checkpoints given")
     if len({r["epoch"] for r in rows}) != len(rows):
         raise ValueError("two checkpoints hold the same epoch: " + ", ".join(r["path"] for r in rows))
+    top = max(r["val"] for r in rows)
+    for row in sorted(rows, key=lambda r: r["epoch"]):
+        g, note = row["guard"], ""
+        if in_band(row["val"], top, plan.blendshape_selection_tolerance):  # only these are candidates
+            a = row["assess"] = assess(row["net"])
+            if a.get("objective") is not None:
+                note = (f"  cross-fitted objective {a['objective']:.4f} (semantic {a['semantic_accuracy']:.3f}, "
+                        f"neutral {a['neutralness']:.3f}, smooth {a['smoothness']:.3f}, eye {a['eye_closure']:.3f}, "
+                        f"mouth {a['mouth_closure']:.3f}, MAE {a['mae']:.4f})")
+        log(f"  epoch {row['epoch']:2d}  val {row['val']:.4f}  guard closed>=0.8 {g['closed_read_closed']:.3f}  "
+            f"open<0.2 {g['open_read_open']:.3f}  min closed {g['closed_min']:.2f}  "
+            f"{'pass' if g['passed'] else 'FAIL'}{note}")
     best, reason = pick_calibrated(rows, plan.blendshape_selection_tolerance)
     best = dict(best, reason=reason)
     log(f"selected epoch {best['epoch']} ({best['path']}): {reason}")
