@@ -26,6 +26,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--real", default=None, metavar="DIR",
                         help="score on labelled REAL images instead: an imported set (facebridge data import), a "
                              "folder of imported sets, or class folders (open/ + closed/, or FER8 emotion names)")
+    parser.add_argument("--framing", default="auto", choices=("auto", "detect", "as-given"),
+                        help="class folders of face photos: 'auto' (default) frames each photo from the face "
+                             "detector's box like the webcam layout, unless it already is a face crop or shows no "
+                             "face; 'detect' always crops around a found face; 'as-given' feeds the photos unchanged")
     parser.add_argument("--real-split", default="val", choices=("train", "val", "test"),
                         help="which split of imported sets --real scores (default val: the validation persons)")
 
@@ -73,7 +77,7 @@ def _main_real(models, args: argparse.Namespace, t0: float) -> int:
     from bridge.evaluation.real import RealSetError, evaluate_real
 
     try:
-        rep = evaluate_real(models, Path(args.real), Path(args.out), args.real_split)
+        rep = evaluate_real(models, Path(args.real), Path(args.out), args.real_split, framing=args.framing)
     except (RealSetError, FileNotFoundError, OSError) as exc:
         print(f"eval --real: {exc}", file=sys.stderr)
         return 2

@@ -4,8 +4,10 @@ DIR is an imported set (`facebridge data import`, its ``manifest.json``; the val
 holding several imported sets, or a class-per-folder tree of raw images:
 
 * eye folders ``open/`` and ``closed/`` (or ``1/`` and ``0/`` as in MRL) -> the eye metrics;
-* FER8 emotion folders (``neutral/``, ``happiness/`` or ``happy/``, ...) of face-aligned face crops -> lower-face
-  metrics (the runtime blacks out the upper half).
+* FER8 emotion folders (``neutral/``, ``happiness/`` or ``happy/``, ...; JAFFE/KDEF two-letter codes too) of face
+  photos -> lower-face metrics (the runtime blacks out the upper half). Each photo is framed like the webcam layout
+  frames a face (``face_framing``: the face detector's box -> ``face_aligned_crop``) unless it already is a face
+  crop or shows no detectable face; ``--framing`` overrides, and the report counts how each image was framed.
 
 Every image goes through ``OnnxFaceModels.predict`` exactly as `facebridge infer` does: an eye image is the LEFT
 eye camera alone (the right eye copies it), a face image is the lower_face camera alone.
@@ -46,7 +48,11 @@ from bridge.schema import BLENDSHAPE_INDEX, EMOTIVE5, FER8
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm")
 EYE_FOLDERS = {"open": 0, "closed": 1, "1": 0, "0": 1}  # folder -> closed label (MRL: 0 = closed, 1 = open)
 EMOTION_ALIASES = {"happy": "happiness", "sad": "sadness", "angry": "anger", "surprised": "surprise",
-                   "disgusted": "disgust", "fearful": "fear", "scared": "fear"}
+                   "disgusted": "disgust", "fearful": "fear", "scared": "fear", "afraid": "fear",
+                   "neutrality": "neutral", "contemptuous": "contempt",
+                   # JAFFE / KDEF expression codes
+                   "ne": "neutral", "ha": "happiness", "sa": "sadness", "su": "surprise", "an": "anger",
+                   "di": "disgust", "fe": "fear", "af": "fear"}
 BLINK_L, WIDE_L = BLENDSHAPE_INDEX["eyeBlinkLeft"], BLENDSHAPE_INDEX["eyeWideLeft"]
 BLINK_R, WIDE_R = BLENDSHAPE_INDEX["eyeBlinkRight"], BLENDSHAPE_INDEX["eyeWideRight"]
 JAW, SMILE_L, SMILE_R = (BLENDSHAPE_INDEX[n] for n in ("jawOpen", "mouthSmileLeft", "mouthSmileRight"))
@@ -71,8 +77,9 @@ class RealSetError(ValueError):
 
 
 # ---------------------------------------------------------------- loading
-def load_labelled(folder: Path, split: str = "val") -> list[tuple[str, dict]]:
-    """[(name, {"view": "eye"|"face", "images": (N,S,S) u8 or list of raw images, "labels": {...}})]."""
+def load_labelled(folder: Path, split: str = "val", framing: str = "auto") -> list[tuple[str, dict]]:
+    """[(name, {"view": "eye"|"face", "images": (N,S,S) u8 or list of raw images, "labels": {...}})]. ``framing``:
+    how class-folder face photos are framed (face_framing.FRAMINGS); imported sets are framed by their importer."""
     from bridge.data.shards import MANIFEST, load_set
 
     folder = Path(folder)
@@ -93,10 +100,20 @@ def load_labelled(folder: Path, split: str = "val") -> list[tuple[str, dict]]:
         if not out:
             raise RealSetError(f"{folder}: no imported set has a {split!r} split")
         return out
-    return [(folder.name, _class_folders(folder))]
+    return [(folder.name, _class_folders(folder, framing))]
 
 
-def _class_folders(folder: Path) -> dict:
+def _face_detector():
+    from bridge.sources.face_detector import FaceDetectorUnavailable, open_face_detector
+
+    try:
+        return open_face_detector()
+    except FaceDetectorUnavailable as exc:
+        raise RealSetError(f"framing face photos needs the face detector: {exc} (or pass --framing as-given when "
+                           "the photos already are FER-framed face crops)") from exc
+
+
+def _class_folders(folder: Path, framing: str = "auto") -> dict:
     import cv2
 
     subs = {p.name.lower(): p for p in folder.iterdir() if p.is_dir()}
@@ -125,7 +142,13 @@ def _class_folders(folder: Path) -> dict:
         raise RealSetError(f"{folder}: no readable images in the class folders")
     y = np.array(labels)
     lab = {"closed": y.astype(np.float32)} if view == "eye" else {"expression": y.astype(np.int8)}
-    return {"view": view, "images": images, "labels": lab, "skipped": skipped}
+    out: dict = {"view": view, "images": images, "labels": lab, "skipped": skipped}
+    if view == "face":
+        from bridge.evaluation.face_framing import frame_faces
+
+        out["images"], out["framing"] = frame_faces(images, None if framing == "as-given" else _face_detector(),
+                                                    framing)
+    return out
 
 
 # ---------------------------------------------------------------- running the runtime path
@@ -243,6 +266,12 @@ def face_metrics(res: dict, labels: dict) -> dict:
                        "share_predicted_surprise": _r(float(np.mean(pred == FER8.index("surprise")))),
                        "share_true_surprise": _r(float(np.mean(y == FER8.index("surprise")))),
                        "per_class": per_class_table(cm, FER8)}
+        present = np.flatnonzero(counts)
+        if len(present) < len(FER8):
+            # A 7-emotion set (no contempt, say): also the argmax over the emotions the set can name, the usual
+            # closed-set figure, beside the 8-way one (a 'contempt' answer is always wrong there).
+            out["fer8"]["classes_present"] = ", ".join(FER8[i] for i in present)
+            out["fer8"]["accuracy_among_present_classes"] = _r(accuracy(y, present[p8[:, present].argmax(1)]))
         out["_confusion"] = (cm, FER8)
     sh = res["shapes"]
     jaw, smile = sh[:, JAW], (sh[:, SMILE_L] + sh[:, SMILE_R]) / 2
@@ -293,15 +322,16 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-def evaluate_real(models, folder: Path, out_dir: Path, split: str = "val", log=print) -> dict:
-    """Score ``models`` on every labelled set in ``folder``; writes report.json, report.md and confusion PNGs."""
+def evaluate_real(models, folder: Path, out_dir: Path, split: str = "val", log=print, framing: str = "auto") -> dict:
+    """Score ``models`` on every labelled set in ``folder``; writes report.json, report.md and confusion PNGs.
+    ``framing``: how class-folder face photos are framed (see face_framing)."""
     from bridge.evaluation.report import confusion_png
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report: dict = {"models": _shown_path(Path(models.model_dir)), "split": split, "sets": {}}
-    for name, s in load_labelled(folder, split):
-        log(f"eval --real: {name}")
+    for name, s in load_labelled(folder, split, framing):
+        log(f"eval --real: {name}" + (f" (framing: {s['framing']})" if "framing" in s else ""))
         res = _run(models, s["images"], s["view"])
         m = eye_metrics(res, s["labels"]) if s["view"] == "eye" else face_metrics(res, s["labels"])
         views = s.get("views") or {}
@@ -319,6 +349,10 @@ def evaluate_real(models, folder: Path, out_dir: Path, split: str = "val", log=p
             man = s["manifest"]
             m["source"] = {k: man[k] for k in ("name", "repo", "commit", "licence")}
             m["persons"] = man["counts"].get(split, {}).get("persons")
+        if "framing" in s:
+            m["framing"] = s["framing"]
+        if s.get("skipped"):
+            m["unreadable_files_skipped"] = s["skipped"]
         report["sets"][key] = {"name": name, "kind": s.get("manifest", {}).get("kind"), "view": s["view"], **m}
     (out_dir / "report.json").write_text(json.dumps(report, indent=1))
     (out_dir / "report.md").write_text(render_real_markdown(report))
@@ -337,6 +371,11 @@ def render_real_markdown(rep: dict) -> str:
             lines += [f"Source: {src['name']}, github:{src['repo']} @ `{src['commit']}` ({src['licence']}).", ""]
         if s.get("kind") in SET_NOTES:
             lines += [SET_NOTES[s["kind"]], ""]
+        if "framing" in s:
+            lines += ["Framing of the face photos (as the webcam layout frames a face): " + ", ".join(
+                f"{k}: {v}" for k, v in sorted(s["framing"].items())) + ".", ""]
+        if s.get("unreadable_files_skipped"):
+            lines += [f"Unreadable image files skipped: {s['unreadable_files_skipped']}.", ""]
         rows = []
         for block in ("open_closed", "visible_iris", "mouth_shapes", "eyes_from_face"):
             for k, v in s.get(block, {}).items():
