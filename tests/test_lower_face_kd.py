@@ -103,6 +103,9 @@ def test_teacher_stage_resumes_from_its_checkpoint_and_reuses_a_finished_one(tmp
         assert torch.equal(a, b)
     assert fit_lower_face_teacher(replace(plan, lower_face_teacher_width=0), real, real_val, cfg, tmp_path,
                                   logs.append, {}) is None  # distillation off: no teacher stage
+    none = RealData(None, None, None, {})
+    assert fit_lower_face_teacher(plan, none, none, cfg, tmp_path, logs.append, {}) is None  # renders only
+    assert "distillation skipped" in logs[-1]
 
 
 class _Recorder(torch.nn.Module):

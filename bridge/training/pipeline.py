@@ -289,6 +289,9 @@ def fit_lower_face_teacher(plan: TrainPlan, real, real_val, cfg, ckpt: Path, log
     Its FER2013Valid accuracy is on FULL faces (mirror-averaged): the student only ever sees the lower half."""
     if plan.lower_face_teacher_width <= 0:
         return None
+    if real.ferplus is None or real_val.ferplus is None:
+        log("lower-face distillation skipped: the teacher learns from FER+ faces and none are imported (--real)")
+        return None
     teacher = lower_face_teacher_net(plan)
     summaries["lower_face8_teacher"] = fit("lower_face8_teacher", teacher,
                                            **_recipe(tasks.lower_face_teacher_recipe(real, real_val)),
