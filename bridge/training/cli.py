@@ -37,6 +37,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="lower-face distillation: train a full-face teacher of this width (stage "
                              "lower_face8_teacher) and distil it into the lower-half student; 0 = off "
                              "(default: the plan's)")
+    parser.add_argument("--lower-face-kd-weight", type=float, default=None, metavar="W",
+                        help="weight of the distillation term beside the FER+ soft-vote CE (default: the plan's)")
+    parser.add_argument("--lower-face-kd-temperature", type=float, default=None, metavar="T",
+                        help="distillation temperature (default: the plan's)")
     parser.add_argument("--epoch-scale", type=float, default=1.0, help="multiply every epoch count (min 1)")
 
 
@@ -55,8 +59,9 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     plan = TrainPlan.quick() if args.quick else TrainPlan.full()
     overrides = {k: getattr(args, k) for k in ("identities", "seconds", "size", "width") if getattr(args, k)}
-    if args.lower_face_teacher_width is not None:
-        overrides["lower_face_teacher_width"] = args.lower_face_teacher_width
+    for key in ("lower_face_teacher_width", "lower_face_kd_weight", "lower_face_kd_temperature"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
     if args.epoch_scale != 1.0:
         overrides["epochs"] = {k: max(1, round(v * args.epoch_scale)) for k, v in plan.epochs.items()}
     if args.real:
