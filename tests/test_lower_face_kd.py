@@ -173,3 +173,10 @@ def test_the_distilled_student_exports_with_the_shipped_interface_and_parity(tmp
         assert [(i.name, i.shape[1:]) for i in ref.get_inputs()] == [(i.name, i.shape[1:]) for i in sess.get_inputs()]
         assert [(o.name, o.shape[1:]) for o in ref.get_outputs()] == [(o.name, o.shape[1:])
                                                                     for o in sess.get_outputs()]
+
+
+def test_the_full_plan_distils_and_the_quick_plan_has_a_teacher_stage():
+    for plan in (TrainPlan.full(), TrainPlan.quick()):
+        assert plan.lower_face_teacher_width > plan.lower_face_width  # a wider teacher: training only
+        assert plan.epochs["lower_face8_teacher"] >= 1
+        assert plan.lower_face_kd_weight > 0 and plan.lower_face_kd_temperature > 1

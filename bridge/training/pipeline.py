@@ -64,8 +64,13 @@ class TrainPlan:
     lower_face_ensemble: int = 1
     # Privileged-information distillation (Georgescu 2019): a wider LowerFaceNet-family teacher trained on FULL FER+
     # faces (stage "lower_face8_teacher", checkpoint ckpt/lower_face8_teacher.pt, training only, never exported)
-    # whose soft output at temperature T the lower-half student also matches on its FER+ rows. 0 = off.
-    lower_face_teacher_width: int = 0
+    # whose soft output at temperature T the lower-half student also matches on its FER+ rows. 0 = off. Measured
+    # (same plan, seed and data otherwise; run kd_t32 vs lfe): the width-32 teacher reads 0.794 on FER2013Valid full
+    # faces; the shipped-form student goes 0.699 -> 0.721 on FER2013Valid lower halves (macro F1 0.412 -> 0.433),
+    # smile AUC 0.953 -> 0.956, jawOpen AUC 0.933 -> 0.944 (mouth open) and 0.981 -> 0.989 (yawn), synthetic
+    # external-camera FER8 0.715 -> 0.709; same exported graph, so no runtime cost; training +17 min teacher and
+    # ~+14 s per student epoch (one teacher forward on the 96 FER+ faces of each batch).
+    lower_face_teacher_width: int = 32
     lower_face_kd_weight: float = 1.0
     lower_face_kd_temperature: float = 3.0
     real_dir: str | None = None  # imported real sets (facebridge data import); None = synthetic renders only
