@@ -31,7 +31,8 @@ def test_blendshapes_from_kept_epochs_picks_by_the_rule_and_rewrites_the_card(tm
     models = tmp_path / "models"
     shutil.copytree(MODELS, models)
     history = []
-    for epoch, val in ((1, 0.0690), (2, 0.0695), (3, 0.0700)):  # all within 0.003 of the best  # kept as training keeps them (loop.save_epoch)
+    # kept as training keeps them (loop.save_epoch); all three within 0.003 of the best validation score
+    for epoch, val in ((1, 0.0690), (2, 0.0695), (3, 0.0700)):
         torch.manual_seed(epoch)
         history.append({"epoch": epoch, "loss": 0.1, "val": val})
         save_epoch(out / "ckpt", "blendshapes", nets.BlendshapeNet(48, 8), history, FitConfig(epochs=3), 10)

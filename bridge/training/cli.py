@@ -25,15 +25,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="folder of imported real sets (`facebridge data import ... --out REAL/<kind>`); "
                              "without it the models are trained on synthetic renders only")
     parser.add_argument("--only", default=None,
-                        help="comma list of image models to train now (blendshapes, eyemotion, mouth8, lower_face8): "
+                        help="comma list of image models to train now (blendshapes, eyemotion, mouth8, lower_face8, "
+                             "lower_face8_teacher): "
                              "checkpoints only, so two processes can share the machine; then run without --only")
     parser.add_argument("--blendshapes-from", nargs="+", default=None, metavar="CKPT",
                         help="saved per-epoch blendshape checkpoints (OUT/ckpt/epochs/blendshapes_e*.pt, which "
                              "training keeps): pick one with the training selection rule (bridge/training/"
-                             "selection.py: among guard-passing epochs near the best validation score, the best "
-                             "cross-fitted calibration objective on validation), re-fit its output calibration on "
+                             "selection.py: among epochs near the best validation score, guard-passing ones "
+                             "first, the best cross-fitted calibration objective on validation), re-fit its output "
+                             "calibration on "
                              "validation, export blendshapes.onnx, re-evaluate on the test split and rewrite the "
                              "model card; the other models stay as they are")
+    parser.add_argument("--lower-face-teacher-width", type=int, default=None, metavar="W",
+                        help="lower-face distillation: train a full-face teacher of this width (stage "
+                             "lower_face8_teacher) and distil it into the lower-half student; 0 = off "
+                             "(default: the plan's)")
+    parser.add_argument("--lower-face-kd-weight", type=float, default=None, metavar="W",
+                        help="weight of the distillation term beside the FER+ soft-vote CE (default: the plan's)")
+    parser.add_argument("--lower-face-kd-temperature", type=float, default=None, metavar="T",
+                        help="distillation temperature (default: the plan's)")
     parser.add_argument("--epoch-scale", type=float, default=1.0, help="multiply every epoch count (min 1)")
 
 
@@ -52,6 +62,9 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     plan = TrainPlan.quick() if args.quick else TrainPlan.full()
     overrides = {k: getattr(args, k) for k in ("identities", "seconds", "size", "width") if getattr(args, k)}
+    for key in ("lower_face_teacher_width", "lower_face_kd_weight", "lower_face_kd_temperature"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
     if args.epoch_scale != 1.0:
         overrides["epochs"] = {k: max(1, round(v * args.epoch_scale)) for k, v in plan.epochs.items()}
     if args.real:

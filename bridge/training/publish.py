@@ -81,6 +81,7 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                            "0.15 in the blendshape loss (16 real eyes per eye slot per batch) and 0.25 in the "
                            "Eyemotion loss (24 pairs)",
                  "selection": SELECTION,
+                 "lower_face_distillation": _distillation_text(plan),
                  "onnx": "opset 17, torch.onnx.export(dynamo=False), BN folded; parity max |ort - torch| "
                          + ", ".join(f"{k} {v:.1e}" for k, v in result["parity"].items())}
     training = {"data": {"dataset": result["data_dir"], "frames": result["frames"],
@@ -99,6 +100,18 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                 "shape_calibration": result.get("shape_calibration", {}),
                 "eyemotion_calibration": result.get("eyemotion_calibration", {})}
     return _write(models_dir, settings, metrics, training, rep, log)
+
+
+def _distillation_text(plan) -> str:
+    """The model card's line on the lower-face teacher (Georgescu 2019 privileged-information distillation)."""
+    w = getattr(plan, "lower_face_teacher_width", 0)
+    if w <= 0:
+        return "off (the lower-face net learns from the FER+ votes and the renders only)"
+    return (f"a width-{w} LowerFaceNet teacher trained on FULL FER+ faces (FER2013Train, soft-vote CE, "
+            f"{plan.epochs.get('lower_face8_teacher')} epochs, epoch chosen on FER2013Valid full faces; training "
+            f"only, not shipped) sees each FER+ training face whole, with the same augmentation and mirror; the "
+            f"lower-half student adds {plan.lower_face_kd_weight} x T^2 KL(teacher || student) at T="
+            f"{plan.lower_face_kd_temperature} to its soft-vote CE on those faces")
 
 
 def _write(models_dir: Path, settings: dict, metrics: dict, training: dict, rep: dict, log) -> dict:

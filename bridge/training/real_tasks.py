@@ -103,10 +103,13 @@ def eye_labels(pool: Pool, idx: np.ndarray, pupil: np.ndarray,
     return t
 
 
-def real_face_batch(pool: Pool, n: int, g: torch.Generator, augment: bool = True, flip: bool = False):
+def real_face_batch(pool: Pool, n: int, g: torch.Generator, augment: bool = True, flip: bool = False,
+                    idx: np.ndarray | None = None):
     """``n`` face-aligned real crops (full face; the caller hides the upper half where needed) and their labels.
-    ``flip`` mirrors half of them at random: every real face label (FER8, smile, mouth open, yawn) is symmetric."""
-    idx = pool.sample(n, g)
+    ``flip`` mirrors half of them at random: every real face label (FER8, smile, mouth open, yawn) is symmetric.
+    ``idx``: these pool rows instead of ``n`` sampled ones (an epoch over the pool, e.g. the full-face teacher)."""
+    idx = pool.sample(n, g) if idx is None else np.asarray(idx)
+    n = len(idx)
     x = _f(pool.images[idx])
     if augment:
         x = camera_extras(augment_images(x, AUG_FACE, g), g, glints=0.0, vignette=0.1, jpeg=0.3)
@@ -181,6 +184,18 @@ def mouth_loss(jaw_logit: torch.Tensor, smile_logits: tuple[torch.Tensor, torch.
 def soft_ce(logits: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """Cross-entropy with a soft target distribution (FER+ crowd votes)."""
     return -(q * F.log_softmax(logits, 1)).sum(1).mean()
+
+
+def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                      temperature: float) -> torch.Tensor:
+    """Hinton knowledge distillation: T^2 * KL(softmax(teacher / T) || softmax(student / T)), mean over the batch.
+    Zero when the student's logits equal the teacher's (up to a constant per row), positive otherwise; the T^2 keeps
+    its gradients on the scale of the hard-label cross-entropy whatever T is. The teacher side carries no gradient."""
+    t = temperature
+    log_p_teacher = F.log_softmax(teacher_logits.detach() / t, 1)
+    log_p_student = F.log_softmax(student_logits / t, 1)
+    kl = (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(1)
+    return kl.mean() * t * t
 
 
 # ---------------------------------------------------------------- blendshape model: real part of a batch

@@ -268,17 +268,25 @@ LF_SHAPES = np.array(LOWER_FACE_SHAPES)
 
 
 def lower_face_recipe(train: SplitData, val: SplitData, hide: bool, real: RealData | None = None,
-                      real_val: RealData | None = None, flip: bool = False, mirror_average: bool = False) -> Recipe:
+                      real_val: RealData | None = None, flip: bool = False, mirror_average: bool = False,
+                      teacher: torch.nn.Module | None = None, kd_weight: float = 0.0,
+                      kd_temperature: float = 3.0) -> Recipe:
     """LowerFaceNet on the lower_face view: synthetic frames (FER8 + the lower-face shapes), FER+ faces (soft vote
     FER8) and smile/yawn faces (jawOpen, mouthSmile*). ``hide`` blacks out the upper half (stage 2). Selection
     score: mean of synthetic validation accuracy and FER2013Valid accuracy (majority vote) when FER+ is given.
     ``flip`` mirrors half the real faces (synthetic frames keep their side: their shape labels are per side).
     ``mirror_average``: validate the model in the form it ships in (nets.MirrorAveragedLowerFaceNet), so the epoch
-    chosen is the best shipped model, not the best single view (they differed by 0.5 points on FER2013Valid)."""
+    chosen is the best shipped model, not the best single view (they differed by 0.5 points on FER2013Valid).
+    ``teacher`` (with ``kd_weight`` > 0): privileged-information distillation (Georgescu 2019): a net trained on FULL
+    FER+ faces (``lower_face_teacher_recipe``) sees each FER+ face of the batch whole, with the same augmentation and
+    flip, and the student, which sees it with the upper half hidden, also matches the teacher's soft output at
+    ``kd_temperature`` (real_tasks.distillation_loss, weighted ``kd_weight`` beside the soft-vote cross-entropy):
+    the teacher's distribution says what the eyes and brows showed, which the votes alone do not."""
     real = real or _no_real()
     real_val = real_val or _no_real()
     has = np.flatnonzero(train.labels["fer8"] >= 0)
     val_has = np.flatnonzero(val.labels["fer8"] >= 0)
+    use_kd = teacher is not None and kd_weight > 0 and real.ferplus is not None
 
     def make_batch(idx, augment, g):
         rows = has[idx]
@@ -287,21 +295,29 @@ def lower_face_recipe(train: SplitData, val: SplitData, hide: bool, real: RealDa
             x = camera_extras(augment_images(x, AUG_LOWER_FACE, g), g, glints=0.0, vignette=0.1, jpeg=0.25)
         t_syn = (torch.from_numpy(train.labels["fer8"][rows].astype(np.int64)),
                  torch.from_numpy(train.labels["blendshapes"][rows][:, LF_SHAPES]).float())
-        parts, t_real = [x], []
+        parts, t_real, t_kd = [x], [], None
         if augment:
             for pool, n in ((real.ferplus, REAL_FER_PER_BATCH), (real.faces, REAL_FACES_PER_BATCH)):
                 if pool is not None:
                     xr, tr = rt.real_face_batch(pool, n, g, flip=flip)
+                    if use_kd and pool is real.ferplus:
+                        t_kd = teacher_logits(xr)  # the whole face, before the upper half is hidden
                     parts.append(xr)
                     t_real.append(tr)
         x = torch.cat(parts)
         if hide:
             x = hide_upper(x)
         t_real_cat = {k: torch.cat([t[k] for t in t_real]) for k in t_real[0]} if t_real else None
-        return (x,), (t_syn, t_real_cat, len(rows))
+        return (x,), (t_syn, t_real_cat, len(rows), t_kd)
+
+    def teacher_logits(x_full: torch.Tensor) -> torch.Tensor:
+        assert teacher is not None
+        teacher.eval()
+        with torch.no_grad():
+            return teacher(x_full)[0]
 
     def loss_fn(out, targets):
-        (t8, tshape), t_real, n = targets
+        (t8, tshape), t_real, n, t_kd = targets
         logits, shape_logits = out
         shapes = torch.sigmoid(shape_logits[:n])
         loss = F.cross_entropy(logits[:n], t8, label_smoothing=0.05)
@@ -309,6 +325,8 @@ def lower_face_recipe(train: SplitData, val: SplitData, hide: bool, real: RealDa
                              + F.binary_cross_entropy_with_logits(shape_logits[:n], tshape))
         if t_real is not None:
             loss = loss + rt.lower_face_real_loss(logits[n:], shape_logits[n:], t_real)
+        if t_kd is not None:  # the FER+ rows come first after the synthetic ones
+            loss = loss + kd_weight * rt.distillation_loss(logits[n:n + len(t_kd)], t_kd, kd_temperature)
         return loss
 
     def validate(model):
@@ -328,6 +346,30 @@ def lower_face_recipe(train: SplitData, val: SplitData, hide: bool, real: RealDa
         return 0.5 * (syn + fer)
 
     return Recipe(make_batch, loss_fn, validate, len(has))
+
+
+def lower_face_teacher_recipe(real: RealData, real_val: RealData, flip: bool = True) -> Recipe:
+    """The distillation teacher (privileged information, Georgescu 2019): a LowerFaceNet-family net on FULL FER+
+    faces (eyes and brows visible), soft-vote cross-entropy, the real-face augmentation and random mirroring the
+    student's FER+ rows get. One epoch = one pass over FER2013Train. Selection score: FER2013Valid accuracy on full
+    faces (majority vote), crop + mirror averaged. Training only: the teacher is never exported."""
+    if real.ferplus is None or real_val.ferplus is None:
+        raise ValueError("the lower-face teacher needs the imported FER+ set (--real with ferplus)")
+    pool = real.ferplus
+
+    def make_batch(idx, augment, g):
+        x, t = rt.real_face_batch(pool, len(idx), g, augment=augment, flip=flip and augment, idx=idx)
+        return (x,), t["fer8"]
+
+    def loss_fn(out, q):
+        return rt.soft_ce(out[0], q)
+
+    def validate(model):
+        acc = ferplus_accuracy(nets.MirrorAveragedLowerFaceNet(model).eval(), real_val.ferplus, hide=False)
+        print(f"    teacher validation: FER2013Valid full faces {acc:.4f}", flush=True)
+        return acc
+
+    return Recipe(make_batch, loss_fn, validate, len(pool))
 
 
 def ferplus_accuracy(model, pool, hide: bool) -> float:
