@@ -156,3 +156,18 @@ def test_calibrated_rule_falls_back_when_nothing_passes_or_nothing_was_assessed(
     assert best["epoch"] == 2 and "no calibration assessment" in reason
     with pytest.raises(ValueError):
         pick_calibrated([])
+
+
+def test_smoothed_rule_skips_a_lucky_early_peak():
+    """A noisy eyemotion run: epoch 4 is the plain best, but its neighbours are poor; the late plateau wins."""
+    from bridge.training.selection import pick_smoothed
+
+    vals = [0.523, 0.594, 0.671, 0.716, 0.692, 0.641, 0.695, 0.687, 0.689, 0.691, 0.691, 0.687, 0.694, 0.694]
+    history = [{"epoch": i + 1, "val": v} for i, v in enumerate(vals)]
+    best, reason = pick_smoothed(history)
+    assert best["epoch"] >= 10 and "plain best 0.7160 at epoch 4" in reason
+    assert pick_smoothed(history, window=1)[0]["epoch"] == 4  # window 1: the plain best
+    assert pick_smoothed([{"epoch": 1, "val": 0.5}])[0]["epoch"] == 1
+    assert pick_smoothed([{"epoch": 1, "val": 0.5}, {"epoch": 2, "val": 0.5}])[0]["epoch"] == 2  # ties: later
+    with pytest.raises(ValueError):
+        pick_smoothed([])

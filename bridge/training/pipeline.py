@@ -35,7 +35,7 @@ from bridge.training.export import export_onnx, parity_check
 from bridge.training.guard import eye_guard, guard_frames
 from bridge.training.loop import FitConfig, fit
 from bridge.training.real import evaluation_only_sets, load_real
-from bridge.training.selection import TOLERANCE, in_band, pick_calibrated
+from bridge.training.selection import TOLERANCE, in_band, pick_calibrated, pick_smoothed
 
 Log = Callable[[str], None]
 
@@ -201,10 +201,7 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
     trained[BLENDSHAPES.key] = m
 
     m = nets.EyemotionNet(s, w)
-    summaries["eyemotion"] = fit("eyemotion", m, **_recipe(tasks.eyemotion_recipe(
-                                     train, val, real=real, real_weight=plan.eyemotion_real_weight)),
-                                 cfg=cfg("eyemotion"),
-                                 ckpt_dir=ckpt, log=log)
+    summaries["eyemotion"] = fit_eyemotion(m, train, val, real, plan, cfg("eyemotion"), ckpt, log)
     au_bias, va_scale, va_shift = _fit_eyemotion_calibration(m, val)
     log("eyemotion calibration on validation: AU logit bias " + ", ".join(f"{b:+.2f}" for b in au_bias)
         + f"; valence x{va_scale[0]:.2f} {va_shift[0]:+.2f}, arousal x{va_scale[1]:.2f} {va_shift[1]:+.2f}")
@@ -317,9 +314,7 @@ def _train_only(only, train, val, real, real_val, plan: TrainPlan, cfg, ckpt: Pa
     if "blendshapes" in only:
         fit_blendshapes(nets.BlendshapeNet(s, w), train, val, real, real_val, plan, cfg("blendshapes"), ckpt, log)
     if "eyemotion" in only:
-        fit("eyemotion", nets.EyemotionNet(s, w), **_recipe(tasks.eyemotion_recipe(
-            train, val, real=real, real_weight=plan.eyemotion_real_weight)),
-            cfg=cfg("eyemotion"), ckpt_dir=ckpt, log=log)
+        fit_eyemotion(nets.EyemotionNet(s, w), train, val, real, plan, cfg("eyemotion"), ckpt, log)
     if "lower_face8" in only:
         fit_lower_face(plan, train, val, real, real_val, cfg, ckpt, log, {})
     elif "lower_face8_teacher" in only:
@@ -367,6 +362,15 @@ def fit_blendshapes(model: nets.BlendshapeNet, train: SplitData, val: SplitData,
     return fit("blendshapes", model, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
                cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log, guard=blendshape_guard(plan.size),
                assess=blendshape_assess(val), select=lambda history: pick_calibrated(history, tol), assess_within=tol)
+
+
+def fit_eyemotion(model: nets.EyemotionNet, train: SplitData, val: SplitData, real, plan: TrainPlan,
+                  cfg: FitConfig, ckpt: Path, log: Log) -> dict:
+    """The eyemotion stage: every epoch kept, ending on the epoch ``selection.pick_smoothed`` picks (its validation
+    score is noisy from epoch to epoch; the plain best can be an early, lucky one)."""
+    return fit("eyemotion", model, **_recipe(tasks.eyemotion_recipe(train, val, real=real,
+                                                                    real_weight=plan.eyemotion_real_weight)),
+               cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log, select=pick_smoothed)
 
 
 def select_blendshape_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitData,
