@@ -18,6 +18,8 @@ SELECTION = ("best validation epoch (validation identities never in training or 
              "people no split uses, at device resolution (240x240 through the runtime crop), exposure 0.5 and 2.0, "
              "each eye alone; >= 95% of closed eyes must read eyeBlink >= 0.8 and >= 95% of open eyes < 0.2 "
              "(bridge/training/guard.py, selection.py; no test or real held-out data); "
+             "eyemotion: every epoch kept, the one whose validation score averaged over the 5 epochs around it "
+             "is highest (selection.pick_smoothed: the score is noisy from epoch to epoch); "
              "lower_face8: mean of synthetic and FER2013Valid accuracy")
 SHAPE_CALIBRATION = ("blendshape outputs pass clip((s - dead) * gain, 0, 1) per shape (baked into blendshapes.onnx); "
                      "dead zone and gain chosen on validation identities by coordinate ascent on the REFA metrics as "
