@@ -61,9 +61,10 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                                  "dropout for the blendshape model. Real eye crops: zoom 0.5-1.2 (log-uniform; the "
                                  "eye fills about half a headset frame), rotation +-15 deg, shift +-8%, gain 0.6-1.25, "
                                  "gamma 0.7-1.5, noise, blur p=0.35, LED glint ring p=0.35, vignette p=0.3, "
-                                 "JPEG p=0.3, flipped to the slot's side (unknown side: random); a crop left without "
-                                 "contrast loses its labels (this round's eyemotion.onnx was trained before that rule, "
-                                 "with gain 0.5-1.5 / gamma 0.6-1.6). Real faces: "
+                                 "JPEG p=0.3, flipped to the slot's side (unknown side: random); in the blendshape "
+                                 "model a crop left without contrast loses its labels; eyemotion's real eye pairs "
+                                 "use gain 0.5-1.5, offset +-0.1, gamma 0.6-1.6 and no contrast rule "
+                                 "(real_tasks.AUG_REAL_EYEMOTION). Real faces: "
                                  "rotation +-10 deg, scale +-20%, shift +-10%, photometry, JPEG p=0.3, and for the "
                                  "lower-face model a random mirror (p=0.5). No other flips",
                  "shape_calibration": SHAPE_CALIBRATION,
