@@ -38,10 +38,10 @@ def largest_face(gray: np.ndarray, detector: FaceDetector) -> Box | None:
     """The largest face box (x, y, w, h) in ``gray``'s pixels, searched on an edge-padded copy; None without one."""
     pad = int(round(max(gray.shape[:2]) * SEARCH_PAD))
     padded = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    boxes = [b for b in detector(padded) if b[2] > 0 and b[3] > 0]
+    boxes = [b for b in detector(padded) if b[2] > 0 and b[3] > 0]  # biggest first (the FaceDetector contract)
     if not boxes:
         return None
-    x, y, w, h = max(boxes, key=lambda b: b[2] * b[3])
+    x, y, w, h = boxes[0]
     return x - pad, y - pad, w, h
 
 
@@ -55,9 +55,10 @@ def frame_face(image: np.ndarray, detector: FaceDetector | None, framing: str = 
     gray = to_gray_u8(image, "face image")
     box = largest_face(gray, detector)
     short = min(gray.shape[:2])
-    if box is None or face_aligned_square(box)[2] < SMALLEST_FACE * short:
+    side = face_aligned_square(box)[2] if box is not None else 0.0
+    if box is None or side < SMALLEST_FACE * short:
         return image, NO_FACE
-    if framing == "auto" and face_aligned_square(box)[2] >= ALREADY_FRAMED * short:
+    if framing == "auto" and side >= ALREADY_FRAMED * short:
         return image, ALREADY
     return face_aligned_crop(gray, box), DETECTED
 
