@@ -149,18 +149,14 @@ def test_student_batch_shows_the_teacher_whole_faces_and_adds_the_kd_term():
     assert t_val[3] is None  # no real rows (and no teacher) outside training batches
 
 
-def test_the_distilled_student_exports_with_the_shipped_interface_and_parity(tmp_path: Path):
+def test_the_distilled_student_exports_with_the_shipped_interface_and_parity(tmp_path: Path, batchnorm_statistics):
     """Distillation changes the training loss only: the student is the plan's LowerFaceNet in the mirror-averaged
     wrapper, with the spec's input and outputs, and keeps ONNX parity."""
     import onnxruntime as ort
 
     plan = _plan(lower_face_width=4)
     torch.manual_seed(0)
-    student = nets.MirrorAveragedLowerFaceNet(lower_face_net(plan)).eval()
-    for mod in student.modules():
-        if isinstance(mod, torch.nn.BatchNorm2d):
-            mod.running_mean.uniform_(-0.5, 0.5)
-            mod.running_var.uniform_(0.5, 2.0)
+    student = batchnorm_statistics(nets.MirrorAveragedLowerFaceNet(lower_face_net(plan)).eval())
     path = export_onnx(student, LOWER_FACE8, SIZE, tmp_path / LOWER_FACE8.file)
     assert parity_check(student, LOWER_FACE8, SIZE, path) < 1e-4
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -84,7 +84,7 @@ class TrainPlan:
     eyemotion_real_weight: float = 0.25
     # Blendshape epoch selection (bridge/training/selection.py): every epoch's weights are kept in
     # OUT/ckpt/epochs/blendshapes_e<N>.pt and assessed on validation (cross-fitted output calibration), and the
-    # rule picks among guard-passing epochs within this much of the best validation score.
+    # rule picks among the epochs within this much of the best validation score (guard-passing ones first).
     blendshape_selection_tolerance: float = TOLERANCE
 
     @staticmethod
