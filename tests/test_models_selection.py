@@ -1,5 +1,5 @@
-"""Blendshape epoch selection: the guarded best-validation rule (loop.better, guard.py) and the calibrated rule
-(selection.py: cross-fitted calibration objective among guard-passing epochs near the best validation score)."""
+"""Model selection: the guarded best-validation rule (loop.better, guard.py), the blendshape band mean
+(selection.py: the mean of the epochs near the best validation score) and eyemotion's smoothed best epoch."""
 
 from __future__ import annotations
 
@@ -90,72 +90,58 @@ def test_guard_frames_are_seeded_device_renders_and_the_guard_counts_misreads():
     assert not eye_guard(_Reader([np.ones(8), np.ones(8)]), frames)["passed"]  # "always closed" fails the open eyes
 
 
-def test_card_states_the_rule_and_marks_the_selected_epoch():
+def test_card_states_the_rule_marks_the_averaged_epochs_and_shows_the_mean():
     from bridge.training.card import selection_section
 
-    rows = [{"epoch": 8, "val": 0.0788, "guard": {"closed_read_closed": 0.969, "open_read_open": 0.992,
-                                                  "passed": True}},
-            {"epoch": 9, "val": 0.0807, "guard": {"closed_read_closed": 0.938, "open_read_open": 1.0,
-                                                  "passed": False}}]
-    text = "\n".join(selection_section("best validation epoch among guarded ones", {"selection_candidates": rows,
-                                                                                    "selected_epoch": 8}))
-    assert "Rule: best validation epoch among guarded ones." in text
-    assert "| 8 | 0.0788 | 0.969 | 0.992 | pass |  | yes |" in text
-    assert "| 9 | 0.0807 | 0.938 | 1.000 | FAIL |  |  |" in text
-    rows[0]["assess"] = {"objective": 1.0179}
-    text = "\n".join(selection_section("r", {"selection_candidates": rows, "selected_epoch": 8,
-                                              "selection_reason": "highest cross-fitted calibration objective"}))
-    assert "| 8 | 0.0788 | 0.969 | 0.992 | pass | 1.0179 | yes |" in text
-    assert "Selected epoch 8: highest cross-fitted calibration objective." in text
+    rows = [{"epoch": 7, "val": 0.0770, "guard": {"closed_read_closed": 0.969, "open_read_open": 0.992,
+                                                  "passed": True}, "in_band": False},
+            {"epoch": 8, "val": 0.0807, "guard": {"closed_read_closed": 0.938, "open_read_open": 1.0,
+                                                  "passed": False}, "in_band": True}]
+    mean = {"epoch": "mean of 8-8", "val": 0.0807, "guard": {"closed_read_closed": 0.95, "open_read_open": 1.0,
+                                                             "passed": True}, "assess": {"objective": 1.0996}}
+    text = "\n".join(selection_section("the mean of the band", {"selection_candidates": rows, "band_mean": mean,
+                                                                 "selection_reason": "mean of 8-8: one epoch"}))
+    assert "Rule: the mean of the band." in text and "Shipped: mean of 8-8: one epoch." in text
+    assert "| 7 | 0.0770 | 0.969 | 0.992 | pass |  |  |" in text
+    assert "| 8 | 0.0807 | 0.938 | 1.000 | FAIL |  | yes |" in text
+    assert "| mean of 8-8 | 0.0807 | 0.950 | 1.000 | pass | 1.0996 |  |" in text
 
 
-# ---------------------------------------------------------------- the calibrated rule (bridge/training/selection.py)
-def _c(epoch, val, passed, objective=None):
-    entry = _h(epoch, val, passed)
-    if objective is not None:
-        entry["assess"] = {"objective": objective}
-    return entry
-
-
-def test_calibrated_rule_takes_the_best_cross_fitted_objective_among_guarded_epochs_near_the_best_score():
-    from bridge.training.selection import TOLERANCE, pick_calibrated
+# ---------------------------------------------------------------- the band mean (bridge/training/selection.py)
+def test_band_holds_the_epochs_within_the_tolerance_of_the_best_score():
+    from bridge.training.selection import TOLERANCE, band
 
     assert abs(TOLERANCE - 0.003) < 1e-12
-    history = [_c(1, 0.070, True, 1.40),    # best objective, but 0.013 below the best score: out
-               _c(2, 0.0788, True, 1.25),   # 0.0042 below the best score: out
-               _c(3, 0.0812, True, 1.10),   # within 0.003 of 0.0830, passes: competes
-               _c(4, 0.0830, False, 1.50),  # best score and objective, fails the guard: sets the band, not a candidate
-               _c(5, 0.0805, True, 1.20)]   # within the band, passes: competes
-    best, reason = pick_calibrated(history)
-    assert best["epoch"] == 5
-    assert "0.0830" in reason and "epochs 3, 5" in reason and "next epoch 3" in reason
-    # tolerance 0: only the best validation epoch is near; it fails the guard, so it is kept and the reason says so
-    best, reason = pick_calibrated(history, tolerance=0.0)
-    assert best["epoch"] == 4 and reason.startswith("no epoch near the best validation score passes the guard")
-    assert pick_calibrated(history, tolerance=1.0)[0]["epoch"] == 1
-    # ties on the objective go to the better validation score
-    assert pick_calibrated([_c(1, 0.080, True, 1.2), _c(2, 0.081, True, 1.2)])[0]["epoch"] == 2
-
-
-def test_an_early_guard_passing_epoch_does_not_outrank_the_well_trained_ones():
-    """A fresh full run: only epoch 3 passed the guard, 0.010 below the best score; the band comes first."""
-    from bridge.training.selection import pick_calibrated
-
-    history = [_c(3, 0.0718, True, 0.60)] + [_c(e, 0.0811 + 0.0001 * (e % 3), False, 1.0 + 0.01 * e)
-                                             for e in range(8, 15)]
-    best, reason = pick_calibrated(history)
-    assert best["epoch"] == 14 and reason.startswith("no epoch near the best validation score passes the guard")
-
-
-def test_calibrated_rule_falls_back_when_nothing_passes_or_nothing_was_assessed():
-    from bridge.training.selection import pick_calibrated
-
-    best, reason = pick_calibrated([_c(1, 0.080, False, 1.0), _c(2, 0.081, False, 0.9)])
-    assert best["epoch"] == 1 and reason.startswith("no epoch near the best validation score passes the guard")
-    best, reason = pick_calibrated([_c(1, 0.080, True), _c(2, 0.081, True), _c(3, 0.082, False)])
-    assert best["epoch"] == 2 and "no calibration assessment" in reason
+    history = [_h(1, 0.070), _h(2, 0.0788), _h(3, 0.0812), _h(4, 0.0830), _h(5, 0.0805)]
+    assert band(history) == [3, 4, 5]  # 0.0788 is 0.0042 below the best: under-trained, left out
+    assert band(history, tolerance=0.0) == [4]
+    assert band(list(reversed(history)), tolerance=1.0) == [1, 2, 3, 4, 5]
     with pytest.raises(ValueError):
-        pick_calibrated([])
+        band([])
+
+
+def test_mean_weights_averages_float_tensors_and_keeps_the_last_integer_buffers():
+    from bridge.training.selection import mean_weights
+
+    nets = []
+    for seed in (0, 1, 2):
+        torch.manual_seed(seed)
+        net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+        net.train()
+        net(torch.randn(8, 3) * (seed + 1))  # different batch-norm statistics per "epoch"
+        nets.append(net.state_dict())
+    mean = mean_weights(nets)
+    for k in ("0.weight", "0.bias", "1.running_mean", "1.running_var"):
+        assert torch.allclose(mean[k], (nets[0][k] + nets[1][k] + nets[2][k]) / 3, atol=1e-6)
+        assert mean[k].dtype == nets[0][k].dtype
+    assert mean["1.num_batches_tracked"].dtype == torch.long and int(mean["1.num_batches_tracked"]) == 1
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    net.load_state_dict(mean)  # a loadable state dict of the same network
+    assert torch.equal(mean_weights(nets[:1])["0.weight"], nets[0]["0.weight"])
+    with pytest.raises(ValueError):
+        mean_weights([nets[0], {"other": torch.zeros(1)}])
+    with pytest.raises(ValueError):
+        mean_weights([])
 
 
 def test_smoothed_rule_skips_a_lucky_early_peak():

@@ -113,24 +113,26 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
 
 
 def selection_section(rule: str, summary: dict) -> list[str]:
-    """How the shipped blendshape epoch was chosen: the rule, why, and per epoch its validation score, guard result
-    and cross-fitted calibration objective (from `--blendshapes-from` candidates, else the training history's guarded
-    epochs)."""
-    rows = summary.get("selection_candidates") or [h for h in summary.get("history", []) if "guard" in h]
-    selected = summary.get("selected_epoch")
+    """How the shipped blendshape weights were chosen: the rule, then per kept epoch its validation score, guard
+    result and whether it is in the averaged band, then the band mean's guard result and cross-fitted calibration
+    objective (training's or `--blendshapes-from`'s ``selection_candidates`` + ``band_mean``)."""
+    rows = summary.get("selection_candidates") or []
+    mean = summary.get("band_mean")
     out = ["", "## Epoch selection", "", f"Rule: {rule}." if rule else "Rule: best validation epoch."]
     if summary.get("selection_reason"):
-        out += ["", f"Selected epoch {selected}: {summary['selection_reason']}."]
+        out += ["", f"Shipped: {summary['selection_reason']}."]
     if not rows:
         return out
     out += ["", "| blendshapes epoch | val score | closed read closed | open read open | guard | cross-fitted "
-                "objective | selected |", "|---:|---:|---:|---:|---|---:|---|"]
-    for r in rows:
-        g = r.get("guard", {})
-        obj = r.get("assess", {}).get("objective")
+                "objective | averaged |", "|---|---:|---:|---:|---|---:|---|"]
+    for r in rows + ([mean] if mean else []):
+        g = r.get("guard") or {}
+        obj = (r.get("assess") or {}).get("objective")
+        averaged = "" if r is mean else ("yes" if r.get("in_band") else "")
         out.append(f"| {r['epoch']} | {r['val']:.4f} | {g.get('closed_read_closed', float('nan')):.3f} | "
-                   f"{g.get('open_read_open', float('nan')):.3f} | {'pass' if g.get('passed') else 'FAIL'} | "
-                   f"{'' if obj is None else f'{obj:.4f}'} | {'yes' if r['epoch'] == selected else ''} |")
+                   f"{g.get('open_read_open', float('nan')):.3f} | "
+                   f"{'' if not g else 'pass' if g.get('passed') else 'FAIL'} | "
+                   f"{'' if obj is None else f'{obj:.4f}'} | {averaged} |")
     return out
 
 

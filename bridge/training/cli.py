@@ -30,10 +30,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "checkpoints only, so two processes can share the machine; then run without --only")
     parser.add_argument("--blendshapes-from", nargs="+", default=None, metavar="CKPT",
                         help="saved per-epoch blendshape checkpoints (OUT/ckpt/epochs/blendshapes_e*.pt, which "
-                             "training keeps): pick one with the training selection rule (bridge/training/"
-                             "selection.py: among epochs near the best validation score, guard-passing ones "
-                             "first, the best cross-fitted calibration objective on validation), re-fit its output "
-                             "calibration on "
+                             "training keeps): ship the mean of those within 0.003 of the best validation score "
+                             "(the training rule, bridge/training/selection.py), re-fit its output calibration on "
                              "validation, export blendshapes.onnx, re-evaluate on the test split and rewrite the "
                              "model card; the other models stay as they are")
     parser.add_argument("--lower-face-teacher-width", type=int, default=None, metavar="W",
@@ -44,6 +42,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="weight of the distillation term beside the FER+ soft-vote CE (default: the plan's)")
     parser.add_argument("--lower-face-kd-temperature", type=float, default=None, metavar="T",
                         help="distillation temperature (default: the plan's)")
+    parser.add_argument("--lower-face-logit-adjust", type=float, default=None, metavar="TAU",
+                        help="logit-adjusted loss on the lower-face net's FER+ terms (logits + TAU * log prior); "
+                             "0 = off (default: the plan's)")
     parser.add_argument("--epoch-scale", type=float, default=1.0, help="multiply every epoch count (min 1)")
 
 
@@ -62,7 +63,8 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     plan = TrainPlan.quick() if args.quick else TrainPlan.full()
     overrides = {k: getattr(args, k) for k in ("identities", "seconds", "size", "width") if getattr(args, k)}
-    for key in ("lower_face_teacher_width", "lower_face_kd_weight", "lower_face_kd_temperature"):
+    for key in ("lower_face_teacher_width", "lower_face_kd_weight", "lower_face_kd_temperature",
+                "lower_face_logit_adjust"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     if args.epoch_scale != 1.0:

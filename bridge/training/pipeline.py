@@ -33,9 +33,9 @@ from bridge.training.calibrate import (
 )
 from bridge.training.export import export_onnx, parity_check
 from bridge.training.guard import eye_guard, guard_frames
-from bridge.training.loop import FitConfig, fit
+from bridge.training.loop import FitConfig, epoch_checkpoint, fit
 from bridge.training.real import evaluation_only_sets, load_real
-from bridge.training.selection import TOLERANCE, in_band, pick_calibrated, pick_smoothed
+from bridge.training.selection import TOLERANCE, band, mean_weights, pick_smoothed
 
 Log = Callable[[str], None]
 
@@ -75,6 +75,8 @@ class TrainPlan:
     lower_face_teacher_width: int = 32
     lower_face_kd_weight: float = 1.0
     lower_face_kd_temperature: float = 3.0
+    # Logit adjustment tau of the lower-face net's real FER8 terms (tasks.lower_face_recipe); 0 = off.
+    lower_face_logit_adjust: float = 0.0
     real_dir: str | None = None  # imported real sets (facebridge data import); None = synthetic renders only
     # 1 intra-op thread: on a shared, loaded 2-core machine two spinning threads were 2-3x SLOWER per step than one
     # (measured 0.60 vs 0.20 s per blendshape step at load 4.8); run two `--only` processes instead (docs/models.md)
@@ -82,9 +84,9 @@ class TrainPlan:
     # Weight of the real eye-pair terms in the Eyemotion loss: 0.5 cost ~4 points of synthetic validation score at
     # 8 epochs; the real terms are negative labels (not surprise) and 'eyes_closed', a light touch is enough.
     eyemotion_real_weight: float = 0.25
-    # Blendshape epoch selection (bridge/training/selection.py): every epoch's weights are kept in
-    # OUT/ckpt/epochs/blendshapes_e<N>.pt and assessed on validation (cross-fitted output calibration), and the
-    # rule picks among the epochs within this much of the best validation score (guard-passing ones first).
+    # Blendshape weights shipped (bridge/training/selection.py): every epoch's weights are kept in
+    # OUT/ckpt/epochs/blendshapes_e<N>.pt, and the shipped net is the mean of the epochs within this much of the best
+    # validation score.
     blendshape_selection_tolerance: float = TOLERANCE
 
     @staticmethod
@@ -281,10 +283,11 @@ def fit_lower_face(plan: TrainPlan, train, val, real, real_val, cfg, ckpt: Path,
             kd = {"teacher": teacher, "kd_weight": plan.lower_face_kd_weight,
                   "kd_temperature": plan.lower_face_kd_temperature} if hide and teacher is not None else {}
             recipe = tasks.lower_face_recipe(train, val, hide, real, real_val, flip=plan.lower_face_flip,
-                                             mirror_average=plan.lower_face_mirror_average, **kd)
+                                             mirror_average=plan.lower_face_mirror_average,
+                                             logit_adjust=plan.lower_face_logit_adjust, **kd)
             c = cfg(base)
-            summaries[base + suffix] = fit(base + suffix, m, **_recipe(recipe), cfg=replace(c, seed=c.seed + i),
-                                           ckpt_dir=ckpt, log=log)
+            summaries[base + suffix] = fit(base + suffix, m, **_recipe(recipe),
+                                           cfg=replace(c, seed=c.seed + i, keep_epochs=True), ckpt_dir=ckpt, log=log)
         members.append(m)
     return members
 
@@ -356,12 +359,26 @@ def blendshape_assess(val: SplitData):
 
 def fit_blendshapes(model: nets.BlendshapeNet, train: SplitData, val: SplitData, real, real_val, plan: TrainPlan,
                     cfg: FitConfig, ckpt: Path, log: Log) -> dict:
-    """The blendshape stage: train with every epoch kept (OUT/ckpt/epochs/blendshapes_e<N>.pt), guarded and
-    assessed, ending on the epoch bridge/training/selection.py picks."""
-    tol = plan.blendshape_selection_tolerance
-    return fit("blendshapes", model, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
-               cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log, guard=blendshape_guard(plan.size),
-               assess=blendshape_assess(val), select=lambda history: pick_calibrated(history, tol), assess_within=tol)
+    """The blendshape stage: train with every epoch kept (OUT/ckpt/epochs/blendshapes_e<N>.pt) and guarded, then
+    load the band mean of the kept epochs into ``model`` (selection.py; guarded and assessed, see
+    ``band_mean_checkpoint``). Resuming a finished stage rebuilds the same mean from the same files."""
+    summary = fit("blendshapes", model, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
+                  cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log, guard=blendshape_guard(plan.size))
+    kept = [epoch_checkpoint(ckpt, "blendshapes", int(e["epoch"])) for e in summary["history"]]
+    missing = [str(p) for p in kept if not p.exists()]
+    if missing:
+        raise ValueError(f"blendshapes: kept epochs missing ({', '.join(missing)}); the band mean needs every "
+                         f"epoch's weights: delete {ckpt / 'blendshapes.pt'} to train the stage again")
+    mean, rows = band_mean_checkpoint(kept, plan, val, log)
+    model.load_state_dict(mean["net"].state_dict())
+    return summary | _band_summary(mean, rows)
+
+
+def _band_summary(mean: dict, rows: list[dict]) -> dict:
+    """What the model card shows of the band mean: every kept epoch (val, guard, in the band) and the mean."""
+    return {"selected_epoch": mean["epoch"], "best_score": mean["val"], "selection_reason": mean["reason"],
+            "selection_candidates": [{k: v for k, v in r.items() if k not in ("net", "path")} for r in rows],
+            "band_mean": {k: v for k, v in mean.items() if k not in ("net", "reason")}}
 
 
 def fit_eyemotion(model: nets.EyemotionNet, train: SplitData, val: SplitData, real, plan: TrainPlan,
@@ -373,56 +390,68 @@ def fit_eyemotion(model: nets.EyemotionNet, train: SplitData, val: SplitData, re
                cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log, select=pick_smoothed)
 
 
-def select_blendshape_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitData,
-                                 log: Log = print) -> tuple[dict, list]:
-    """Apply the training rule (selection.pick_calibrated) to saved per-epoch blendshape checkpoints
-    (OUT/ckpt/epochs/blendshapes_e<N>.pt, or copies of OUT/ckpt/blendshapes.pt taken after each epoch): each one's
-    recorded validation score (the last history entry), with the guard and the assessment run now on ``val``.
-    Returns (selected row, all rows); a row holds the path, epoch, val, guard, assess and the weights."""
-    guard, assess = blendshape_guard(plan.size), blendshape_assess(val)
+def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitData,
+                         log: Log = print) -> tuple[dict, list]:
+    """The selection rule (selection.py) on saved per-epoch blendshape checkpoints (OUT/ckpt/epochs/
+    blendshapes_e<N>.pt): each one's recorded validation score (its last history entry) sets the band, and the band
+    epochs' weights are averaged into one net, which is then guarded and assessed (cross-fitted calibration
+    objective) for the log and the card. Returns (mean row, one row per checkpoint); the mean row holds "net",
+    "epoch" (a label such as "mean of 7-14"), "epochs", "val" (the best score of the band), "guard", "assess" and
+    "reason"; a checkpoint row holds its path, epoch, val, recorded guard result and whether it is in the band."""
     rows = []
     for path in checkpoints:
         saved = torch.load(path, map_location="cpu", weights_only=False)
-        net = nets.BlendshapeNet(plan.size, plan.width)
-        net.load_state_dict(saved["model"])  # the weights at the end of that epoch (not the best-so-far copy)
         last = saved["state"]["history"][-1]
-        rows.append({"path": str(path), "epoch": int(last["epoch"]), "val": float(last["val"]), "guard": guard(net),
-                     "net": net})
+        rows.append({"path": str(path), "epoch": int(last["epoch"]), "val": float(last["val"]),
+                     "guard": last.get("guard", {}), "model": saved["model"]})
     if not rows:
         raise ValueError("no checkpoints given")
     if len({r["epoch"] for r in rows}) != len(rows):
         raise ValueError("two checkpoints hold the same epoch: " + ", ".join(r["path"] for r in rows))
+    rows.sort(key=lambda r: r["epoch"])
+    chosen = band(rows, plan.blendshape_selection_tolerance)
+    net = nets.BlendshapeNet(plan.size, plan.width)
+    net.load_state_dict(mean_weights([r["model"] for r in rows if r["epoch"] in chosen]))
+    net.eval()
+    for r in rows:
+        r["in_band"] = r["epoch"] in chosen
+        del r["model"]
+        g = r["guard"]
+        guard_note = (f"  guard closed>=0.8 {g['closed_read_closed']:.3f}  open<0.2 {g['open_read_open']:.3f}  "
+                      f"{'pass' if g['passed'] else 'FAIL'}") if g else ""
+        log(f"  epoch {r['epoch']:2d}  val {r['val']:.4f}{guard_note}{'  in the band' if r['in_band'] else ''}")
+    label = f"mean of {chosen[0]}-{chosen[-1]}" if chosen == list(range(chosen[0], chosen[-1] + 1)) else (
+        "mean of " + ", ".join(map(str, chosen)))
     top = max(r["val"] for r in rows)
-    for row in sorted(rows, key=lambda r: r["epoch"]):
-        g, note = row["guard"], ""
-        if in_band(row["val"], top, plan.blendshape_selection_tolerance):  # only these are candidates
-            a = row["assess"] = assess(row["net"])
-            if a.get("objective") is not None:
-                note = (f"  cross-fitted objective {a['objective']:.4f} (semantic {a['semantic_accuracy']:.3f}, "
-                        f"neutral {a['neutralness']:.3f}, smooth {a['smoothness']:.3f}, eye {a['eye_closure']:.3f}, "
-                        f"mouth {a['mouth_closure']:.3f}, MAE {a['mae']:.4f})")
-        log(f"  epoch {row['epoch']:2d}  val {row['val']:.4f}  guard closed>=0.8 {g['closed_read_closed']:.3f}  "
-            f"open<0.2 {g['open_read_open']:.3f}  min closed {g['closed_min']:.2f}  "
-            f"{'pass' if g['passed'] else 'FAIL'}{note}")
-    best, reason = pick_calibrated(rows, plan.blendshape_selection_tolerance)
-    best = dict(best, reason=reason)
-    log(f"selected epoch {best['epoch']} ({best['path']}): {reason}")
-    return best, rows
+    guard, assess = blendshape_guard(plan.size)(net), blendshape_assess(val)(net)
+    reason = (f"{label}: the {len(chosen)} epochs within {plan.blendshape_selection_tolerance:g} of the best "
+              f"validation score {top:.4f} averaged")
+    note = ""
+    if assess.get("objective") is not None:
+        note = (f"; cross-fitted objective {assess['objective']:.4f} (semantic {assess['semantic_accuracy']:.3f}, "
+                f"neutral {assess['neutralness']:.3f}, smooth {assess['smoothness']:.3f}, eye "
+                f"{assess['eye_closure']:.3f}, mouth {assess['mouth_closure']:.3f}, MAE {assess['mae']:.4f})")
+    log(f"blendshapes shipped: {reason}; guard closed>=0.8 {guard['closed_read_closed']:.3f} open<0.2 "
+        f"{guard['open_read_open']:.3f} {'pass' if guard['passed'] else 'FAIL'}{note}")
+    if not guard["passed"]:
+        log("blendshapes: WARNING: the band mean fails the eye guard (over- or under-exposed renders misread)")
+    return {"net": net, "epoch": label, "epochs": chosen, "val": top, "guard": guard, "assess": assess,
+            "reason": reason}, rows
 
 
 def export_blendshapes(out_dir: Path, models_dir: Path, plan: TrainPlan, checkpoints: list[Path],
                        log: Log = print) -> dict:
-    """`facebridge train --blendshapes-from CKPT...`: select among saved blendshape checkpoints (the training rule),
-    re-fit the output calibration on the validation identities, export blendshapes.onnx (parity-checked) into
-    ``models_dir`` and return what the model card needs. The other models are left as they are."""
+    """`facebridge train --blendshapes-from CKPT...`: the band mean of saved blendshape checkpoints (the training
+    rule), its output calibration re-fitted on the validation identities, exported as blendshapes.onnx
+    (parity-checked) into ``models_dir``; returns what the model card needs. The other models are left as they are."""
     torch.set_num_threads(plan.threads)
     val_path = out_dir / "cache" / f"val_{plan.size}.npz"
     if not val_path.exists():
         raise ValueError(f"{val_path} not found: run `facebridge train --out {out_dir}` first (cropped splits)")
     val = load_split(val_path)
-    best, rows = select_blendshape_checkpoint(checkpoints, plan, val, log)
-    dead, gain = calibrate_blendshapes(best["net"], val, log)
-    model = nets.CalibratedBlendshapeNet(best["net"], dead, gain)
+    mean, rows = band_mean_checkpoint(checkpoints, plan, val, log)
+    dead, gain = calibrate_blendshapes(mean["net"], val, log)
+    model = nets.CalibratedBlendshapeNet(mean["net"], dead, gain)
     stage = out_dir / "export"
     stage.mkdir(parents=True, exist_ok=True)
     path = export_onnx(model, BLENDSHAPES, plan.size, stage / BLENDSHAPES.file)
@@ -430,9 +459,7 @@ def export_blendshapes(out_dir: Path, models_dir: Path, plan: TrainPlan, checkpo
     log(f"exported {BLENDSHAPES.file}: max |onnxruntime - torch| = {parity:.1e}")
     models_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy2(path, models_dir / BLENDSHAPES.file)
-    return {"selected": {k: v for k, v in best.items() if k != "net"},
-            "candidates": [{k: v for k, v in r.items() if k not in ("net", "path")} for r in rows],
-            "parity": parity,
+    return {"selection": _band_summary(mean, rows), "parity": parity,
             "shape_calibration": {"dead": [round(float(v), 3) for v in dead],
                                   "gain": [round(float(v), 3) for v in gain]}}
 
