@@ -359,11 +359,11 @@ def blendshape_assess(val: SplitData):
 
 def fit_blendshapes(model: nets.BlendshapeNet, train: SplitData, val: SplitData, real, real_val, plan: TrainPlan,
                     cfg: FitConfig, ckpt: Path, log: Log) -> dict:
-    """The blendshape stage: train with every epoch kept (OUT/ckpt/epochs/blendshapes_e<N>.pt) and guarded, then
-    load the band mean of the kept epochs into ``model`` (selection.py; guarded and assessed, see
+    """The blendshape stage: train with every epoch kept (OUT/ckpt/epochs/blendshapes_e<N>.pt), then load the band
+    mean of the kept epochs into ``model`` (selection.py; guarded and assessed, see
     ``band_mean_checkpoint``). Resuming a finished stage rebuilds the same mean from the same files."""
     summary = fit("blendshapes", model, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
-                  cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log, guard=blendshape_guard(plan.size))
+                  cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log)
     kept = [epoch_checkpoint(ckpt, "blendshapes", int(e["epoch"])) for e in summary["history"]]
     missing = [str(p) for p in kept if not p.exists()]
     if missing:
@@ -420,12 +420,16 @@ def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitDat
         guard_note = (f"  guard closed>=0.8 {g['closed_read_closed']:.3f}  open<0.2 {g['open_read_open']:.3f}  "
                       f"{'pass' if g['passed'] else 'FAIL'}") if g else ""
         log(f"  epoch {r['epoch']:2d}  val {r['val']:.4f}{guard_note}{'  in the band' if r['in_band'] else ''}")
-    label = f"mean of {chosen[0]}-{chosen[-1]}" if chosen == list(range(chosen[0], chosen[-1] + 1)) else (
-        "mean of " + ", ".join(map(str, chosen)))
+    if len(chosen) == 1:
+        label = f"epoch {chosen[0]}"
+    elif chosen == list(range(chosen[0], chosen[-1] + 1)):
+        label = f"mean of {chosen[0]}-{chosen[-1]}"
+    else:
+        label = "mean of " + ", ".join(map(str, chosen))
     top = max(r["val"] for r in rows)
     guard, assess = blendshape_guard(plan.size)(net), blendshape_assess(val)(net)
-    reason = (f"{label}: the {len(chosen)} epochs within {plan.blendshape_selection_tolerance:g} of the best "
-              f"validation score {top:.4f} averaged")
+    what = "the only epoch" if len(chosen) == 1 else f"the {len(chosen)} epochs averaged"
+    reason = f"{label}: {what} within {plan.blendshape_selection_tolerance:g} of the best validation score {top:.4f}"
     note = ""
     if assess.get("objective") is not None:
         note = (f"; cross-fitted objective {assess['objective']:.4f} (semantic {assess['semantic_accuracy']:.3f}, "
