@@ -42,9 +42,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="weight of the distillation term beside the FER+ soft-vote CE (default: the plan's)")
     parser.add_argument("--lower-face-kd-temperature", type=float, default=None, metavar="T",
                         help="distillation temperature (default: the plan's)")
-    parser.add_argument("--lower-face-logit-adjust", type=float, default=None, metavar="TAU",
-                        help="logit-adjusted loss on the lower-face net's FER+ terms (logits + TAU * log prior); "
-                             "0 = off (default: the plan's)")
     parser.add_argument("--epoch-scale", type=float, default=1.0, help="multiply every epoch count (min 1)")
 
 
@@ -63,8 +60,7 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     plan = TrainPlan.quick() if args.quick else TrainPlan.full()
     overrides = {k: getattr(args, k) for k in ("identities", "seconds", "size", "width") if getattr(args, k)}
-    for key in ("lower_face_teacher_width", "lower_face_kd_weight", "lower_face_kd_temperature",
-                "lower_face_logit_adjust"):
+    for key in ("lower_face_teacher_width", "lower_face_kd_weight", "lower_face_kd_temperature"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     if args.epoch_scale != 1.0:

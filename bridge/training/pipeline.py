@@ -75,8 +75,6 @@ class TrainPlan:
     lower_face_teacher_width: int = 32
     lower_face_kd_weight: float = 1.0
     lower_face_kd_temperature: float = 3.0
-    # Logit adjustment tau of the lower-face net's real FER8 terms (tasks.lower_face_recipe); 0 = off.
-    lower_face_logit_adjust: float = 0.0
     real_dir: str | None = None  # imported real sets (facebridge data import); None = synthetic renders only
     # 1 intra-op thread: on a shared, loaded 2-core machine two spinning threads were 2-3x SLOWER per step than one
     # (measured 0.60 vs 0.20 s per blendshape step at load 4.8); run two `--only` processes instead (docs/models.md)
@@ -283,11 +281,10 @@ def fit_lower_face(plan: TrainPlan, train, val, real, real_val, cfg, ckpt: Path,
             kd = {"teacher": teacher, "kd_weight": plan.lower_face_kd_weight,
                   "kd_temperature": plan.lower_face_kd_temperature} if hide and teacher is not None else {}
             recipe = tasks.lower_face_recipe(train, val, hide, real, real_val, flip=plan.lower_face_flip,
-                                             mirror_average=plan.lower_face_mirror_average,
-                                             logit_adjust=plan.lower_face_logit_adjust, **kd)
+                                             mirror_average=plan.lower_face_mirror_average, **kd)
             c = cfg(base)
-            summaries[base + suffix] = fit(base + suffix, m, **_recipe(recipe),
-                                           cfg=replace(c, seed=c.seed + i, keep_epochs=True), ckpt_dir=ckpt, log=log)
+            summaries[base + suffix] = fit(base + suffix, m, **_recipe(recipe), cfg=replace(c, seed=c.seed + i),
+                                           ckpt_dir=ckpt, log=log)
         members.append(m)
     return members
 

@@ -270,7 +270,7 @@ LF_SHAPES = np.array(LOWER_FACE_SHAPES)
 def lower_face_recipe(train: SplitData, val: SplitData, hide: bool, real: RealData | None = None,
                       real_val: RealData | None = None, flip: bool = False, mirror_average: bool = False,
                       teacher: torch.nn.Module | None = None, kd_weight: float = 0.0,
-                      kd_temperature: float = 3.0, logit_adjust: float = 0.0) -> Recipe:
+                      kd_temperature: float = 3.0) -> Recipe:
     """LowerFaceNet on the lower_face view: synthetic frames (FER8 + the lower-face shapes), FER+ faces (soft vote
     FER8) and smile/yawn faces (jawOpen, mouthSmile*). ``hide`` blacks out the upper half (stage 2). Selection
     score: mean of synthetic validation accuracy and FER2013Valid accuracy (majority vote) when FER+ is given.
@@ -281,18 +281,12 @@ def lower_face_recipe(train: SplitData, val: SplitData, hide: bool, real: RealDa
     FER+ faces (``lower_face_teacher_recipe``) sees each FER+ face of the batch whole, with the same augmentation and
     flip, and the student, which sees it with the upper half hidden, also matches the teacher's soft output at
     ``kd_temperature`` (real_tasks.distillation_loss, weighted ``kd_weight`` beside the soft-vote cross-entropy):
-    the teacher's distribution says what the eyes and brows showed, which the votes alone do not.
-    ``logit_adjust`` tau > 0: logit-adjusted loss on the real face rows (Menon et al. 2021): their FER8 terms (votes
-    and distillation) see ``logits + tau * log prior`` (prior = FER2013Train's mean soft vote), so the raw logits
-    learn the class evidence without FER+'s class frequencies: rare classes (disgust, fear, contempt) get the margin
-    the 1-2 % of the votes they hold never gave them."""
+    the teacher's distribution says what the eyes and brows showed, which the votes alone do not."""
     real = real or _no_real()
     real_val = real_val or _no_real()
     has = np.flatnonzero(train.labels["fer8"] >= 0)
     val_has = np.flatnonzero(val.labels["fer8"] >= 0)
     use_kd = teacher is not None and kd_weight > 0 and real.ferplus is not None
-    shift = (logit_adjust * torch.log(torch.from_numpy(ferplus_prior(real.ferplus)))
-             if logit_adjust > 0 and real.ferplus is not None else None)
 
     def make_batch(idx, augment, g):
         rows = has[idx]
@@ -329,11 +323,10 @@ def lower_face_recipe(train: SplitData, val: SplitData, hide: bool, real: RealDa
         loss = F.cross_entropy(logits[:n], t8, label_smoothing=0.05)
         loss = loss + 2.0 * ((shapes - tshape).abs().mean()
                              + F.binary_cross_entropy_with_logits(shape_logits[:n], tshape))
-        real_logits = logits[n:] if shift is None else logits[n:] + shift
         if t_real is not None:
-            loss = loss + rt.lower_face_real_loss(real_logits, shape_logits[n:], t_real)
+            loss = loss + rt.lower_face_real_loss(logits[n:], shape_logits[n:], t_real)
         if t_kd is not None:  # the FER+ rows come first after the synthetic ones
-            loss = loss + kd_weight * rt.distillation_loss(real_logits[:len(t_kd)], t_kd, kd_temperature)
+            loss = loss + kd_weight * rt.distillation_loss(logits[n:n + len(t_kd)], t_kd, kd_temperature)
         return loss
 
     def validate(model):
@@ -377,13 +370,6 @@ def lower_face_teacher_recipe(real: RealData, real_val: RealData, flip: bool = T
         return acc
 
     return Recipe(make_batch, loss_fn, validate, len(pool))
-
-
-def ferplus_prior(pool) -> np.ndarray:
-    """FER8 class frequencies of a FER+ pool: its mean soft vote (float32, sums to 1)."""
-    q = pool.labels["fer8"].astype(np.float64)
-    prior = q.sum(0) / q.sum()
-    return prior.astype(np.float32)
 
 
 def ferplus_accuracy(model, pool, hide: bool) -> float:
