@@ -129,7 +129,8 @@ def selection_section(rule: str, summary: dict) -> list[str]:
         g = r.get("guard") or {}
         obj = (r.get("assess") or {}).get("objective")
         averaged = "" if r is mean else ("yes" if r.get("in_band") else "")
-        out.append(f"| {r['epoch']} | {r['val']:.4f} | {g.get('closed_read_closed', float('nan')):.3f} | "
+        val = "" if r is mean else f"{r['val']:.4f}"  # the mean itself has no training-time validation score
+        out.append(f"| {r['epoch']} | {val} | {g.get('closed_read_closed', float('nan')):.3f} | "
                    f"{g.get('open_read_open', float('nan')):.3f} | "
                    f"{'' if not g else 'pass' if g.get('passed') else 'FAIL'} | "
                    f"{'' if obj is None else f'{obj:.4f}'} | {averaged} |")

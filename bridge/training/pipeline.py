@@ -393,7 +393,7 @@ def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitDat
     blendshapes_e<N>.pt): each one's recorded validation score (its last history entry) sets the band, and the band
     epochs' weights are averaged into one net, which is then guarded and assessed (cross-fitted calibration
     objective) for the log and the card. Returns (mean row, one row per checkpoint); the mean row holds "net",
-    "epoch" (a label such as "mean of 7-14"), "epochs", "val" (the best score of the band), "guard", "assess" and
+    "epoch" (a label such as "mean of 7-14"), "epochs", "val" (the band's best validation score), "guard", "assess" and
     "reason"; a checkpoint row holds its path, epoch, val, recorded guard result and whether it is in the band."""
     rows = []
     for path in checkpoints:
