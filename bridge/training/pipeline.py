@@ -394,13 +394,14 @@ def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitDat
     epochs' weights are averaged into one net, which is then guarded and assessed (cross-fitted calibration
     objective) for the log and the card. Returns (mean row, one row per checkpoint); the mean row holds "net",
     "epoch" (a label such as "mean of 7-14"), "epochs", "val" (the band's best validation score), "guard", "assess" and
-    "reason"; a checkpoint row holds its path, epoch, val, recorded guard result and whether it is in the band."""
+    "reason"; a checkpoint row holds its path, epoch, val, the guard result and assessment recorded in training (if
+    any) and whether it is in the band."""
     rows = []
     for path in checkpoints:
         saved = torch.load(path, map_location="cpu", weights_only=False)
         last = saved["state"]["history"][-1]
         rows.append({"path": str(path), "epoch": int(last["epoch"]), "val": float(last["val"]),
-                     "guard": last.get("guard", {}), "model": saved["model"]})
+                     "guard": last.get("guard", {}), "assess": last.get("assess", {}), "model": saved["model"]})
     if not rows:
         raise ValueError("no checkpoints given")
     if len({r["epoch"] for r in rows}) != len(rows):
