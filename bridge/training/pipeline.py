@@ -362,11 +362,13 @@ def fit_blendshapes(model: nets.BlendshapeNet, train: SplitData, val: SplitData,
     summary = fit("blendshapes", model, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
                   cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log)
     kept = [epoch_checkpoint(ckpt, "blendshapes", int(e["epoch"])) for e in summary["history"]]
-    missing = [str(p) for p in kept if not p.exists()]
+    needed = {epoch_checkpoint(ckpt, "blendshapes", e) for e in band(summary["history"],
+                                                                     plan.blendshape_selection_tolerance)}
+    missing = sorted(str(p) for p in needed if not p.exists())
     if missing:
-        raise ValueError(f"blendshapes: kept epochs missing ({', '.join(missing)}); the band mean needs every "
-                         f"epoch's weights: delete {ckpt / 'blendshapes.pt'} to train the stage again")
-    mean, rows = band_mean_checkpoint(kept, plan, val, log)
+        raise ValueError(f"blendshapes: kept epochs missing ({', '.join(missing)}); the band mean needs the weights "
+                         f"of every epoch in the band: delete {ckpt / 'blendshapes.pt'} to train the stage again")
+    mean, rows = band_mean_checkpoint([p for p in kept if p.exists()], plan, val, log)
     model.load_state_dict(mean["net"].state_dict())
     return summary | _band_summary(mean, rows)
 
