@@ -157,3 +157,33 @@ def test_smoothed_rule_skips_a_lucky_early_peak():
     assert pick_smoothed([{"epoch": 1, "val": 0.5}, {"epoch": 2, "val": 0.5}])[0]["epoch"] == 2  # ties: later
     with pytest.raises(ValueError):
         pick_smoothed([])
+
+
+def test_blendshape_stage_needs_only_the_band_epochs_files(tmp_path, monkeypatch):
+    """A run kept before every epoch was kept (or with early epochs deleted) still rebuilds its band mean; a missing
+    band epoch is a clear error that says how to recover."""
+    from bridge.training import pipeline
+    from bridge.training.loop import epoch_checkpoint
+
+    history = [_h(1, 0.050), _h(2, 0.070), _h(3, 0.080), _h(4, 0.081)]  # band (0.003): epochs 3 and 4
+    monkeypatch.setattr(pipeline.tasks, "blendshape_recipe", lambda *a: pipeline.tasks.Recipe(None, None, None, 1))
+    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: {"history": history, "best_score": 0.081})
+    seen = {}
+
+    def band_mean(paths, plan, val, log):
+        seen["paths"] = paths
+        mean = {"net": torch.nn.Linear(2, 1), "epoch": "mean of 3-4", "val": 0.081, "reason": "r", "epochs": [3, 4]}
+        return mean, []
+
+    monkeypatch.setattr(pipeline, "band_mean_checkpoint", band_mean)
+    ckpt = tmp_path / "ckpt"
+    (ckpt / "epochs").mkdir(parents=True)
+    for e in (3, 4):
+        epoch_checkpoint(ckpt, "blendshapes", e).write_bytes(b"kept")
+    plan, cfg = pipeline.TrainPlan.quick(), FitConfig(epochs=4)
+    summary = pipeline.fit_blendshapes(torch.nn.Linear(2, 1), None, None, None, None, plan, cfg, ckpt, print)
+    assert seen["paths"] == [epoch_checkpoint(ckpt, "blendshapes", e) for e in (3, 4)]
+    assert summary["selected_epoch"] == "mean of 3-4" and summary["band_mean"]["epochs"] == [3, 4]
+    epoch_checkpoint(ckpt, "blendshapes", 4).unlink()
+    with pytest.raises(ValueError, match=r"blendshapes_e4\.pt.*delete"):
+        pipeline.fit_blendshapes(torch.nn.Linear(2, 1), None, None, None, None, plan, cfg, ckpt, print)
