@@ -105,6 +105,10 @@ def test_card_states_the_rule_marks_the_averaged_epochs_and_shows_the_mean():
     assert "| 7 | 0.0770 | 0.969 | 0.992 | pass |  |  |" in text
     assert "| 8 | 0.0807 | 0.938 | 1.000 | FAIL |  | yes |" in text
     assert "| mean of 8-8 |  | 0.950 | 1.000 | pass | 1.0996 |  |" in text
+    # epochs trained under the band mean carry no guard or objective of their own: blank cells, not "nan"
+    text = "\n".join(selection_section("r", {"selection_candidates": [{"epoch": 9, "val": 0.0811, "guard": {},
+                                                                        "assess": {}, "in_band": True}]}))
+    assert "| 9 | 0.0811 |  |  |  |  | yes |" in text and "nan" not in text
 
 
 # ---------------------------------------------------------------- the band mean (bridge/training/selection.py)
@@ -128,13 +132,14 @@ def test_mean_weights_averages_float_tensors_and_keeps_the_last_integer_buffers(
         torch.manual_seed(seed)
         net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
         net.train()
-        net(torch.randn(8, 3) * (seed + 1))  # different batch-norm statistics per "epoch"
+        for _ in range(seed + 1):  # different batch-norm statistics and batch counts per "epoch"
+            net(torch.randn(8, 3) * (seed + 1))
         nets.append(net.state_dict())
     mean = mean_weights(nets)
     for k in ("0.weight", "0.bias", "1.running_mean", "1.running_var"):
         assert torch.allclose(mean[k], (nets[0][k] + nets[1][k] + nets[2][k]) / 3, atol=1e-6)
         assert mean[k].dtype == nets[0][k].dtype
-    assert mean["1.num_batches_tracked"].dtype == torch.long and int(mean["1.num_batches_tracked"]) == 1
+    assert mean["1.num_batches_tracked"].dtype == torch.long and int(mean["1.num_batches_tracked"]) == 3  # the last
     net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
     net.load_state_dict(mean)  # a loadable state dict of the same network
     assert torch.equal(mean_weights(nets[:1])["0.weight"], nets[0]["0.weight"])

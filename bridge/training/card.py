@@ -89,7 +89,8 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
     lines += [f"- {k}: {v}" for k, v in settings.items()]
     lines += ["- model training time (sum of epoch times, 1 thread per process, two processes side by side on a "
               f"shared 2-core machine): {training.get('model_training_seconds', 0) / 60:.1f} min"]
-    lines += ["", "## Training log (validation score of the selected epoch per model)", "",
+    lines += ["", "## Training log (validation score of the shipped epoch per model; blendshapes: the band's best)",
+              "",
               "| model | epochs | selected val | seconds |", "|---|---:|---:|---:|"]
     for k, v in training.get("models", {}).items():
         lines.append(f"| {k} | {v['epochs']} | {v['best_score']:.4f} | {v['seconds']} |")
@@ -113,9 +114,10 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
 
 
 def selection_section(rule: str, summary: dict) -> list[str]:
-    """How the shipped blendshape weights were chosen: the rule, then per kept epoch its validation score, guard
-    result and whether it is in the averaged band, then the band mean's guard result and cross-fitted calibration
-    objective (training's or `--blendshapes-from`'s ``selection_candidates`` + ``band_mean``)."""
+    """How the shipped blendshape weights were chosen: the rule, then per kept epoch its validation score, whether
+    it is in the averaged band and the guard result and cross-fitted objective training recorded for it (runs kept
+    before the band mean; blank otherwise), then the band mean's own guard result and objective (training's or
+    `--blendshapes-from`'s ``selection_candidates`` + ``band_mean``)."""
     rows = summary.get("selection_candidates") or []
     mean = summary.get("band_mean")
     out = ["", "## Epoch selection", "", f"Rule: {rule}." if rule else "Rule: best validation epoch."]
@@ -130,11 +132,15 @@ def selection_section(rule: str, summary: dict) -> list[str]:
         obj = (r.get("assess") or {}).get("objective")
         averaged = "" if r is mean else ("yes" if r.get("in_band") else "")
         val = "" if r is mean else f"{r['val']:.4f}"  # the mean itself has no training-time validation score
-        out.append(f"| {r['epoch']} | {val} | {g.get('closed_read_closed', float('nan')):.3f} | "
-                   f"{g.get('open_read_open', float('nan')):.3f} | "
+        out.append(f"| {r['epoch']} | {val} | {_fmt(g.get('closed_read_closed'))} | {_fmt(g.get('open_read_open'))} | "
                    f"{'' if not g else 'pass' if g.get('passed') else 'FAIL'} | "
                    f"{'' if obj is None else f'{obj:.4f}'} | {averaged} |")
     return out
+
+
+def _fmt(value, digits: int = 3) -> str:
+    """A table cell: the number, or blank when it was not measured."""
+    return "" if value is None else f"{value:.{digits}f}"
 
 
 def read_card_hashes(models_dir: Path) -> dict[str, str]:

@@ -1,9 +1,10 @@
 """A small resumable training loop: AdamW + one-cycle LR, per-epoch checkpoints, the selected epoch's weights.
 
 The selection is ``better``/``pick_epoch`` (best validation score among guard-passing epochs) unless ``fit`` is given
-a ``select`` rule over the whole history (e.g. bridge/training/selection.py for the blendshapes); with
+a ``select`` rule over the whole history (e.g. bridge/training/selection.pick_smoothed for eyemotion); with
 ``FitConfig.keep_epochs`` (implied by ``select``) every epoch's weights are also kept as
-``ckpt_dir/epochs/<name>_e<N>.pt`` so the selection can be re-run later (``facebridge train --blendshapes-from``)."""
+``ckpt_dir/epochs/<name>_e<N>.pt`` (the blendshape stage averages the band of them: selection.py, and
+``facebridge train --blendshapes-from`` rebuilds that mean later)."""
 
 from __future__ import annotations
 

@@ -331,14 +331,14 @@ CALIBRATED_SHAPES = np.array([not n.startswith("eyeLook") for n in BLENDSHAPE_NA
 
 
 def blendshape_guard(size: int):
-    """The blendshape selection guard (bridge/training/guard.py), its frames rendered once."""
+    """The blendshape eye guard (bridge/training/guard.py), its frames rendered once; reported, not used to choose."""
     frames = guard_frames(size)
     return lambda model: eye_guard(model, frames)
 
 
 def blendshape_assess(val: SplitData):
-    """assess(model) for the blendshape selection rule: the output calibration's objective on validation identities
-    it was not fitted on (calibrate.crossfit_calibration_score) + the averaged calibrated REFA metrics."""
+    """assess(model) for the blendshape band mean's report: the output calibration's objective on validation
+    identities it was not fitted on (calibrate.crossfit_calibration_score) + the averaged calibrated REFA metrics."""
     lab = val.labels
     gt = lab["blendshapes"].astype(np.float32)
 
@@ -417,8 +417,9 @@ def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitDat
         r["in_band"] = r["epoch"] in chosen
         del r["model"]
         g = r["guard"]
-        guard_note = (f"  guard closed>=0.8 {g['closed_read_closed']:.3f}  open<0.2 {g['open_read_open']:.3f}  "
-                      f"{'pass' if g['passed'] else 'FAIL'}") if g else ""
+        guard_note = (f"  guard closed>=0.8 {g.get('closed_read_closed', float('nan')):.3f}  open<0.2 "
+                      f"{g.get('open_read_open', float('nan')):.3f}  {'pass' if g.get('passed') else 'FAIL'}"
+                      ) if g else ""
         log(f"  epoch {r['epoch']:2d}  val {r['val']:.4f}{guard_note}{'  in the band' if r['in_band'] else ''}")
     if len(chosen) == 1:
         label = f"epoch {chosen[0]}"

@@ -11,14 +11,14 @@ from bridge.training.selection import RULE as BLENDSHAPE_RULE
 
 STUDY_FILE = Path(__file__).with_name("resolution_study.md")
 
-# The model card's statement of the epoch-selection rule (loop.better + guard.py) and the shape calibration.
+# The model card's statement of what each model ships (loop.better, selection.py) and of the shape calibration.
 SELECTION = ("best validation epoch (validation identities never in training or test); blendshapes: every epoch is "
              "kept (OUT/ckpt/epochs) and the shipped net is " + BLENDSHAPE_RULE + "; the validation score is -MAE + "
              "0.1 x real blink AUC + 0.02 x closed-open gap on validation persons; the mean is checked by the eye "
              "guard (seeded renders of 32 people no split uses, at device resolution (240x240 through the runtime "
              "crop), exposure 0.5 and 2.0, each eye alone; >= 95% of closed eyes should read eyeBlink >= 0.8 and "
              ">= 95% of open eyes < 0.2) and by its output calibration fitted on half of the validation identities "
-             "and scored on the other half (both ways), both reported, not used to choose "
+             "and scored on the other half (4 halvings, each both ways), both reported, not used to choose "
              "(bridge/training/guard.py, selection.py; no test or real held-out data); "
              "eyemotion: every epoch kept, the one whose validation score averaged over the 5 epochs around it "
              "is highest (selection.pick_smoothed: the score is noisy from epoch to epoch); "

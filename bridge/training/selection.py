@@ -2,7 +2,9 @@
 eyemotion's smoothed best epoch.
 
 Blendshapes, in one sentence: the mean of the weights (batch-norm statistics included) of every epoch whose
-validation score is within ``TOLERANCE`` of the best epoch's (weight averaging over the band, Izmailov et al. 2018).
+validation score is within ``TOLERANCE`` of the best epoch's (weight averaging over the band, after Izmailov et al.
+2018; unlike their SWA, the batch-norm running statistics are averaged, not recomputed for the averaged weights:
+the guard and the reported figures check the result).
 
 Why a mean and not one epoch: the shipped file is the network behind a validation-fitted output calibration, scored
 by the REFA metrics, and which single epoch calibrates best is noise. The cross-fitted calibration objective the
@@ -33,9 +35,9 @@ from bridge.training.calibrate import CalibrationFloors
 
 TOLERANCE = CalibrationFloors().mae_increase  # 0.003 of validation score (= 0.003 MAE)
 
-RULE = ("the mean of the weights (batch-norm statistics included) of every epoch whose validation score is within "
-        "0.003 of the best epoch's (weight averaging over the band of well-trained epochs: which single epoch "
-        "calibrates best is noise)")
+RULE = (f"the mean of the weights (batch-norm running statistics averaged too, not recomputed) of every epoch whose "
+        f"validation score is within {TOLERANCE:g} of the best epoch's (weight averaging over the band of "
+        f"well-trained epochs: which single epoch calibrates best is noise)")
 
 
 def in_band(val: float, best_val: float, tolerance: float = TOLERANCE) -> bool:
