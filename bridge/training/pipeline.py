@@ -416,10 +416,7 @@ def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitDat
     for r in rows:
         r["in_band"] = r["epoch"] in chosen
         del r["model"]
-        g = r["guard"]
-        guard_note = (f"  guard closed>=0.8 {g.get('closed_read_closed', float('nan')):.3f}  open<0.2 "
-                      f"{g.get('open_read_open', float('nan')):.3f}  {'pass' if g.get('passed') else 'FAIL'}"
-                      ) if g else ""
+        guard_note = f"  {_guard_text(r['guard'])}" if r["guard"] else ""
         log(f"  epoch {r['epoch']:2d}  val {r['val']:.4f}{guard_note}{'  in the band' if r['in_band'] else ''}")
     if len(chosen) == 1:
         label = f"epoch {chosen[0]}"
@@ -436,12 +433,17 @@ def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitDat
         note = (f"; cross-fitted objective {assess['objective']:.4f} (semantic {assess['semantic_accuracy']:.3f}, "
                 f"neutral {assess['neutralness']:.3f}, smooth {assess['smoothness']:.3f}, eye "
                 f"{assess['eye_closure']:.3f}, mouth {assess['mouth_closure']:.3f}, MAE {assess['mae']:.4f})")
-    log(f"blendshapes shipped: {reason}; guard closed>=0.8 {guard['closed_read_closed']:.3f} open<0.2 "
-        f"{guard['open_read_open']:.3f} {'pass' if guard['passed'] else 'FAIL'}{note}")
+    log(f"blendshapes shipped: {reason}; {_guard_text(guard)}{note}")
     if not guard["passed"]:
         log("blendshapes: WARNING: the band mean fails the eye guard (over- or under-exposed renders misread)")
     return {"net": net, "epoch": label, "epochs": chosen, "val": top, "guard": guard, "assess": assess,
             "reason": reason}, rows
+
+
+def _guard_text(g: dict) -> str:
+    """One eye-guard result for the log: the two shares and pass/FAIL."""
+    return (f"guard closed>=0.8 {g.get('closed_read_closed', float('nan')):.3f} open<0.2 "
+            f"{g.get('open_read_open', float('nan')):.3f} {'pass' if g.get('passed') else 'FAIL'}")
 
 
 def export_blendshapes(out_dir: Path, models_dir: Path, plan: TrainPlan, checkpoints: list[Path],
