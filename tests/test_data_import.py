@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from bridge.cli import main as cli
-from bridge.data.framing import mask_stats, square_crop
+from bridge.data.framing import eye_aperture, eye_crop_from_contour, mask_stats, square_crop
 from bridge.data.importers import NO_FACE, Skips, import_nir, import_yawn, yawn_group
 from bridge.data.shards import load_set, person_split, write_set
 from bridge.data.sources import AFFECTNET_TO_FER8, SOURCES
@@ -186,6 +186,52 @@ def test_smile_and_mmu_layouts(tmp_path: Path):
     assert sorted(set(sides.tolist())) == [0, 1]
 
 
+def _eyelid(cx: float, cy: float, half_w: float, half_h: float) -> np.ndarray:
+    """A 6-point iBUG eyelid contour: outer corner, two upper-lid points, inner corner, two lower-lid points."""
+    return np.array([[cx - half_w, cy], [cx - half_w / 3, cy - half_h], [cx + half_w / 3, cy - half_h],
+                     [cx + half_w, cy], [cx + half_w / 3, cy + half_h], [cx - half_w / 3, cy + half_h]])
+
+
+def test_eye_aperture_is_the_contour_area_over_the_squared_width():
+    # The hexagon's area is 2 * half_h * (4/3 half_w) (a rectangle plus two triangles); width = 2 half_w.
+    assert abs(eye_aperture(_eyelid(50, 50, 15, 6)) - (2 * 6 * 20) / 30 ** 2) < 1e-9
+    assert eye_aperture(_eyelid(50, 50, 15, 0)) == 0.0
+    assert eye_aperture(_eyelid(0, 0, 30, 12)) == eye_aperture(_eyelid(50, 50, 15, 6))  # scale-free
+    assert np.isnan(eye_aperture(np.zeros((6, 2))))
+    img = np.full((200, 200), 200, np.uint8)
+    cv2.circle(img, (60, 80), 5, 0, -1)
+    crop = eye_crop_from_contour(img, _eyelid(60, 80, 20, 8), 48)  # side = 2 eye widths = 80 px around the eye
+    ys, xs = np.nonzero(crop < 100)
+    assert abs(xs.mean() - 23.5) < 1.5 and abs(ys.mean() - 23.5) < 1.5 and 3 <= xs.max() - xs.min() <= 8
+
+
+def test_smile_eyes_import_labels_both_eyes_with_the_smile_split(tmp_path: Path):
+    smile = tmp_path / "smile"
+    (smile / "images").mkdir(parents=True)
+    rows = ["filename,smile,mouth_open,points,labeled"]
+    for i in range(60):  # enough groups that some hash into validation
+        pts = np.tile([100.0, 140.0], (68, 1))
+        pts[36:42] = _eyelid(70, 80, 15, 2 + i % 5)  # subject's right eye (image left)
+        pts[42:48] = _eyelid(130, 80, 15, 7)  # subject's left eye
+        img = np.full((200, 200, 3), 150, np.uint8)
+        cv2.imwrite(str(smile / "images" / f"{2000 + i}_1_0.jpg"), img)
+        rows.append(f'{2000 + i}_1_0.jpg,0,0,"{", ".join(str(float(v)) for v in pts.flatten())}",True')
+    rows.append('bad.jpg,0,0,"1, 2, 3",True')
+    (smile / "annotations.csv").write_text("\n".join(rows) + "\n")
+    assert run("import", "smile-eyes", str(smile), "--out", str(tmp_path / "e")) == 0
+    assert run("import", "smile", str(smile), "--out", str(tmp_path / "f")) == 0
+    eyes, faces = load_set(tmp_path / "e"), load_set(tmp_path / "f")
+    assert eyes.manifest["view"] == "eye" and eyes.manifest["total_images"] == 120
+    assert eyes.manifest["skipped_reasons"] == {"annotation row without 68 landmarks / labels": 1}
+    for split, sp in eyes.splits.items():  # the same photos on the same side of the split as the face import
+        assert sorted({f.split("#")[0] for f in sp.files}) == sorted(faces.splits[split].files.tolist())
+    sp = eyes.splits["train"]
+    left, right = sp.labels["side"] == 0, sp.labels["side"] == 1
+    assert left.sum() == right.sum() and np.allclose(sp.labels["aperture"][left], 2 * 7 * 20 / 900)
+    assert sp.labels["aperture"][right].min() < sp.labels["aperture"][left].min()
+    assert all(f.endswith("#left") == bool(s == 0) for f, s in zip(sp.files, sp.labels["side"], strict=True))
+
+
 def test_person_split_is_stable_for_subsets_of_the_same_people():
     people = [f"s{i:04d}" for i in range(40)]
     full = person_split(people, "mrl")
@@ -208,7 +254,7 @@ def test_mask_stats_and_square_crop_pad_outside_the_frame():
 def test_manifest_is_json_with_sources_for_every_kind(tmp_path: Path, capsys):
     assert run("sources") == 0
     out = capsys.readouterr().out
-    for kind in ("mrl", "mrl-pupil", "itmo", "mmu", "ferplus", "nir", "smile", "yawn"):
+    for kind in ("mrl", "mrl-pupil", "itmo", "mmu", "ferplus", "nir", "smile", "smile-eyes", "yawn"):
         assert out.count(f"{kind} ") >= 1
     src = _mrl(tmp_path / "src", subjects=(1, 2))
     assert run("import", "mrl", str(src), "--out", str(tmp_path / "o")) == 0

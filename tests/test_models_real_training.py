@@ -176,7 +176,7 @@ def test_not_yawning_is_a_weak_hinge_and_a_missing_yawn_label_contributes_nothin
     assert float(shape_logits.grad[0, rt.LF_POS[rt.JAW]]) > 0 and float(shape_logits.grad[1].abs().sum()) == 0.0
 
 
-def test_eval_real_scores_yawn_vs_not_and_the_eyes_of_nir_faces(tmp_path: Path):
+def test_eval_real_scores_yawn_vs_not_the_eyes_of_nir_faces_and_eye_apertures(tmp_path: Path):
     rng = np.random.default_rng(3)
     faces, nir = [], []
     for i in range(12):
@@ -189,8 +189,11 @@ def test_eval_real_scores_yawn_vs_not_and_the_eyes_of_nir_faces(tmp_path: Path):
                           {"expression": i % 8, "valence": float(rng.uniform(-1, 1)),
                            "arousal": float(rng.uniform(-1, 1))}, split="val",
                           views={"left_eye": eye, "right_eye": eye[:, ::-1].copy()}))
+    eyes = [Record(_eye(False, rng, 48), f"g{i}", f"{i}.jpg#left", {"aperture": 0.1 + 0.02 * (i % 6), "side": 0},
+                   split="val") for i in range(10)]
     write_set(tmp_path / "real" / "yawn", SOURCES["yawn"], faces, 48, tmp_path, 0, {})
     write_set(tmp_path / "real" / "nir", SOURCES["nir"], nir, 48, tmp_path, 0, {})
+    write_set(tmp_path / "real" / "smile-eyes", SOURCES["smile-eyes"], eyes, 48, tmp_path, 0, {})
     assert cli(["eval", "--real", str(tmp_path / "real"), "--out", str(tmp_path / "r")]) == 0
     rep = json.loads((tmp_path / "r" / "report.json").read_text())
     m = rep["sets"]["yawn"]["mouth_shapes"]
@@ -202,3 +205,6 @@ def test_eval_real_scores_yawn_vs_not_and_the_eyes_of_nir_faces(tmp_path: Path):
     assert e["images"] == 12 and e["eyes"] == 24 and 0 <= e["share_eyes_predicted_open"] <= 1
     assert {"valence_ccc", "valence_corr", "arousal_ccc", "arousal_corr"} <= set(e)
     assert "NOT headset eye frames" in (tmp_path / "r" / "report.md").read_text()
+    a = rep["sets"]["smile-eyes"]["eye_aperture"]
+    assert a["images"] == 10 and -1 <= a["openness_spearman"] <= 1 and 0 <= a["share_predicted_open"] <= 1
+    assert "eye_aperture.openness_spearman" in (tmp_path / "r" / "report.md").read_text()

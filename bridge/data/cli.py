@@ -15,6 +15,7 @@ SPLIT_NOTES = {
     "ferplus": "the set's own split: FER2013Train -> train, FER2013Valid -> val (model selection only); "
                "FER2013Test is held out and never imported; no identities",
     "smile": "by group (first token of the file name; the set has no person ids)",
+    "smile-eyes": "by group, same assignment as the smile import (the same photos)",
     "yawn": "by group (the video / webcam session / capture tool a frame comes from, else the leading number of the "
             "file name, which roboflow copies and flips share; bridge.data.importers.yawn_group); yawning and "
             "non-yawning frames of one group are on the same side; the set's test split -> test (held out)",

@@ -77,6 +77,31 @@ def mask_stats(mask: np.ndarray) -> tuple[float, float, float] | None:
     return float(xs.mean()), float(ys.mean()), float(min(1.0, frac))
 
 
+# A headset eye camera frames the eye at about half the frame's width (shared/reference/cameras.md): eye crops cut
+# around landmarks are this many eye widths (corner to corner) on a side.
+EYE_SIDE_IN_EYE_WIDTHS = 2.0
+
+
+def eye_aperture(contour: np.ndarray) -> float:
+    """Visible eye area of a 6-point eyelid contour (iBUG order: outer corner, two upper-lid points, inner corner,
+    two lower-lid points) divided by the squared eye width: scale-free, 0 for a closed eye, ~0.2 relaxed open."""
+    p = np.asarray(contour, np.float64).reshape(6, 2)
+    width2 = float(((p[3] - p[0]) ** 2).sum())
+    if width2 <= 0:
+        return float("nan")
+    x, y = p[:, 0], p[:, 1]
+    return float(0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / width2)
+
+
+def eye_crop_from_contour(image: np.ndarray, contour: np.ndarray, size: int) -> np.ndarray:
+    """A square eye crop centred on a 6-point eyelid contour, EYE_SIDE_IN_EYE_WIDTHS eye widths on a side (the eye
+    at about half the frame width, as a headset eye camera sees it)."""
+    p = np.asarray(contour, np.float32).reshape(6, 2)
+    width = float(np.linalg.norm(p[3] - p[0]))
+    cx, cy = (float(v) for v in p.mean(0))
+    return square_crop(image, cx, cy, EYE_SIDE_IN_EYE_WIDTHS * width, size)
+
+
 # Eye crops cut from a face-detector box (x, y, w, h) of the webcam's Haar detector (bridge.sources.face_detector):
 # eye centres in box units and the crop side in box widths. Measured with OpenCV's eye cascade on the 193 custom_nir
 # frames (median eye centres (0.69, 0.378) and (0.305, 0.389)); the side puts the eye at about half the crop's width

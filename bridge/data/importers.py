@@ -19,7 +19,9 @@ import cv2
 import numpy as np
 
 from bridge.data.framing import (
+    eye_aperture,
     eye_crop,
+    eye_crop_from_contour,
     eye_crops_from_face_box,
     face_box_from_landmarks,
     face_box_from_yawn_mouth,
@@ -80,12 +82,15 @@ def _read(path: Path, skips: Skips) -> np.ndarray | None:
 
 
 def _walk(label: str, items: list, fn, skips: Skips) -> list[Record]:
-    """Apply ``fn(item) -> Record | None`` to every item with progress; None results are skips (fn counts them)."""
+    """Apply ``fn(item) -> Record | list[Record] | None`` to every item with progress (a list: several samples from
+    one file); None results are skips (fn counts them)."""
     tick = _progress_printer(label, len(items))
-    out = []
+    out: list[Record] = []
     for i, item in enumerate(items):
         r = fn(item)
-        if r is not None:
+        if isinstance(r, list):
+            out.extend(r)
+        elif r is not None:
             out.append(r)
         tick(i + 1, skips.total)
     return out
@@ -303,9 +308,8 @@ def import_ferplus(src: Path, size: int, skips: Skips, **_) -> list[Record]:
 
 
 # ---------------------------------------------------------------- smile / mouth open
-def import_smile(src: Path, size: int, skips: Skips, **_) -> list[Record]:
-    """smile-detection: face crops with 68 landmarks -> FER-like square; labels smile and mouth_open. No person
-    ids: grouped by the file name's first token (one photo's crops share it)."""
+def _smile_rows(src: Path) -> tuple[Path, list[dict]]:
+    """smile-detection's image folder and annotation rows (layout checked)."""
     root = src / "data" if (src / "data" / "annotations.csv").is_file() else src
     if not (root / "annotations.csv").is_file() or not (root / "images").is_dir():
         raise LayoutError(f"{src}: not the smile-detection layout (expected annotations.csv and images/)")
@@ -313,26 +317,68 @@ def import_smile(src: Path, size: int, skips: Skips, **_) -> list[Record]:
         rows = list(csv.DictReader(fh))
     if rows and not {"filename", "smile", "mouth_open", "points"} <= set(rows[0]):
         raise LayoutError(f"{root / 'annotations.csv'}: expected columns filename, smile, mouth_open, points")
+    return root, rows
+
+
+def _smile_landmarks(row: dict, skips: Skips) -> np.ndarray | None:
+    """The row's 68 (x, y) landmarks, or None (counted) when the row has none."""
+    try:
+        pts = np.array([float(v) for v in row["points"].split(",")], np.float32)
+        float(row["smile"]), float(row["mouth_open"])
+    except (ValueError, AttributeError):
+        pts = np.zeros(0, np.float32)
+    if pts.size != 136:
+        skips.add("annotation row without 68 landmarks / labels")
+        return None
+    return pts.reshape(68, 2)
+
+
+def _smile_group(file_name: str) -> str:
+    return Path(file_name).stem.split("_")[0]
+
+
+def import_smile(src: Path, size: int, skips: Skips, **_) -> list[Record]:
+    """smile-detection: face crops with 68 landmarks -> FER-like square; labels smile and mouth_open. No person
+    ids: grouped by the file name's first token (one photo's crops share it)."""
+    root, rows = _smile_rows(src)
 
     def one(row) -> Record | None:
-        try:
-            pts = np.array([float(v) for v in row["points"].split(",")], np.float32)
-            smile, mouth = float(row["smile"]), float(row["mouth_open"])
-        except (ValueError, AttributeError):
-            skips.add("annotation row without 68 landmarks / labels")
-            return None
-        if pts.size != 136:
-            skips.add("annotation row without 68 landmarks / labels")
+        pts = _smile_landmarks(row, skips)
+        if pts is None:
             return None
         img = _read(root / "images" / row["filename"], skips)
         if img is None:
             return None
         cx, cy, side = face_box_from_landmarks(pts)
         crop = square_crop(img, cx, cy, side, size)
-        return Record(crop, Path(row["filename"]).stem.split("_")[0], row["filename"],
-                      {"smile": smile, "mouth_open": mouth})
+        return Record(crop, _smile_group(row["filename"]), row["filename"],
+                      {"smile": float(row["smile"]), "mouth_open": float(row["mouth_open"])})
 
     return _walk("smile", rows, one, skips)
+
+
+# iBUG 68-point eyelid contours: subject's left eye (image right in an unmirrored photo), subject's right eye.
+EYE_CONTOURS = {0: slice(42, 48), 1: slice(36, 42)}
+
+
+def import_smile_eyes(src: Path, size: int, skips: Skips, **_) -> list[Record]:
+    """smile-detection's eyes: both eyes of every face, cut around their landmark eyelid contour at headset framing
+    (``eye_crop_from_contour``), labelled with the contour's ``aperture`` (visible eye area / eye width^2) and the
+    side. Same groups and person split as the ``smile`` import (the same photos)."""
+    root, rows = _smile_rows(src)
+
+    def one(row) -> list[Record] | None:
+        pts = _smile_landmarks(row, skips)
+        if pts is None:
+            return None
+        img = _read(root / "images" / row["filename"], skips)
+        if img is None:
+            return None
+        return [Record(eye_crop_from_contour(img, pts[sl], size), _smile_group(row["filename"]),
+                       f"{row['filename']}#{'left' if side == 0 else 'right'}",
+                       {"aperture": eye_aperture(pts[sl]), "side": side}) for side, sl in EYE_CONTOURS.items()]
+
+    return _walk("smile-eyes", rows, one, skips)
 
 
 # ---------------------------------------------------------------- yawn
@@ -501,10 +547,11 @@ def import_nir(src: Path, size: int, skips: Skips, boxes: Path | None = None, de
 
 IMPORTERS: dict[str, Callable[..., list[Record]]] = {
     "mrl": import_mrl, "mrl-pupil": import_mrl_pupil, "itmo": import_itmo, "mmu": import_mmu,
-    "ferplus": import_ferplus, "smile": import_smile, "yawn": import_yawn, "nir": import_nir,
+    "ferplus": import_ferplus, "smile": import_smile, "smile-eyes": import_smile_eyes, "yawn": import_yawn,
+    "nir": import_nir,
 }
 # Sets that share people: imported with the same person split as the set named here.
-SPLIT_KEY = {"mrl-pupil": "mrl"}
+SPLIT_KEY = {"mrl-pupil": "mrl", "smile-eyes": "smile"}
 
 
 def iter_kinds() -> Iterable[str]:

@@ -30,6 +30,8 @@ LABEL_KINDS: dict[str, tuple[tuple[int, ...], str, float, str]] = {
     "closed": ((), "float32", math.nan, "1 = eye closed, 0 = open (MRL eye state; a visible pupil/iris = open)"),
     "pupil": ((2,), "float32", math.nan, "pupil centre (x, y) in the crop, 0..1 from the top-left"),
     "visible": ((), "float32", math.nan, "visible iris area / full iris disc (lid occlusion), 0..1"),
+    "aperture": ((), "float32", math.nan, "visible eye area (eyelid landmark contour) / eye width^2: 0 closed, "
+                 "~0.2 relaxed open"),
     "side": ((), "int8", -1, "0 = subject's left eye, 1 = right eye, -1 unknown"),
     "fer8": ((8,), "float32", math.nan, "FER8 vote distribution (soft label, sums to 1)"),
     "smile": ((), "float32", math.nan, "1 = smiling, 0 = not"),

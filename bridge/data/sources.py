@@ -51,6 +51,10 @@ SOURCES: dict[str, SourceInfo] = {s.kind: s for s in (
     SourceInfo("smile", "smile-detection face crops", "fantopop/smile-detection",
                "f8489421ca1616bfd079c55e9383eba3a2dcc783", "data/images/, data/annotations.csv", "MIT", "face",
                "real faces, smile / mouth open -> mouthSmile*, jawOpen"),
+    SourceInfo("smile-eyes", "smile-detection eyes (landmark eyelid contours)", "fantopop/smile-detection",
+               "f8489421ca1616bfd079c55e9383eba3a2dcc783", "data/images/, data/annotations.csv", "MIT", "eye",
+               "real eyes (visible light) cut at headset framing around their 68-landmark eyelid contour -> eye "
+               "aperture (visible eye area) -> how open the eye reads, ranked"),
     SourceInfo("yawn", "yawn_v5 (aps360)", "sehyunlee217/aps360_project",
                "0d099c51fe70cf7c47571858e6dcc2dd0964bc35", "dataset/yawn_v5/", "CC BY 4.0", "face",
                "real wide-open mouths (YOLO mouth box -> face-aligned crop) -> jawOpen high; scenes without a "

@@ -14,7 +14,9 @@ eye camera alone (the right eye copies it), a face image is the lower_face camer
 
 Metrics: eye open/closed -> eyeBlink ROC AUC, mean eyeBlink on closed and open eyes and their gap, accuracy at
 0.5, share predicted open (openness >= 0.5), eyeWide on open eyes, P(surprise) of the eyes; iris masks -> Spearman
-of openness with the visible iris fraction; FER8 -> accuracy against the majority vote, macro F1, per-class table,
+of openness with the visible iris fraction; landmark eyelid contours (smile-eyes) -> Spearman of openness (and of
+-eyeBlink) with the eye aperture (visible eye area / eye width^2); FER8 -> accuracy against the majority vote,
+macro F1, per-class table,
 confusion PNG, share predicted 'surprise'; smile / mouth open / yawn -> AUC and means of the lower-face model's
 mouthSmile and jawOpen (yawn: jawOpen ROC AUC of yawning vs not-yawning scenes, mean jawOpen on each).
 
@@ -64,6 +66,11 @@ SET_NOTES = {
            "is scored. Face box = the largest face of the project's Haar detector -> face_aligned_crop -> the "
            "lower_face camera (upper half blacked out). AffectNet expression 0-7 mapped onto FER8 "
            "(bridge.data.sources.AFFECTNET_TO_FER8); one posed expression per frame, 8 classes fairly balanced.",
+    "smile-eyes": "Both eyes of the smile-detection faces (visible-light photos, gray), cut at headset framing (the "
+                  "eye at half the crop's width) around their 68-landmark eyelid contour; aperture = the contour's "
+                  "area / eye width^2. Nearly all eyes are open: the Spearman says whether openness follows how wide "
+                  "the eye is open (squint .. wide), the stand-in for the headset 'openness vs visible eye area' "
+                  "check.",
     "yawn": "Yawning = yawn_v5 images with a YOLO mouth box (framed from the box); not yawning = its scenes without a "
             "box, framed from the face detector's largest face: they include talking, eating and phone calls (open "
             "mouths), and roughly 20 of the 342 detected 'faces' (~6-7 %) are not faces (contact sheet, by eye). "
@@ -244,6 +251,12 @@ def eye_metrics(res: dict, labels: dict) -> dict:
         hv = ~np.isnan(v)
         out["visible_iris"] = {"images": int(hv.sum()), "openness_spearman": _r(spearman(v[hv], op[hv])),
                                "share_predicted_open": _r(float(np.mean(op[hv] >= 0.5)))}
+    a = labels.get("aperture")
+    if a is not None and (~np.isnan(a)).sum() > 2:
+        ha = ~np.isnan(a)
+        out["eye_aperture"] = {"images": int(ha.sum()), "openness_spearman": _r(spearman(a[ha], op[ha])),
+                               "eyeBlink_spearman": _r(spearman(a[ha], -blink[ha])),
+                               "share_predicted_open": _r(float(np.mean(op[ha] >= 0.5)))}
     return out
 
 
@@ -377,7 +390,7 @@ def render_real_markdown(rep: dict) -> str:
         if s.get("unreadable_files_skipped"):
             lines += [f"Unreadable image files skipped: {s['unreadable_files_skipped']}.", ""]
         rows = []
-        for block in ("open_closed", "visible_iris", "mouth_shapes", "eyes_from_face"):
+        for block in ("open_closed", "visible_iris", "eye_aperture", "mouth_shapes", "eyes_from_face"):
             for k, v in s.get(block, {}).items():
                 rows.append(f"| {block}.{k} | {v} |")
         if "fer8" in s:

@@ -95,6 +95,7 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
     for k, v in training.get("models", {}).items():
         lines.append(f"| {k} | {v['epochs']} | {v['best_score']:.4f} | {v['seconds']} |")
     lines += selection_section(settings.get("selection", ""), training.get("models", {}).get("blendshapes", {}))
+    lines += openness_section(training.get("models", {}).get("blendshapes", {}).get("openness_readout"))
     lines += ["", "## Input resolution and width: accuracy vs latency", "", resolution_study.strip(), "",
               "## Metrics on held-out test identities", "", "| metric | value |", "|---|---:|"]
     lines += [f"| {k} | {v:.4f} |" for k, v in metrics.items()]
@@ -135,6 +136,33 @@ def selection_section(rule: str, summary: dict) -> list[str]:
         out.append(f"| {r['epoch']} | {val} | {_fmt(g.get('closed_read_closed'))} | {_fmt(g.get('open_read_open'))} | "
                    f"{'' if not g else 'pass' if g.get('passed') else 'FAIL'} | "
                    f"{'' if obj is None else f'{obj:.4f}'} | {averaged} |")
+    return out
+
+
+READOUT_METRICS = (("render_openness_mae", "render openness MAE"),
+                   ("open_closed_openness_auc", "real open vs closed: openness AUC"),
+                   ("visible_iris_spearman", "Spearman(openness, visible iris fraction)"),
+                   ("aperture_spearman", "Spearman(openness, landmark eye aperture)"),
+                   ("aperture_share_open", "landmark-labelled eyes read open"))
+
+
+def openness_section(readout: dict | None) -> list[str]:
+    """The openness readout refit (bridge.training.openness): before/after on the training sample and validation."""
+    if not readout:
+        return []
+    out = ["", "## Openness readout", ""]
+    if not readout.get("refit"):
+        return out + [f"Left as trained: {readout.get('reason', 'not refitted')}."]
+    out += ["The openness row of the per-eye head was refitted on frozen features (bridge/training/openness.py): "
+            "renders' openness (L1), real open/closed, visible iris fraction and the smile-eyes landmark aperture "
+            f"(ranks, weight {readout['config']['rank_weight']:g}). Validation = the validation identities' renders "
+            "and the validation persons' real eyes (crops as imported).", "",
+            "| metric | train before | train after | validation before | validation after |",
+            "|---|---:|---:|---:|---:|"]
+    parts = [readout.get(k, {}) for k in ("train_before", "train_after", "val_before", "val_after")]
+    for key, label in READOUT_METRICS:
+        if any(key in p for p in parts):
+            out.append(f"| {label} | " + " | ".join(_fmt(p.get(key)) for p in parts) + " |")
     return out
 
 

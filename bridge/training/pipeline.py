@@ -34,6 +34,7 @@ from bridge.training.calibrate import (
 from bridge.training.export import export_onnx, parity_check
 from bridge.training.guard import eye_guard, guard_frames
 from bridge.training.loop import FitConfig, epoch_checkpoint, fit
+from bridge.training.openness import has_apertures, readout_skipped, refit_openness
 from bridge.training.real import evaluation_only_sets, load_real
 from bridge.training.selection import TOLERANCE, band, mean_weights, pick_smoothed
 
@@ -357,8 +358,9 @@ def blendshape_assess(val: SplitData):
 def fit_blendshapes(model: nets.BlendshapeNet, train: SplitData, val: SplitData, real, real_val, plan: TrainPlan,
                     cfg: FitConfig, ckpt: Path, log: Log) -> dict:
     """The blendshape stage: train with every epoch kept (OUT/ckpt/epochs/blendshapes_e<N>.pt), then load the band
-    mean of the kept epochs into ``model`` (selection.py; guarded and assessed, see
-    ``band_mean_checkpoint``). Resuming a finished stage rebuilds the same mean from the same files."""
+    mean of the kept epochs into ``model`` (selection.py; guarded and assessed, see ``band_mean_checkpoint``) and
+    refit its openness readout on the real eye apertures (openness.py). Resuming a finished stage rebuilds the same
+    mean and refit from the same files."""
     summary = fit("blendshapes", model, **_recipe(tasks.blendshape_recipe(train, val, real, real_val)),
                   cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log)
     kept = [epoch_checkpoint(ckpt, "blendshapes", int(e["epoch"])) for e in summary["history"]]
@@ -370,7 +372,9 @@ def fit_blendshapes(model: nets.BlendshapeNet, train: SplitData, val: SplitData,
                          f"of every epoch in the band: delete {ckpt / 'blendshapes.pt'} to train the stage again")
     mean, rows = band_mean_checkpoint([p for p in kept if p.exists()], plan, val, log)
     model.load_state_dict(mean["net"].state_dict())
-    return summary | _band_summary(mean, rows)
+    eyes, eyes_val = (r.eyes if r is not None else None for r in (real, real_val))
+    readout = refit_openness(model, train, val, eyes, eyes_val, log=log)
+    return summary | _band_summary(mean, rows) | {"openness_readout": readout}
 
 
 def _band_summary(mean: dict, rows: list[dict]) -> dict:
@@ -457,6 +461,17 @@ def export_blendshapes(out_dir: Path, models_dir: Path, plan: TrainPlan, checkpo
         raise ValueError(f"{val_path} not found: run `facebridge train --out {out_dir}` first (cropped splits)")
     val = load_split(val_path)
     mean, rows = band_mean_checkpoint(checkpoints, plan, val, log)
+    real_dir = Path(plan.real_dir) if plan.real_dir else None
+    eyes = load_real(real_dir, "train", plan.size, log).eyes
+    if has_apertures(eyes):
+        train_path = out_dir / "cache" / f"train_{plan.size}.npz"
+        if not train_path.exists():
+            raise ValueError(f"{train_path} not found: the openness readout refit needs the cropped training split; "
+                             f"run `facebridge train --out {out_dir}` first")
+        readout = refit_openness(mean["net"], load_split(train_path), val, eyes,
+                                 load_real(real_dir, "val", plan.size, log).eyes, log=log)
+    else:
+        readout = readout_skipped(log)
     dead, gain = calibrate_blendshapes(mean["net"], val, log)
     model = nets.CalibratedBlendshapeNet(mean["net"], dead, gain)
     stage = out_dir / "export"
@@ -466,7 +481,7 @@ def export_blendshapes(out_dir: Path, models_dir: Path, plan: TrainPlan, checkpo
     log(f"exported {BLENDSHAPES.file}: max |onnxruntime - torch| = {parity:.1e}")
     models_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy2(path, models_dir / BLENDSHAPES.file)
-    return {"selection": _band_summary(mean, rows), "parity": parity,
+    return {"selection": _band_summary(mean, rows) | {"openness_readout": readout}, "parity": parity,
             "shape_calibration": {"dead": [round(float(v), 3) for v in dead],
                                   "gain": [round(float(v), 3) for v in gain]}}
 

@@ -18,7 +18,7 @@ from bridge.data.shards import MANIFEST, RealSplit, load_set
 # Sampling weight of each source inside its pool (renormalised over the sources present).
 EYE_WEIGHTS = {"mrl": 0.45, "mrl-pupil": 0.15, "itmo": 0.3, "mmu": 0.1}
 FACE_WEIGHTS = {"ferplus": 0.0, "smile": 0.45, "yawn": 0.55}  # FER+ is sampled separately (its own batch part)
-EYE_KINDS = ("closed", "pupil", "visible", "side")
+EYE_KINDS = ("closed", "pupil", "visible", "aperture", "side")
 FACE_KINDS = ("fer8", "smile", "mouth_open", "yawn")
 
 
