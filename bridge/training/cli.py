@@ -31,9 +31,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blendshapes-from", nargs="+", default=None, metavar="CKPT",
                         help="saved per-epoch blendshape checkpoints (OUT/ckpt/epochs/blendshapes_e*.pt, which "
                              "training keeps): ship the mean of those within 0.003 of the best validation score "
-                             "(the training rule, bridge/training/selection.py), re-fit its output calibration on "
-                             "validation, export blendshapes.onnx, re-evaluate on the test split and rewrite the "
-                             "model card; the other models stay as they are")
+                             "(the training rule, bridge/training/selection.py), refit its openness readout on the "
+                             "real eye apertures (with --real; bridge/training/openness.py), re-fit its output "
+                             "calibration on validation, export blendshapes.onnx, re-evaluate on the test split "
+                             "and rewrite the model card; the other models stay as they are")
     parser.add_argument("--lower-face-teacher-width", type=int, default=None, metavar="W",
                         help="lower-face distillation: train a full-face teacher of this width (stage "
                              "lower_face8_teacher) and distil it into the lower-half student; 0 = off "
