@@ -16,9 +16,9 @@ Metrics: eye open/closed -> eyeBlink ROC AUC, mean eyeBlink on closed and open e
 0.5, share predicted open (openness >= 0.5), eyeWide on open eyes, P(surprise) of the eyes; iris masks -> Spearman
 of openness with the visible iris fraction; landmark eyelid contours (smile-eyes) -> Spearman of openness (and of
 -eyeBlink) with the eye aperture (visible eye area / eye width^2); FER8 -> accuracy against the majority vote,
-macro F1, per-class table,
-confusion PNG, share predicted 'surprise'; smile / mouth open / yawn -> AUC and means of the lower-face model's
-mouthSmile and jawOpen (yawn: jawOpen ROC AUC of yawning vs not-yawning scenes, mean jawOpen on each).
+macro F1, per-class table, confusion PNG, share predicted 'surprise'; smile / mouth open / yawn -> AUC and means of
+the lower-face model's mouthSmile and jawOpen (yawn: jawOpen ROC AUC of yawning vs not-yawning scenes, mean jawOpen
+on each).
 
 A face set that also stores the subject's eye crops (custom_nir: views ``left_eye`` / ``right_eye`` cut from the face
 box) gets an ``eyes_from_face`` block: both crops as the two eye cameras -> share predicted open (openness >= 0.5),

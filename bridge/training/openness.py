@@ -8,7 +8,7 @@ which ranks real squints and wide eyes poorly (Spearman 0.71 with the landmark a
 persons). Refitting that single row on frozen features against every label kind at once (renders: the exact
 openness; MRL: closed 0 / open >= OPEN_MIN; iris masks: visible fraction; smile-eyes: the landmark aperture, as
 ranks) leaves the 52 shapes, gaze, the eye guard and the output calibration untouched, is deterministic, and takes
-about a minute. Measured in docs/models.md ("Openness").
+about a minute. Measured in docs/models.md ("Openness readout").
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ OPENNESS_ROW = 9  # eye_head output: 7 eye shapes, gaze yaw, gaze pitch, opennes
 
 @dataclass(frozen=True)
 class ReadoutConfig:
-    """Weights of the refit's loss terms and its sampling. The rank weight trades the renders' openness MAE (which
-    rises from 0.049 to ~0.06 on validation identities) for real-eye ranking; chosen on the smile-eyes and MRL
+    """Weights of the refit's loss terms and its sampling. The rank weight trades the renders' openness MAE (0.048
+    -> 0.064 on the validation identities at weight 1) for real-eye ranking; chosen on the smile-eyes and MRL
     validation persons (docs/models.md)."""
 
     rank_weight: float = 1.0
