@@ -203,7 +203,6 @@ def refit_openness(net: nets.BlendshapeNet, train: SplitData, val: SplitData, ey
     identities' renders and the validation persons' real eyes."""
     if not has_apertures(eyes):
         return readout_skipped(log)
-    torch.manual_seed(cfg.seed)
     layer = net.eye_head[2]
     w0, b0 = layer.weight[OPENNESS_ROW].detach().clone(), layer.bias[OPENNESS_ROW].detach().clone()
     data = readout_data(net, train, eyes, cfg)
