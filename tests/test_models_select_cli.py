@@ -74,3 +74,14 @@ def _fake_guard():
         return {"closed_read_closed": 1.0, "open_read_open": 1.0, "closed_min": 0.9, "passed": True}
 
     return guard
+
+
+def test_train_seed_override_reaches_the_plan(tmp_path):
+    """`--seed N` replaces the plan's training seed (the log's plan line shows it); the run then stops on the
+    missing validation cache that --blendshapes-from needs, before any training."""
+    from bridge.cli import main as cli_main
+
+    out = tmp_path / "run"
+    assert cli_main(["train", "--out", str(out), "--seed", "8", "--blendshapes-from", str(tmp_path / "x.pt")]) == 2
+    plan_line = (out / "train.log").read_text().splitlines()[0]
+    assert "seed=8," in plan_line and "data_seed=20261121" in plan_line

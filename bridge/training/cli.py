@@ -21,6 +21,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=None, help="override the plan's seconds per session")
     parser.add_argument("--size", type=int, default=None, help="override the input resolution (default 48)")
     parser.add_argument("--width", type=int, default=None, help="override the network width (default 8)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="override the training seed (weight init, batch order, augmentation; default 7)")
     parser.add_argument("--real", default=None,
                         help="folder of imported real sets (`facebridge data import ... --out REAL/<kind>`); "
                              "without it the models are trained on synthetic renders only")
@@ -60,7 +62,8 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     plan = TrainPlan.quick() if args.quick else TrainPlan.full()
-    overrides = {k: getattr(args, k) for k in ("identities", "seconds", "size", "width") if getattr(args, k)}
+    overrides = {k: getattr(args, k) for k in ("identities", "seconds", "size", "width", "seed")
+                 if getattr(args, k) is not None}
     for key in ("lower_face_teacher_width", "lower_face_kd_weight", "lower_face_kd_temperature"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
