@@ -20,12 +20,11 @@ from bridge.training.openness import (  # noqa: E402
     ReadoutConfig,
     ReadoutData,
     fit_readout,
-    rank_loss,
-    rank_pairs,
     readout_metrics,
     refit_openness,
 )
 from bridge.training.real import load_real  # noqa: E402
+from bridge.training.real_tasks import aperture_rank_loss, rank_loss, rank_pairs  # noqa: E402
 
 SIZE = 32
 
@@ -49,6 +48,17 @@ def test_rank_loss_punishes_the_wrong_order_and_pushes_toward_the_right_one():
     rank_loss(pred, pairs, 0.05).backward()
     assert pred.grad[1] < 0 < pred.grad[0]  # descent raises the wider eye, lowers the narrower one
     assert float(rank_loss(pred, torch.zeros(0, 2, dtype=torch.long), 0.05)) == 0.0
+
+
+def test_aperture_rank_loss_ranks_both_eye_slots_and_ignores_unlabelled_crops():
+    nan = float("nan")
+    openness = torch.tensor([[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]], requires_grad=True)
+    left, right = torch.tensor([0.30, nan, 0.10]), torch.tensor([nan, 0.20, nan])
+    aperture_rank_loss(openness, left, right).backward()
+    g = openness.grad
+    assert g[0, 0] < 0 < g[2, 0]  # the widest eye is pushed open, the narrowest closed
+    assert g[1, 0] == 0 and g[0, 1] == 0 and g[2, 1] == 0  # crops without an aperture: no gradient
+    assert float(aperture_rank_loss(openness, torch.tensor([0.2, nan, nan]), torch.full((3,), nan))) == 0.0
 
 
 def _toy_data(n_real: int = 300, seed: int = 0) -> tuple[ReadoutData, torch.Tensor]:
@@ -127,3 +137,27 @@ def test_refit_openness_changes_only_the_openness_row_and_reports(tmp_path: Path
     rows = [i for i in range(w.shape[0]) if not torch.equal(w[i], w_before[i])]
     assert rows == [OPENNESS_ROW]
     assert torch.equal(net.state_dict()["eye_head.2.bias"][:OPENNESS_ROW], before["eye_head.2.bias"][:OPENNESS_ROW])
+
+
+def test_refit_blink_changes_only_the_eyeblink_row_and_fits_the_exposure_tails():
+    from bridge.schema import BLENDSHAPE_NAMES
+    from bridge.training.blink import BLINK_ROW, BlinkReadoutConfig, refit_blink
+
+    torch.manual_seed(0)
+    net = nets.BlendshapeNet(SIZE, 4)
+    split = _split(30, 3)
+    with torch.no_grad():  # batch-norm statistics of eye crops, so an untrained net's features vary between eyes
+        for _ in range(30):
+            net.eye_encoder(torch.from_numpy(split.views["right_eye"][:, None] / 255.0).float())
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    split.labels["blendshapes"] = np.zeros((30, len(BLENDSHAPE_NAMES)), np.float32)
+    lines: list[str] = []
+    cfg = BlinkReadoutConfig(tail_weight=10.0, stay_close=0.0, steps=300, lr=1e-2, synthetic_frames=30)
+    res = refit_blink(net, split, SIZE, cfg, log=lines.append, fit_identities=6)
+    assert res["refit"] is True and lines and lines[0].startswith("eyeBlink readout refit")
+    b, a = res["before"], res["after"]
+    assert a["tail_blink_gap"] > b["tail_blink_gap"]  # closed tail eyes read more closed than open ones, by more
+    w, w_before = net.state_dict()["eye_head.2.weight"], before["eye_head.2.weight"]
+    assert [i for i in range(w.shape[0]) if not torch.equal(w[i], w_before[i])] == [BLINK_ROW]
+    changed = {k for k, v in net.state_dict().items() if not torch.equal(before[k], v)}
+    assert changed == {"eye_head.2.weight", "eye_head.2.bias"}

@@ -24,7 +24,15 @@ from bridge.evaluation.data import SplitData
 from bridge.evaluation.metrics import roc_auc, spearman
 from bridge.training import nets
 from bridge.training.real import Pool
-from bridge.training.real_tasks import OPEN_MIN, VISIBLE_AT_OPEN, camera_augment_eyes
+from bridge.training.real_tasks import (
+    APERTURE_MARGIN,
+    APERTURE_TEMPERATURE,
+    OPEN_MIN,
+    VISIBLE_AT_OPEN,
+    camera_augment_eyes,
+    rank_loss,
+    rank_pairs,
+)
 
 OPENNESS_ROW = 9  # eye_head output: 7 eye shapes, gaze yaw, gaze pitch, openness
 
@@ -36,8 +44,8 @@ class ReadoutConfig:
     validation persons (docs/models.md)."""
 
     rank_weight: float = 1.0
-    rank_margin: float = 0.02  # aperture pairs closer than this are ties (landmark noise)
-    rank_temperature: float = 0.05
+    rank_margin: float = APERTURE_MARGIN
+    rank_temperature: float = APERTURE_TEMPERATURE
     rank_pairs: int = 200_000  # a fixed sample of the ordered pairs (all of them: ~10 M)
     stay_close: float = 1.0  # L2 pull toward the trained row: keep what training learned where labels are silent
     steps: int = 400
@@ -111,25 +119,6 @@ def readout_data(net: nets.BlendshapeNet, split: SplitData, eyes: Pool, cfg: Rea
         idx.append(members)
     hr, lab = _real(net, eyes, np.concatenate(idx), cfg.augmented_copies if augment else 0, g)
     return ReadoutData(hs, ys, hr, lab["closed"], lab["visible"], lab["aperture"])
-
-
-def rank_pairs(aperture: torch.Tensor, margin: float, n_pairs: int, seed: int) -> torch.Tensor:
-    """(P, 2) index pairs (wider, narrower) of samples whose apertures differ by more than ``margin`` (closer ones
-    are ties within landmark noise): all of them when there are at most ``n_pairs``, else a fixed random sample."""
-    d = aperture[:, None] - aperture[None, :]
-    pairs = torch.nonzero(d > margin)
-    if len(pairs) > n_pairs:
-        keep = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed))[:n_pairs]
-        pairs = pairs[keep.sort().values]
-    return pairs
-
-
-def rank_loss(pred: torch.Tensor, pairs: torch.Tensor, temperature: float) -> torch.Tensor:
-    """RankNet loss over ``pairs`` (wider, narrower): softplus of the wrongly ordered prediction difference, ~0
-    when the wider eye reads clearly more open."""
-    if len(pairs) == 0:
-        return pred.new_zeros(())
-    return F.softplus(-(pred[pairs[:, 0]] - pred[pairs[:, 1]]) / temperature).mean()
 
 
 def readout_loss(w: torch.Tensor, b: torch.Tensor, data: ReadoutData, pairs: torch.Tensor, w0: torch.Tensor,

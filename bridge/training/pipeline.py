@@ -24,6 +24,7 @@ from bridge.inference.spec import (
 )
 from bridge.schema import BLENDSHAPE_NAMES
 from bridge.training import nets, tasks
+from bridge.training.blink import refit_blink
 from bridge.training.calibrate import (
     crossfit_calibration_score,
     fit_affect_affine,
@@ -370,7 +371,7 @@ def fit_blendshapes(model: nets.BlendshapeNet, train: SplitData, val: SplitData,
     if missing:
         raise ValueError(f"blendshapes: kept epochs missing ({', '.join(missing)}); the band mean needs the weights "
                          f"of every epoch in the band: delete {ckpt / 'blendshapes.pt'} to train the stage again")
-    mean, rows = band_mean_checkpoint([p for p in kept if p.exists()], plan, val, log)
+    mean, rows = band_mean_checkpoint([p for p in kept if p.exists()], plan, val, log, train)
     model.load_state_dict(mean["net"].state_dict())
     eyes, eyes_val = (r.eyes if r is not None else None for r in (real, real_val))
     readout = refit_openness(model, train, val, eyes, eyes_val, log=log)
@@ -381,7 +382,8 @@ def _band_summary(mean: dict, rows: list[dict]) -> dict:
     """What the model card shows of the band mean: every kept epoch (val, guard, in the band) and the mean."""
     return {"selected_epoch": mean["epoch"], "best_score": mean["val"], "selection_reason": mean["reason"],
             "selection_candidates": [{k: v for k, v in r.items() if k not in ("net", "path")} for r in rows],
-            "band_mean": {k: v for k, v in mean.items() if k not in ("net", "reason")}}
+            "band_mean": {k: v for k, v in mean.items() if k not in ("net", "reason", "blink_readout")},
+            "blink_readout": mean.get("blink_readout")}
 
 
 def fit_eyemotion(model: nets.EyemotionNet, train: SplitData, val: SplitData, real, plan: TrainPlan,
@@ -393,8 +395,8 @@ def fit_eyemotion(model: nets.EyemotionNet, train: SplitData, val: SplitData, re
                cfg=replace(cfg, keep_epochs=True), ckpt_dir=ckpt, log=log, select=pick_smoothed)
 
 
-def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitData,
-                         log: Log = print) -> tuple[dict, list]:
+def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitData, log: Log = print,
+                         train: SplitData | None = None) -> tuple[dict, list]:
     """The selection rule (selection.py) on saved per-epoch blendshape checkpoints (OUT/ckpt/epochs/
     blendshapes_e<N>.pt): each one's recorded validation score (its last history entry) sets the band, and the band
     epochs' weights are averaged into one net, which is then guarded and assessed (cross-fitted calibration
@@ -417,6 +419,11 @@ def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitDat
     net = nets.BlendshapeNet(plan.size, plan.width)
     net.load_state_dict(mean_weights([r["model"] for r in rows if r["epoch"] in chosen]))
     net.eval()
+    if train is not None:
+        blink = refit_blink(net, train, plan.size, log=log)
+    else:
+        log("eyeBlink readout: no cropped training split given; left as averaged")
+        blink = {"refit": False, "reason": "no cropped training split"}
     for r in rows:
         r["in_band"] = r["epoch"] in chosen
         del r["model"]
@@ -441,7 +448,7 @@ def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitDat
     if not guard["passed"]:
         log("blendshapes: WARNING: the band mean fails the eye guard (over- or under-exposed renders misread)")
     return {"net": net, "epoch": label, "epochs": chosen, "val": top, "guard": guard, "assess": assess,
-            "reason": reason}, rows
+            "reason": reason, "blink_readout": blink}, rows
 
 
 def _guard_text(g: dict) -> str:
@@ -460,16 +467,17 @@ def export_blendshapes(out_dir: Path, models_dir: Path, plan: TrainPlan, checkpo
     if not val_path.exists():
         raise ValueError(f"{val_path} not found: run `facebridge train --out {out_dir}` first (cropped splits)")
     val = load_split(val_path)
-    mean, rows = band_mean_checkpoint(checkpoints, plan, val, log)
+    train_path = out_dir / "cache" / f"train_{plan.size}.npz"
+    train = load_split(train_path) if train_path.exists() else None
+    mean, rows = band_mean_checkpoint(checkpoints, plan, val, log, train)
     real_dir = Path(plan.real_dir) if plan.real_dir else None
     eyes = load_real(real_dir, "train", plan.size, log).eyes
     if has_apertures(eyes):
-        train_path = out_dir / "cache" / f"train_{plan.size}.npz"
-        if not train_path.exists():
+        if train is None:
             raise ValueError(f"{train_path} not found: the openness readout refit needs the cropped training split; "
                              f"run `facebridge train --out {out_dir}` first")
-        readout = refit_openness(mean["net"], load_split(train_path), val, eyes,
-                                 load_real(real_dir, "val", plan.size, log).eyes, log=log)
+        readout = refit_openness(mean["net"], train, val, eyes, load_real(real_dir, "val", plan.size, log).eyes,
+                                 log=log)
     else:
         readout = readout_skipped(log)
     dead, gain = calibrate_blendshapes(mean["net"], val, log)

@@ -16,7 +16,7 @@ import torch
 from bridge.data.shards import MANIFEST, RealSplit, load_set
 
 # Sampling weight of each source inside its pool (renormalised over the sources present).
-EYE_WEIGHTS = {"mrl": 0.45, "mrl-pupil": 0.15, "itmo": 0.3, "mmu": 0.1}
+EYE_WEIGHTS = {"mrl": 0.45, "mrl-pupil": 0.15, "itmo": 0.3, "mmu": 0.1, "smile-eyes": 0.25}
 FACE_WEIGHTS = {"ferplus": 0.0, "smile": 0.45, "yawn": 0.55}  # FER+ is sampled separately (its own batch part)
 EYE_KINDS = ("closed", "pupil", "visible", "aperture", "side")
 FACE_KINDS = ("fer8", "smile", "mouth_open", "yawn")

@@ -42,6 +42,11 @@ AUG_FACE = AugmentConfig(rotate_deg=10.0, scale=0.2, shift=0.1, noise_max=0.04, 
 
 OPEN_MIN = 0.6  # an eye labelled open should read at least this openness
 VISIBLE_AT_OPEN = 0.8  # visible iris fraction of a relaxed open eye (maps to openness 1)
+# Eye-aperture ranks (smile-eyes landmark contours): apertures closer than the margin are ties (landmark noise); the
+# RankNet temperature sets how clearly the wider eye should read more open.
+APERTURE_MARGIN = 0.02
+APERTURE_TEMPERATURE = 0.05
+APERTURE_RANK_WEIGHT = 1.0
 JAW_OPEN_MIN = 0.35  # mouth labelled open (not yawning): jawOpen at least this
 # yawn_v5 scenes WITHOUT a yawn (yawn = 0): jawOpen only pushed below this, and weakly. These faces may be talking,
 # eating or on the phone, so their mouth can be open: "not yawning" says the jaw is not yawn-wide, not that the
@@ -98,7 +103,8 @@ def camera_augment_eyes(x: torch.Tensor, pupil: np.ndarray, g: torch.Generator,
 def eye_labels(pool: Pool, idx: np.ndarray, pupil: np.ndarray,
                x: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """Labels of crops ``idx``; with the augmented crops ``x``, samples left without contrast lose every label."""
-    t = {"closed": _t(pool.labels["closed"][idx]), "visible": _t(pool.labels["visible"][idx]), "pupil": _t(pupil)}
+    t = {"closed": _t(pool.labels["closed"][idx]), "visible": _t(pool.labels["visible"][idx]), "pupil": _t(pupil),
+         "aperture": _t(pool.labels["aperture"][idx])}
     if x is not None:
         flat = x.flatten(1).std(1) < MIN_LABEL_CONTRAST
         if bool(flat.any()):
@@ -158,6 +164,37 @@ def eye_state_loss(blink_logit: torch.Tensor, wide_logit: torch.Tensor, openness
                 target[:, 0] = 1 - target[:, 0]
             loss = loss + 0.5 * (pupil_pred[hp] - target).abs().mean()
     return loss
+
+
+def rank_pairs(aperture: torch.Tensor, margin: float, n_pairs: int, seed: int) -> torch.Tensor:
+    """(P, 2) index pairs (wider, narrower) of samples whose apertures differ by more than ``margin`` (closer ones
+    are ties within landmark noise): all of them when there are at most ``n_pairs``, else a fixed random sample."""
+    d = aperture[:, None] - aperture[None, :]
+    pairs = torch.nonzero(d > margin)
+    if len(pairs) > n_pairs:
+        keep = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed))[:n_pairs]
+        pairs = pairs[keep.sort().values]
+    return pairs
+
+
+def rank_loss(pred: torch.Tensor, pairs: torch.Tensor, temperature: float) -> torch.Tensor:
+    """RankNet loss over ``pairs`` (wider, narrower): softplus of the wrongly ordered prediction difference, ~0
+    when the wider eye reads clearly more open."""
+    if len(pairs) == 0:
+        return pred.new_zeros(())
+    return F.softplus(-(pred[pairs[:, 0]] - pred[pairs[:, 1]]) / temperature).mean()
+
+
+def aperture_rank_loss(openness: torch.Tensor, aperture_left: torch.Tensor,
+                       aperture_right: torch.Tensor) -> torch.Tensor:
+    """The eye-aperture label kind: the real crops of both eye slots (``openness`` (B, 2)) that carry an aperture,
+    ranked together (every clearly ordered pair in the batch); 0 with fewer than two."""
+    ap = torch.cat([aperture_left, aperture_right])
+    has = torch.nonzero(~torch.isnan(ap)).flatten()
+    if len(has) < 2:
+        return openness.new_zeros(())
+    pairs = has[rank_pairs(ap[has], APERTURE_MARGIN, len(has) ** 2, 0)]
+    return rank_loss(torch.cat([openness[:, 0], openness[:, 1]]), pairs, APERTURE_TEMPERATURE)
 
 
 def mouth_loss(jaw_logit: torch.Tensor, smile_logits: tuple[torch.Tensor, torch.Tensor],
@@ -237,6 +274,8 @@ def blendshape_real_loss(out, t) -> torch.Tensor:
         if te is not None:
             loss = loss + eye_state_loss(logits[:, BLINK[e]], logits[:, WIDE[e]], openness[:, e], pupil[:, e], te,
                                          mirror_pupil=e == 0)
+    if tl is not None and tr is not None:
+        loss = loss + APERTURE_RANK_WEIGHT * aperture_rank_loss(openness, tl["aperture"], tr["aperture"])
     if tm is not None:
         keep = ~torch.isnan(tm["mouth_open"]) | ~torch.isnan(tm["smile"]) | ~torch.isnan(tm["yawn"])
         if bool(keep.any()):
