@@ -320,8 +320,9 @@ def _smile_rows(src: Path) -> tuple[Path, list[dict]]:
     return root, rows
 
 
-def _smile_landmarks(row: dict, skips: Skips) -> np.ndarray | None:
-    """The row's 68 (x, y) landmarks, or None (counted) when the row has none."""
+def _smile_face(root: Path, row: dict, skips: Skips) -> tuple[np.ndarray, np.ndarray] | None:
+    """The row's 68 (x, y) landmarks and its image, or None (counted) when the row has no landmarks / labels or
+    the image is unreadable."""
     try:
         pts = np.array([float(v) for v in row["points"].split(",")], np.float32)
         float(row["smile"]), float(row["mouth_open"])
@@ -330,7 +331,8 @@ def _smile_landmarks(row: dict, skips: Skips) -> np.ndarray | None:
     if pts.size != 136:
         skips.add("annotation row without 68 landmarks / labels")
         return None
-    return pts.reshape(68, 2)
+    img = _read(root / "images" / row["filename"], skips)
+    return None if img is None else (pts.reshape(68, 2), img)
 
 
 def _smile_group(file_name: str) -> str:
@@ -343,12 +345,10 @@ def import_smile(src: Path, size: int, skips: Skips, **_) -> list[Record]:
     root, rows = _smile_rows(src)
 
     def one(row) -> Record | None:
-        pts = _smile_landmarks(row, skips)
-        if pts is None:
+        face = _smile_face(root, row, skips)
+        if face is None:
             return None
-        img = _read(root / "images" / row["filename"], skips)
-        if img is None:
-            return None
+        pts, img = face
         cx, cy, side = face_box_from_landmarks(pts)
         crop = square_crop(img, cx, cy, side, size)
         return Record(crop, _smile_group(row["filename"]), row["filename"],
@@ -368,12 +368,10 @@ def import_smile_eyes(src: Path, size: int, skips: Skips, **_) -> list[Record]:
     root, rows = _smile_rows(src)
 
     def one(row) -> list[Record] | None:
-        pts = _smile_landmarks(row, skips)
-        if pts is None:
+        face = _smile_face(root, row, skips)
+        if face is None:
             return None
-        img = _read(root / "images" / row["filename"], skips)
-        if img is None:
-            return None
+        pts, img = face
         return [Record(eye_crop_from_contour(img, pts[sl], size), _smile_group(row["filename"]),
                        f"{row['filename']}#{'left' if side == 0 else 'right'}",
                        {"aperture": eye_aperture(pts[sl]), "side": side}) for side, sl in EYE_CONTOURS.items()]
