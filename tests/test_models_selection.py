@@ -111,6 +111,23 @@ def test_card_states_the_rule_marks_the_averaged_epochs_and_shows_the_mean():
     assert "| 9 | 0.0811 |  |  |  |  | yes |" in text and "nan" not in text
 
 
+def test_card_shows_the_eyeblink_refit_before_and_after_or_why_it_was_skipped():
+    from bridge.training.card import blink_section
+
+    readout = {"refit": True, "fit_identities": 96,
+               "before": {"render_blink_mae": 0.051, "tail_closed_read_closed": 0.91, "tail_open_read_open": 0.99,
+                          "tail_blink_gap": 0.70},
+               "after": {"render_blink_mae": 0.058, "tail_closed_read_closed": 0.98, "tail_open_read_open": 0.99,
+                         "tail_blink_gap": 0.82}}
+    text = "\n".join(blink_section(readout))
+    assert "## eyeBlink readout" in text and "96 other rendered people" in text
+    assert "| fit renders: closed eyes read closed (eyeBlink >= 0.8) | 0.910 | 0.980 |" in text
+    assert "| render eyeBlink MAE (training sample) | 0.051 | 0.058 |" in text
+    skipped = "\n".join(blink_section({"refit": False, "reason": "no cropped training split"}))
+    assert "Left as averaged: no cropped training split." in skipped
+    assert blink_section(None) == []
+
+
 # ---------------------------------------------------------------- the band mean (bridge/training/selection.py)
 def test_band_holds_the_epochs_within_the_tolerance_of_the_best_score():
     from bridge.training.selection import TOLERANCE, band

@@ -95,6 +95,7 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
     for k, v in training.get("models", {}).items():
         lines.append(f"| {k} | {v['epochs']} | {v['best_score']:.4f} | {v['seconds']} |")
     lines += selection_section(settings.get("selection", ""), training.get("models", {}).get("blendshapes", {}))
+    lines += blink_section(training.get("models", {}).get("blendshapes", {}).get("blink_readout"))
     lines += openness_section(training.get("models", {}).get("blendshapes", {}).get("openness_readout"))
     lines += ["", "## Input resolution and width: accuracy vs latency", "", resolution_study.strip(), "",
               "## Metrics on held-out test identities", "", "| metric | value |", "|---|---:|"]
@@ -136,6 +137,29 @@ def selection_section(rule: str, summary: dict) -> list[str]:
         out.append(f"| {r['epoch']} | {val} | {_fmt(g.get('closed_read_closed'))} | {_fmt(g.get('open_read_open'))} | "
                    f"{'' if not g else 'pass' if g.get('passed') else 'FAIL'} | "
                    f"{'' if obj is None else f'{obj:.4f}'} | {averaged} |")
+    return out
+
+
+BLINK_METRICS = (("render_blink_mae", "render eyeBlink MAE (training sample)"),
+                 ("tail_closed_read_closed", "fit renders: closed eyes read closed (eyeBlink >= 0.8)"),
+                 ("tail_open_read_open", "fit renders: open eyes read open (eyeBlink < 0.2)"),
+                 ("tail_blink_gap", "fit renders: eyeBlink closed - open"))
+
+
+def blink_section(readout: dict | None) -> list[str]:
+    """The eyeBlink readout refit (bridge.training.blink): before/after on its own fit data."""
+    if not readout:
+        return []
+    out = ["", "## eyeBlink readout", ""]
+    if not readout.get("refit"):
+        return out + [f"Left as averaged: {readout.get('reason', 'not refitted')}."]
+    out += ["The eyeBlink row of the per-eye head was refitted on frozen features of the band mean "
+            "(bridge/training/blink.py): the renders' eyeBlink labels plus closed/open eyes of "
+            f"{readout['fit_identities']} other rendered people at exposure x0.5 and x2.0 (BCE), with an L2 pull "
+            "toward the averaged row. The eye guard above scores its own unseen people after it.", "",
+            "| metric | before | after |", "|---|---:|---:|"]
+    before, after = readout.get("before", {}), readout.get("after", {})
+    out += [f"| {label} | {_fmt(before.get(k))} | {_fmt(after.get(k))} |" for k, label in BLINK_METRICS]
     return out
 
 
