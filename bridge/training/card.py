@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from bridge.inference.spec import ALL_SPECS, CARD_FILE, FUSION_FILE, METADATA_FILE
+from bridge.schema import FER8
 
 HASH_LINE_PREFIX = "| sha256 |"
 
@@ -97,6 +98,7 @@ def write_card(models_dir: Path, settings: dict, metrics: dict, training: dict, 
     lines += selection_section(settings.get("selection", ""), training.get("models", {}).get("blendshapes", {}))
     lines += blink_section(training.get("models", {}).get("blendshapes", {}).get("blink_readout"))
     lines += openness_section(training.get("models", {}).get("blendshapes", {}).get("openness_readout"))
+    lines += class_offsets_section(training.get("models", {}).get("lower_face8", {}).get("class_offsets"))
     lines += ["", "## Input resolution and width: accuracy vs latency", "", resolution_study.strip(), "",
               "## Metrics on held-out test identities", "", "| metric | value |", "|---|---:|"]
     lines += [f"| {k} | {v:.4f} |" for k, v in metrics.items()]
@@ -187,6 +189,28 @@ def openness_section(readout: dict | None) -> list[str]:
     for key, label in READOUT_METRICS:
         if any(key in p for p in parts):
             out.append(f"| {label} | " + " | ".join(_fmt(p.get(key)) for p in parts) + " |")
+    return out
+
+
+def class_offsets_section(summary: dict | None) -> list[str]:
+    """The lower-face rare-class logit offsets (bridge.training.class_offsets): the offsets and FER2013Valid lower
+    halves before/after (accuracy, macro F1, per-class recall)."""
+    if not summary:
+        return []
+    out = ["", "## Lower-face class offsets", ""]
+    if not summary.get("fitted"):
+        return out + [f"Not fitted: {summary.get('reason', 'no FER2013Valid faces')}."]
+    offsets = ", ".join(f"{k} {v:+.1f}" for k, v in summary["offsets"].items())
+    out += [f"Added to the log-probabilities of the lower-face emotion output inside the exported graph: {offsets} "
+            "(bridge/training/class_offsets.py: the rare FER+ classes, chosen on FER2013Valid lower halves for the "
+            f"best macro F1 at an accuracy within {summary['slack']:g} of the net's own; {summary['faces']} faces, "
+            "the selection split, so the 'after' column is optimistic).", "",
+            "| FER2013Valid lower halves | before | after |", "|---|---:|---:|"]
+    b, a = summary["before"], summary["after"]
+    out += [f"| {label} | {b[k]:.3f} | {a[k]:.3f} |" for k, label in
+            (("accuracy", "accuracy (majority vote)"), ("macro_f1", "macro F1"), ("mean_recall", "mean recall"))]
+    out += [f"| recall {name} | {rb:.2f} | {ra:.2f} |" for name, rb, ra in zip(FER8, b["recall"], a["recall"],
+                                                                                strict=True)]
     return out
 
 

@@ -194,7 +194,10 @@ class MirrorAveragedLowerFaceNet(nn.Module):
     measured on the width-12 model); several nets trained with different seeds average out each other's errors.
 
     Export mode returns (probabilities, shapes) like LowerFaceNet; training mode returns their log / logit, so
-    softmax / sigmoid of it gives exactly what the ONNX file emits (fusion fitting uses that path)."""
+    softmax / sigmoid of it gives exactly what the ONNX file emits (fusion fitting uses that path).
+
+    ``class_offsets`` (8, zeros until fitted): added to the log of the averaged emotion probabilities before they are
+    renormalised (bridge/training/class_offsets.py: the rare FER+ classes)."""
 
     def __init__(self, *members: LowerFaceNet) -> None:
         super().__init__()
@@ -202,6 +205,7 @@ class MirrorAveragedLowerFaceNet(nn.Module):
             raise ValueError("MirrorAveragedLowerFaceNet needs at least one LowerFaceNet")
         self.members = nn.ModuleList(members)
         self.register_buffer("mirror", torch.tensor(lower_face_mirror_permutation(), dtype=torch.long))
+        self.register_buffer("class_offsets", torch.zeros(members[0].out.out_features))
         self.export = False
 
     def forward(self, image: torch.Tensor):
@@ -213,10 +217,11 @@ class MirrorAveragedLowerFaceNet(nn.Module):
             probs.append(torch.softmax(logits, 1).reshape(2, -1, logits.shape[1]).mean(0))
             both = torch.sigmoid(shape_logits).reshape(2, -1, shape_logits.shape[1])
             shapes.append(0.5 * (both[0] + both[1][:, self.mirror]))
-        p, s = torch.stack(probs).mean(0), torch.stack(shapes).mean(0)
+        log_p = torch.log_softmax(torch.log(torch.stack(probs).mean(0).clamp_min(1e-7)) + self.class_offsets, 1)
+        s = torch.stack(shapes).mean(0)
         if self.export:
-            return p, s
-        return torch.log(p.clamp_min(1e-7)), torch.logit(s.clamp(1e-6, 1 - 1e-6))
+            return torch.exp(log_p), s
+        return log_p, torch.logit(s.clamp(1e-6, 1 - 1e-6))
 
 
 class CalibratedBlendshapeNet(nn.Module):

@@ -32,6 +32,7 @@ from bridge.training.calibrate import (
     fit_fusion,
     fit_shape_calibration,
 )
+from bridge.training.class_offsets import ferplus_probabilities, fit_class_offsets
 from bridge.training.export import export_onnx, parity_check
 from bridge.training.guard import eye_guard, guard_frames
 from bridge.training.loop import FitConfig, epoch_checkpoint, fit
@@ -217,6 +218,7 @@ def train_all(out_dir: Path, models_dir: Path, plan: TrainPlan, data_dir: Path |
     members = fit_lower_face(plan, train, val, real, real_val, cfg, ckpt, log, summaries)
     trained[LOWER_FACE8.key] = (nets.MirrorAveragedLowerFaceNet(*members) if plan.lower_face_mirror_average
                                 else members[0])
+    summaries["lower_face8"]["class_offsets"] = fit_lower_face_offsets(trained[LOWER_FACE8.key], real_val, log)
 
     # Per-shape output calibration on validation identities (baked into the exported blendshape model); the
     # expression-vector classifier then learns from the calibrated shapes the runtime will feed it.
@@ -289,6 +291,27 @@ def fit_lower_face(plan: TrainPlan, train, val, real, real_val, cfg, ckpt: Path,
                                            ckpt_dir=ckpt, log=log)
         members.append(m)
     return members
+
+
+def fit_lower_face_offsets(model: torch.nn.Module, real_val, log: Log) -> dict:
+    """Fit the rare-class logit offsets of the exported lower-face net on FER2013Valid lower halves (class_offsets.py)
+    and set them in place; the card summary, or why they stay zero."""
+    if not isinstance(model, nets.MirrorAveragedLowerFaceNet):
+        log("lower-face class offsets: skipped (they live in the mirror-averaged export)")
+        return {"fitted": False, "reason": "no mirror-averaged export"}
+    if real_val is None or real_val.ferplus is None:
+        log("lower-face class offsets: skipped (no FER2013Valid faces imported; --real)")
+        return {"fitted": False, "reason": "no FER2013Valid faces imported"}
+    pool = real_val.ferplus
+    probs = ferplus_probabilities(model, pool.images)
+    offsets, summary = fit_class_offsets(probs, pool.labels["fer8"].argmax(1))
+    with torch.no_grad():
+        model.class_offsets.copy_(torch.from_numpy(offsets))
+    b, a = summary["before"], summary["after"]
+    log("lower-face class offsets (FER2013Valid lower halves): " + ", ".join(f"{k} {v:+.1f}" for k, v in
+        summary["offsets"].items()) + f"; accuracy {b['accuracy']:.4f} -> {a['accuracy']:.4f}, macro F1 "
+        f"{b['macro_f1']:.4f} -> {a['macro_f1']:.4f}, mean recall {b['mean_recall']:.4f} -> {a['mean_recall']:.4f}")
+    return {"fitted": True, **summary}
 
 
 def fit_lower_face_teacher(plan: TrainPlan, real, real_val, cfg, ckpt: Path, log: Log,
