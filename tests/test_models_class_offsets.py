@@ -12,10 +12,10 @@ from bridge.schema import FER8  # noqa: E402
 from bridge.training import nets  # noqa: E402
 from bridge.training.class_offsets import (  # noqa: E402
     class_scores,
-    ferplus_probabilities,
     fit_class_offsets,
     with_offsets,
 )
+from bridge.training.tasks import ferplus_probabilities  # noqa: E402
 
 DISGUST = FER8.index("disgust")
 

@@ -25,6 +25,7 @@ from bridge.schema import BLENDSHAPE_INDEX
 from bridge.training import nets
 from bridge.training.guard import GUARD_SEED, guard_frames
 from bridge.training.openness import eye_features
+from bridge.training.tasks import to_float
 
 BLINK_ROW = 0  # eye_head output: eyeBlink is the first of the 7 per-eye shapes
 FIT_SEED = GUARD_SEED + 1  # people the guard (GUARD_SEED) and the dataset (data_seed) never draw
@@ -43,8 +44,9 @@ class BlinkReadoutConfig:
     seed: int = 0
 
 
-def _u8(a: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(a[:, None].astype(np.float32) / 255.0)
+def _right_eye_oriented(left: np.ndarray, right: np.ndarray) -> torch.Tensor:
+    """Left crops mirrored (as the net mirrors them) followed by the right crops, as 0..1 tensors."""
+    return torch.cat([to_float(left).flip(-1), to_float(right)])
 
 
 def _metrics(w: torch.Tensor, b: torch.Tensor, hs: torch.Tensor, ys: torch.Tensor, ht: torch.Tensor,
@@ -62,11 +64,11 @@ def refit_blink(net: nets.BlendshapeNet, train: SplitData, size: int, cfg: Blink
     """Refit ``net``'s eyeBlink row in place (see the module docstring); returns the summary for the model card
     (render blink MAE and the fit renders' closed/open reading, before and after)."""
     frames = guard_frames(size, fit_identities, FIT_SEED)
-    ht = eye_features(net, torch.cat([_u8(frames.left).flip(-1), _u8(frames.right)]))
+    ht = eye_features(net, _right_eye_oriented(frames.left, frames.right))
     yt = torch.from_numpy(np.r_[frames.closed, frames.closed].astype(np.float32))
     rng = np.random.default_rng(cfg.seed)
     idx = np.sort(rng.choice(len(train), min(cfg.synthetic_frames, len(train)), replace=False))
-    hs = eye_features(net, torch.cat([_u8(train.views["left_eye"][idx]).flip(-1), _u8(train.views["right_eye"][idx])]))
+    hs = eye_features(net, _right_eye_oriented(train.views["left_eye"][idx], train.views["right_eye"][idx]))
     shapes = train.labels["blendshapes"][idx]
     ys = torch.from_numpy(np.r_[shapes[:, BLENDSHAPE_INDEX["eyeBlinkLeft"]],
                                 shapes[:, BLENDSHAPE_INDEX["eyeBlinkRight"]]].astype(np.float32))

@@ -150,18 +150,27 @@ BLINK_METRICS = (("render_blink_mae", "render eyeBlink MAE (training sample)"),
 
 def blink_section(readout: dict | None) -> list[str]:
     """The eyeBlink readout refit (bridge.training.blink): before/after on its own fit data."""
+    intro = ("The eyeBlink row of the per-eye head was refitted on frozen features of the band mean "
+             "(bridge/training/blink.py): the renders' eyeBlink labels plus closed/open eyes of "
+             f"{(readout or {}).get('fit_identities')} other rendered people at exposure x0.5 and x2.0 (BCE), with an "
+             "L2 pull toward the averaged row. The eye guard above scores its own unseen people after it.")
+    return _refit_section("eyeBlink readout", readout, "Left as averaged", intro,
+                          {"before": "before", "after": "after"}, BLINK_METRICS)
+
+
+def _refit_section(title: str, readout: dict | None, left_as: str, intro: str, columns: dict[str, str],
+                   metrics: tuple[tuple[str, str], ...]) -> list[str]:
+    """A readout-refit card section: nothing without a summary, the reason when it was not refitted, else the intro
+    and one row per metric measured in any of ``columns`` (summary key -> column header)."""
     if not readout:
         return []
-    out = ["", "## eyeBlink readout", ""]
+    out = ["", f"## {title}", ""]
     if not readout.get("refit"):
-        return out + [f"Left as averaged: {readout.get('reason', 'not refitted')}."]
-    out += ["The eyeBlink row of the per-eye head was refitted on frozen features of the band mean "
-            "(bridge/training/blink.py): the renders' eyeBlink labels plus closed/open eyes of "
-            f"{readout['fit_identities']} other rendered people at exposure x0.5 and x2.0 (BCE), with an L2 pull "
-            "toward the averaged row. The eye guard above scores its own unseen people after it.", "",
-            "| metric | before | after |", "|---|---:|---:|"]
-    before, after = readout.get("before", {}), readout.get("after", {})
-    out += [f"| {label} | {_fmt(before.get(k))} | {_fmt(after.get(k))} |" for k, label in BLINK_METRICS]
+        return out + [f"{left_as}: {readout.get('reason', 'not refitted')}."]
+    out += [intro, "", "| metric | " + " | ".join(columns.values()) + " |", "|---|" + "---:|" * len(columns)]
+    parts = [readout.get(k, {}) for k in columns]
+    out += [f"| {label} | " + " | ".join(_fmt(p.get(key)) for p in parts) + " |"
+            for key, label in metrics if any(key in p for p in parts)]
     return out
 
 
@@ -174,22 +183,13 @@ READOUT_METRICS = (("render_openness_mae", "render openness MAE"),
 
 def openness_section(readout: dict | None) -> list[str]:
     """The openness readout refit (bridge.training.openness): before/after on the training sample and validation."""
-    if not readout:
-        return []
-    out = ["", "## Openness readout", ""]
-    if not readout.get("refit"):
-        return out + [f"Left as trained: {readout.get('reason', 'not refitted')}."]
-    out += ["The openness row of the per-eye head was refitted on frozen features (bridge/training/openness.py): "
-            "renders' openness (L1), real open/closed, visible iris fraction and the smile-eyes landmark aperture "
-            f"(ranks, weight {readout['config']['rank_weight']:g}). Validation = the validation identities' renders "
-            "and the validation persons' real eyes (crops as imported).", "",
-            "| metric | train before | train after | validation before | validation after |",
-            "|---|---:|---:|---:|---:|"]
-    parts = [readout.get(k, {}) for k in ("train_before", "train_after", "val_before", "val_after")]
-    for key, label in READOUT_METRICS:
-        if any(key in p for p in parts):
-            out.append(f"| {label} | " + " | ".join(_fmt(p.get(key)) for p in parts) + " |")
-    return out
+    intro = ("The openness row of the per-eye head was refitted on frozen features (bridge/training/openness.py): "
+             "renders' openness (L1), real open/closed, visible iris fraction and the smile-eyes landmark aperture "
+             f"(ranks, weight {(readout or {}).get('config', {}).get('rank_weight', 0):g}). Validation = the "
+             "validation identities' renders and the validation persons' real eyes (crops as imported).")
+    columns = {"train_before": "train before", "train_after": "train after", "val_before": "validation before",
+               "val_after": "validation after"}
+    return _refit_section("Openness readout", readout, "Left as trained", intro, columns, READOUT_METRICS)
 
 
 def class_offsets_section(summary: dict | None) -> list[str]:

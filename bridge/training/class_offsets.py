@@ -10,7 +10,8 @@ on one half of FER2013Valid and scoring the other (20 random halvings) changed a
 and macro F1 by +0.037 (+0.008 to +0.067) on the held-out halves (round-6 net).
 
 The offsets are added to the log of the net's (mirror-averaged) probabilities and renormalised, inside the exported
-graph (``nets.MirrorAveragedLowerFaceNet.class_offsets``), so the runtime needs nothing new.
+graph (``nets.MirrorAveragedLowerFaceNet.class_offsets``), so the runtime needs nothing new. The probabilities
+they are fitted on come from ``tasks.ferplus_probabilities``, the path training validates with.
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ import itertools
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 
 from bridge.schema import FER8
-from bridge.training.tasks import EVAL_BATCH, hide_upper, to_float
 
 RARE_CLASSES = ("disgust", "fear", "contempt")
 OFFSET_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
@@ -69,15 +68,3 @@ def fit_class_offsets(probs: np.ndarray, labels: np.ndarray, rare: Sequence[str]
     after = class_scores(with_offsets(probs, best), labels)
     return best, {"offsets": {FER8[c]: float(best[c]) for c in cols}, "slack": slack, "faces": int(len(labels)),
                   "before": before, "after": after}
-
-
-def ferplus_probabilities(model: torch.nn.Module, images: np.ndarray, hide: bool = True) -> np.ndarray:
-    """The lower-face model's FER8 probabilities for 48x48 FER+ faces (upper half hidden when ``hide``), the way
-    training validates it (``tasks.ferplus_accuracy``); ``model`` returns logits or log-probabilities first."""
-    out = []
-    model.eval()
-    with torch.no_grad():
-        for s in range(0, len(images), EVAL_BATCH):
-            x = to_float(images[s:s + EVAL_BATCH])
-            out.append(torch.softmax(model(hide_upper(x) if hide else x)[0], 1).numpy())
-    return np.concatenate(out) if out else np.zeros((0, len(FER8)), np.float32)

@@ -32,7 +32,7 @@ from bridge.training.calibrate import (
     fit_fusion,
     fit_shape_calibration,
 )
-from bridge.training.class_offsets import ferplus_probabilities, fit_class_offsets
+from bridge.training.class_offsets import fit_class_offsets
 from bridge.training.export import export_onnx, parity_check
 from bridge.training.guard import eye_guard, guard_frames
 from bridge.training.loop import FitConfig, epoch_checkpoint, fit
@@ -77,7 +77,7 @@ class TrainPlan:
     # ~+14 s per student epoch (one teacher forward on the 96 FER+ faces of each batch). Width 48 (round 7, run kdw48
     # vs repro5, same data and seed): teacher 0.794 -> 0.805, student 0.717 -> 0.726 (FER2013Valid lower halves,
     # before the class offsets), synthetic external camera 0.726 -> 0.722 after the offsets (0.693 with width 32),
-    # jawOpen AUC (smile set) 0.952 -> 0.930, smile AUC 0.953 -> 0.946; teacher ~23 min instead of ~11.
+    # jawOpen AUC (smile set) 0.952 -> 0.930, smile AUC 0.953 -> 0.946; teacher 26.5 min instead of ~11 (epoch times).
     lower_face_teacher_width: int = 48
     lower_face_kd_weight: float = 1.0
     lower_face_kd_temperature: float = 3.0
@@ -306,7 +306,7 @@ def fit_lower_face_offsets(model: torch.nn.Module, real_val, log: Log) -> dict:
         log("lower-face class offsets: skipped (no FER2013Valid faces imported; --real)")
         return {"fitted": False, "reason": "no FER2013Valid faces imported"}
     pool = real_val.ferplus
-    probs = ferplus_probabilities(model, pool.images)
+    probs = tasks.ferplus_probabilities(model, pool.images)
     offsets, summary = fit_class_offsets(probs, pool.labels["fer8"].argmax(1))
     with torch.no_grad():
         model.class_offsets.copy_(torch.from_numpy(offsets))

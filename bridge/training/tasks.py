@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from bridge.evaluation.data import SplitData
 from bridge.evaluation.metrics import ccc
 from bridge.inference.spec import GAZE_SCALE_DEG, LOWER_FACE_SHAPES
+from bridge.schema import FER8
 from bridge.training import nets
 from bridge.training import real_tasks as rt
 from bridge.training.augment import AugmentConfig, augment_images, augment_with_reference, camera_extras
@@ -372,15 +373,23 @@ def lower_face_teacher_recipe(real: RealData, real_val: RealData, flip: bool = T
     return Recipe(make_batch, loss_fn, validate, len(pool))
 
 
+def ferplus_probabilities(model, images: np.ndarray, hide: bool = True) -> np.ndarray:
+    """A lower-face-family model's FER8 probabilities for 48x48 FER+ faces (upper half hidden when ``hide``);
+    ``model`` returns logits or log-probabilities first."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for chunk in _batched(len(images)):
+            x = to_float(images[chunk])
+            out.append(torch.softmax(model(hide_upper(x) if hide else x)[0], 1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, len(FER8)), np.float32)
+
+
 def ferplus_accuracy(model, pool, hide: bool) -> float:
     """Accuracy against the FER+ majority vote."""
-    hits = 0
-    y = pool.labels["fer8"].argmax(1)
-    for chunk in _batched(len(pool)):
-        x = to_float(pool.images[chunk])
-        x = hide_upper(x) if hide else x
-        hits += int((model(x)[0].argmax(1).numpy() == y[chunk]).sum())
-    return hits / max(len(pool), 1)
+    if len(pool) == 0:
+        return 0.0
+    return float((ferplus_probabilities(model, pool.images, hide).argmax(1) == pool.labels["fer8"].argmax(1)).mean())
 
 
 # ---------------------------------------------------------------- expression vector (DeepExp3D)
