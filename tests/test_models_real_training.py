@@ -208,3 +208,23 @@ def test_eval_real_scores_yawn_vs_not_the_eyes_of_nir_faces_and_eye_apertures(tm
     a = rep["sets"]["smile-eyes"]["eye_aperture"]
     assert a["images"] == 10 and -1 <= a["openness_spearman"] <= 1 and 0 <= a["share_predicted_open"] <= 1
     assert "eye_aperture.openness_spearman" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_eye_aperture_block_reports_shut_lids_read_open():
+    """Visible-light closed eyes: the nearly shut ones (small landmark aperture) must read eyeBlink high; the block
+    counts them, their mean, how many read open, and their gap to clearly open eyes (apertures between are left out)."""
+    from bridge.evaluation.real import eye_metrics
+    from bridge.schema import BLENDSHAPE_INDEX
+
+    aperture = np.array([0.02, 0.03, 0.05, 0.10, 0.18, 0.20, 0.22, np.nan])
+    blink = np.array([0.9, 0.8, 0.1, 0.5, 0.0, 0.1, 0.2, 0.7], np.float32)
+    shapes = np.zeros((8, 52), np.float32)
+    shapes[:, BLENDSHAPE_INDEX["eyeBlinkLeft"]] = blink
+    a = eye_metrics({"shapes": shapes, "openness": 1 - blink}, {"aperture": aperture})["eye_aperture"]
+    assert a["images"] == 7 and a["shut_images"] == 3
+    assert a["shut_blink_mean"] == pytest.approx(0.6, abs=1e-4)
+    assert a["shut_read_open"] == pytest.approx(1 / 3, abs=1e-4)
+    assert a["blink_gap_shut_vs_open"] == pytest.approx(0.6 - 0.1, abs=1e-4)
+    # No shut eye among them: no shut figures (not zeros that read like a result).
+    b = eye_metrics({"shapes": shapes[3:7], "openness": 1 - blink[3:7]}, {"aperture": aperture[3:7]})["eye_aperture"]
+    assert "shut_images" not in b

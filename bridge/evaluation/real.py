@@ -56,6 +56,10 @@ EMOTION_ALIASES = {"happy": "happiness", "sad": "sadness", "angry": "anger", "su
                    "ne": "neutral", "ha": "happiness", "sa": "sadness", "su": "surprise", "an": "anger",
                    "di": "disgust", "fe": "fear", "af": "fear"}
 BLINK_L, WIDE_L = BLENDSHAPE_INDEX["eyeBlinkLeft"], BLENDSHAPE_INDEX["eyeWideLeft"]
+# Landmark eye apertures (contour area / squared eye width; relaxed open ~0.2): below SHUT the lids are (nearly) shut,
+# above OPEN the eye is clearly open. The shut-vs-open blink gap is the visible-light closed-eye check: the only
+# closed real eyes in visible light the approved sets have (round 9: a fresh net read 2 of 6 shut lids as open).
+SHUT_APERTURE, OPEN_APERTURE = 0.06, 0.15
 BLINK_R, WIDE_R = BLENDSHAPE_INDEX["eyeBlinkRight"], BLENDSHAPE_INDEX["eyeWideRight"]
 JAW, SMILE_L, SMILE_R = (BLENDSHAPE_INDEX[n] for n in ("jawOpen", "mouthSmileLeft", "mouthSmileRight"))
 
@@ -257,6 +261,11 @@ def eye_metrics(res: dict, labels: dict) -> dict:
         out["eye_aperture"] = {"images": int(ha.sum()), "openness_spearman": _r(spearman(a[ha], op[ha])),
                                "eyeBlink_spearman": _r(spearman(a[ha], -blink[ha])),
                                "share_predicted_open": _r(float(np.mean(op[ha] >= 0.5)))}
+        shut, wide_open = ha & (a < SHUT_APERTURE), ha & (a > OPEN_APERTURE)
+        if shut.any() and wide_open.any():
+            out["eye_aperture"] |= {"shut_images": int(shut.sum()), "shut_blink_mean": _r(blink[shut].mean()),
+                                    "shut_read_open": _r(float(np.mean(blink[shut] < 0.5))),
+                                    "blink_gap_shut_vs_open": _r(blink[shut].mean() - blink[wide_open].mean())}
     return out
 
 
