@@ -56,12 +56,12 @@ EMOTION_ALIASES = {"happy": "happiness", "sad": "sadness", "angry": "anger", "su
                    "ne": "neutral", "ha": "happiness", "sa": "sadness", "su": "surprise", "an": "anger",
                    "di": "disgust", "fe": "fear", "af": "fear"}
 BLINK_L, WIDE_L = BLENDSHAPE_INDEX["eyeBlinkLeft"], BLENDSHAPE_INDEX["eyeWideLeft"]
+BLINK_R, WIDE_R = BLENDSHAPE_INDEX["eyeBlinkRight"], BLENDSHAPE_INDEX["eyeWideRight"]
+JAW, SMILE_L, SMILE_R = (BLENDSHAPE_INDEX[n] for n in ("jawOpen", "mouthSmileLeft", "mouthSmileRight"))
 # Landmark eye apertures (contour area / squared eye width; relaxed open ~0.2): below SHUT the lids are (nearly) shut,
 # above OPEN the eye is clearly open. The shut-vs-open blink gap is the visible-light closed-eye check: the only
 # closed real eyes in visible light the approved sets have (round 9: a fresh net read 2 of 6 shut lids as open).
 SHUT_APERTURE, OPEN_APERTURE = 0.06, 0.15
-BLINK_R, WIDE_R = BLENDSHAPE_INDEX["eyeBlinkRight"], BLENDSHAPE_INDEX["eyeWideRight"]
-JAW, SMILE_L, SMILE_R = (BLENDSHAPE_INDEX[n] for n in ("jawOpen", "mouthSmileLeft", "mouthSmileRight"))
 
 
 # What a reader must know to read a set's figures (rendered under its source line).
