@@ -139,18 +139,26 @@ def test_refit_openness_changes_only_the_openness_row_and_reports(tmp_path: Path
     assert torch.equal(net.state_dict()["eye_head.2.bias"][:OPENNESS_ROW], before["eye_head.2.bias"][:OPENNESS_ROW])
 
 
-def test_refit_blink_changes_only_the_eyeblink_row_and_fits_the_exposure_tails():
+def _warm_net() -> tuple[nets.BlendshapeNet, SplitData]:
+    """An untrained net whose batch-norm statistics come from eye crops (so its features vary between eyes), and a
+    render split with every blink label 0."""
     from bridge.schema import BLENDSHAPE_NAMES
-    from bridge.training.blink import BLINK_ROW, BlinkReadoutConfig, refit_blink
 
     torch.manual_seed(0)
     net = nets.BlendshapeNet(SIZE, 4)
     split = _split(30, 3)
-    with torch.no_grad():  # batch-norm statistics of eye crops, so an untrained net's features vary between eyes
+    with torch.no_grad():
         for _ in range(30):
             net.eye_encoder(torch.from_numpy(split.views["right_eye"][:, None] / 255.0).float())
-    before = {k: v.clone() for k, v in net.state_dict().items()}
     split.labels["blendshapes"] = np.zeros((30, len(BLENDSHAPE_NAMES)), np.float32)
+    return net, split
+
+
+def test_refit_blink_changes_only_the_eyeblink_row_and_fits_the_exposure_tails():
+    from bridge.training.blink import BLINK_ROW, BlinkReadoutConfig, refit_blink
+
+    net, split = _warm_net()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
     lines: list[str] = []
     cfg = BlinkReadoutConfig(tail_weight=10.0, stay_close=0.0, steps=300, lr=1e-2, synthetic_frames=30)
     res = refit_blink(net, split, SIZE, cfg, log=lines.append, fit_identities=6)
@@ -161,3 +169,29 @@ def test_refit_blink_changes_only_the_eyeblink_row_and_fits_the_exposure_tails()
     assert [i for i in range(w.shape[0]) if not torch.equal(w[i], w_before[i])] == [BLINK_ROW]
     changed = {k for k, v in net.state_dict().items() if not torch.equal(before[k], v)}
     assert changed == {"eye_head.2.weight", "eye_head.2.bias"}
+
+
+def test_refit_blink_reads_visible_light_eyes_shut_by_their_landmark_aperture(tmp_path: Path):
+    from bridge.training.blink import BlinkReadoutConfig, refit_blink, visible_light_eyes
+
+    rng = np.random.default_rng(1)
+    shut = [i % 3 == 0 for i in range(90)]
+    recs = [Record(_eye(0 if s else 5, rng), f"g{i % 20}", f"{i}.jpg#left", {"aperture": 0.0 if s else 5 / 16,
+                                                                           "side": 0}) for i, s in enumerate(shut)]
+    root = tmp_path / "real"
+    write_set(root / "smile-eyes", SOURCES["smile-eyes"], recs, SIZE, tmp_path, 0, {}, split_key="smile")
+    eyes = load_real(root, "train", SIZE, log=lambda *_: None).eyes
+    net, split = _warm_net()
+    assert visible_light_eyes(net, None, 1, 0) is None
+    only_open = load_real(_real_eyes(tmp_path, True), "train", SIZE, log=lambda *_: None).eyes  # apertures >= 0.125
+    assert visible_light_eyes(net, only_open, 1, 0) is None  # nothing shut: no term (a one-class BCE would only bias)
+
+    lines: list[str] = []
+    cfg = BlinkReadoutConfig(tail_weight=0.0, stay_close=0.0, steps=300, lr=1e-2, synthetic_frames=30,
+                             visible_weight=5.0)
+    res = refit_blink(net, split, SIZE, cfg, log=lines.append, fit_identities=2, eyes=eyes)
+    assert res["visible_light_eyes"] == 2 * len(eyes)  # every eye is clearly shut or open, plus one augmented copy
+    assert "visible-light eyes" in lines[0]
+    b, a = res["before"], res["after"]
+    gap = {k: r["visible_shut_blink"] - r["visible_open_blink"] for k, r in (("before", b), ("after", a))}
+    assert gap["after"] > gap["before"] + 0.2 and a["visible_shut_blink"] > 0.5 > a["visible_open_blink"]

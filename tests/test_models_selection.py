@@ -192,7 +192,7 @@ def test_blendshape_stage_needs_only_the_band_epochs_files(tmp_path, monkeypatch
     monkeypatch.setattr(pipeline, "fit", lambda *a, **k: {"history": history, "best_score": 0.081})
     seen = {}
 
-    def band_mean(paths, plan, val, log, train=None):
+    def band_mean(paths, plan, val, log, train=None, eyes=None):
         seen["paths"] = paths
         mean = {"net": torch.nn.Linear(2, 1), "epoch": "mean of 3-4", "val": 0.081, "reason": "r", "epochs": [3, 4]}
         return mean, []

@@ -145,15 +145,21 @@ def selection_section(rule: str, summary: dict) -> list[str]:
 BLINK_METRICS = (("render_blink_mae", "render eyeBlink MAE (training sample)"),
                  ("tail_closed_read_closed", "fit renders: closed eyes read closed (eyeBlink >= 0.8)"),
                  ("tail_open_read_open", "fit renders: open eyes read open (eyeBlink < 0.2)"),
-                 ("tail_blink_gap", "fit renders: eyeBlink closed - open"))
+                 ("tail_blink_gap", "fit renders: eyeBlink closed - open"),
+                 ("visible_shut_blink", "visible-light eyes, shut (smile-eyes training persons): mean eyeBlink"),
+                 ("visible_open_blink", "visible-light eyes, clearly open: mean eyeBlink"))
 
 
 def blink_section(readout: dict | None) -> list[str]:
     """The eyeBlink readout refit (bridge.training.blink): before/after on its own fit data."""
+    exposures = ", ".join(f"x{e:g}" for e in (readout or {}).get("fit_exposures", (0.5, 2.0)))
     intro = ("The eyeBlink row of the per-eye head was refitted on frozen features of the band mean "
              "(bridge/training/blink.py): the renders' eyeBlink labels plus closed/open eyes of "
-             f"{(readout or {}).get('fit_identities')} other rendered people at exposure x0.5 and x2.0 (BCE), with an "
-             "L2 pull toward the averaged row. The eye guard above scores its own unseen people after it.")
+             f"{(readout or {}).get('fit_identities')} other rendered people at exposure {exposures} (BCE)"
+             + (f", {readout['visible_light_eyes']} visible-light eyes of the smile-eyes training persons, shut or "
+                "clearly open by their landmark aperture (class-balanced BCE)" if (readout or {}).get(
+                    "visible_light_eyes") else "")
+             + ", with an L2 pull toward the averaged row. The eye guard above scores its own unseen people after it.")
     return _refit_section("eyeBlink readout", readout, "Left as averaged", intro,
                           {"before": "before", "after": "after"}, BLINK_METRICS)
 

@@ -34,8 +34,10 @@ class GuardFrames:
     exposure: np.ndarray  # (N,) float
 
 
-def guard_frames(size: int, identities: int = GUARD_IDENTITIES, seed: int = GUARD_SEED) -> GuardFrames:
-    """Render the guard set (deterministic for the same arguments; ~3 s for 32 identities on one core)."""
+def guard_frames(size: int, identities: int = GUARD_IDENTITIES, seed: int = GUARD_SEED,
+                 exposures: tuple[float, ...] = GUARD_EXPOSURES) -> GuardFrames:
+    """Render the guard set (deterministic for the same arguments; ~3 s for 32 identities on one core); other
+    ``exposures`` render the same people at those session exposures instead (the eyeBlink refit's fit set)."""
     from bridge.inference.preprocess import crop_view_u8
     from bridge.schema import BLENDSHAPE_INDEX
     from bridge.synth import DEVICE_SIZES, HeadsetRenderer, sample_identity, sample_session
@@ -48,7 +50,7 @@ def guard_frames(size: int, identities: int = GUARD_IDENTITIES, seed: int = GUAR
     for k in range(identities):
         ident = sample_identity(np.random.default_rng([seed, k]))
         sess = sample_session(np.random.default_rng([seed, k, 1]), ident)
-        for ex in GUARD_EXPOSURES:
+        for ex in exposures:
             out = renderer.render_batch(ident, dataclasses.replace(sess, exposure=ex), shapes, gaze,
                                         np.random.default_rng([seed, k, 2]))
             for i in range(2):

@@ -88,7 +88,7 @@ def _synthetic(net: nets.BlendshapeNet, split: SplitData, n: int, rng: np.random
     return eye_features(net, torch.cat([left, right])), torch.from_numpy(np.r_[y[:, 0], y[:, 1]]).float()
 
 
-def _real(net: nets.BlendshapeNet, pool: Pool, idx: np.ndarray, copies: int, g: torch.Generator):
+def real_eye_features(net: nets.BlendshapeNet, pool: Pool, idx: np.ndarray, copies: int, g: torch.Generator):
     """Features of pool rows ``idx``: as imported, plus ``copies`` camera-augmented versions (as training saw them)."""
     x = torch.from_numpy(pool.images[idx]).float().div(255).unsqueeze(1)
     left = torch.from_numpy(pool.labels["side"][idx] == 0)
@@ -117,7 +117,7 @@ def readout_data(net: nets.BlendshapeNet, split: SplitData, eyes: Pool, cfg: Rea
         if len(members) > cfg.real_per_source and not ranked.any():
             members = np.sort(rng.choice(members, cfg.real_per_source, replace=False))
         idx.append(members)
-    hr, lab = _real(net, eyes, np.concatenate(idx), cfg.augmented_copies if augment else 0, g)
+    hr, lab = real_eye_features(net, eyes, np.concatenate(idx), cfg.augmented_copies if augment else 0, g)
     return ReadoutData(hs, ys, hr, lab["closed"], lab["visible"], lab["aperture"])
 
 

@@ -37,7 +37,7 @@ from bridge.training.export import export_onnx, parity_check
 from bridge.training.guard import eye_guard, guard_frames
 from bridge.training.loop import FitConfig, epoch_checkpoint, fit
 from bridge.training.openness import has_apertures, readout_skipped, refit_openness
-from bridge.training.real import evaluation_only_sets, load_real
+from bridge.training.real import Pool, evaluation_only_sets, load_real
 from bridge.training.selection import TOLERANCE, band, mean_weights, pick_smoothed
 
 Log = Callable[[str], None]
@@ -406,9 +406,9 @@ def fit_blendshapes(model: nets.BlendshapeNet, train: SplitData, val: SplitData,
     if missing:
         raise ValueError(f"blendshapes: kept epochs missing ({', '.join(missing)}); the band mean needs the weights "
                          f"of every epoch in the band: delete {ckpt / 'blendshapes.pt'} to train the stage again")
-    mean, rows = band_mean_checkpoint([p for p in kept if p.exists()], plan, val, log, train)
-    model.load_state_dict(mean["net"].state_dict())
     eyes, eyes_val = (r.eyes if r is not None else None for r in (real, real_val))
+    mean, rows = band_mean_checkpoint([p for p in kept if p.exists()], plan, val, log, train, eyes)
+    model.load_state_dict(mean["net"].state_dict())
     readout = refit_openness(model, train, val, eyes, eyes_val, log=log)
     return summary | _band_summary(mean, rows) | {"openness_readout": readout}
 
@@ -431,7 +431,7 @@ def fit_eyemotion(model: nets.EyemotionNet, train: SplitData, val: SplitData, re
 
 
 def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitData, log: Log = print,
-                         train: SplitData | None = None) -> tuple[dict, list]:
+                         train: SplitData | None = None, eyes: Pool | None = None) -> tuple[dict, list]:
     """The selection rule (selection.py) on saved per-epoch blendshape checkpoints (OUT/ckpt/epochs/
     blendshapes_e<N>.pt): each one's recorded validation score (its last history entry) sets the band, and the band
     epochs' weights are averaged into one net, which is then guarded and assessed (cross-fitted calibration
@@ -455,7 +455,7 @@ def band_mean_checkpoint(checkpoints: list[Path], plan: TrainPlan, val: SplitDat
     net.load_state_dict(mean_weights([r["model"] for r in rows if r["epoch"] in chosen]))
     net.eval()
     if train is not None:
-        blink = refit_blink(net, train, plan.size, log=log)
+        blink = refit_blink(net, train, plan.size, log=log, eyes=eyes)
     else:
         log("eyeBlink readout: no cropped training split given; left as averaged")
         blink = {"refit": False, "reason": "no cropped training split"}
@@ -504,9 +504,9 @@ def export_blendshapes(out_dir: Path, models_dir: Path, plan: TrainPlan, checkpo
     val = load_split(val_path)
     train_path = out_dir / "cache" / f"train_{plan.size}.npz"
     train = load_split(train_path) if train_path.exists() else None
-    mean, rows = band_mean_checkpoint(checkpoints, plan, val, log, train)
     real_dir = Path(plan.real_dir) if plan.real_dir else None
     eyes = load_real(real_dir, "train", plan.size, log).eyes
+    mean, rows = band_mean_checkpoint(checkpoints, plan, val, log, train, eyes)
     if has_apertures(eyes):
         if train is None:
             raise ValueError(f"{train_path} not found: the openness readout refit needs the cropped training split; "
