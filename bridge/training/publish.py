@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bridge.evaluation.report import REQUIRED_KEYS, lookup, write_report
 from bridge.training.card import write_card
+from bridge.training.real_tasks import APERTURE_RANK_WEIGHT
 from bridge.training.selection import RULE as BLENDSHAPE_RULE
 
 STUDY_FILE = Path(__file__).with_name("resolution_study.md")
@@ -78,8 +79,10 @@ def publish(out_dir: Path, models_dir: Path, plan, result: dict, log) -> dict:
                            "CE/BCE heads (FER8 from the mouth features, emotive5 + AU10 from the eye features); "
                            "classifiers CE with label smoothing 0.05; AUs BCE; valence/arousal MSE. Real eyes: "
                            "open/closed -> eyeBlink BCE + openness (closed 0, open >= 0.6) + eyeWide low on open "
-                           "eyes; visible iris fraction -> openness (fraction/0.8); pupil centre -> training-only "
-                           "pupil head; same-person eye pairs -> emotive5 'eyes_closed' for closed, NOT surprise / "
+                           "eyes; visible iris fraction -> openness (fraction/0.8); landmark eye aperture "
+                           "(smile-eyes) -> openness ranks (RankNet over the clearly ordered pairs in a batch, "
+                           f"weight {APERTURE_RANK_WEIGHT:g}); pupil centre -> training-only pupil head; same-person "
+                           "eye pairs -> emotive5 'eyes_closed' for closed, NOT surprise / "
                            "eyes_closed for open. Real faces: FER+ soft-vote CE on lower halves; smile -> "
                            "mouthSmile BCE; mouth open -> jawOpen >= 0.35; closed -> jawOpen low; yawn -> jawOpen 0.9; "
                            "not yawning -> jawOpen < 0.5 (hinge, weight 0.5) (lower-face model). Real terms weigh "
