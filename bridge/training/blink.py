@@ -41,7 +41,8 @@ FIT_IDENTITIES = 96
 # The guard's exposures plus a brighter one. At x2.0 the median closed fit crop is 72 % saturated, at x2.8 86 %:
 # the brighter renders teach the row to read a closed lid from what little is left of it. Measured on a fresh
 # band mean (docs/models.md, round 10): the device-resolution eye of tests/test_infer_cmd.py (identity 9000,
-# exposure 1.79, gamma 0.76) 0.71 -> 0.75 raw, the nearly shut visible-light eyes 0.68 -> 0.72, open eyes unchanged.
+# exposure 1.79, gamma 0.76) 0.71 -> 0.75 raw, the nearly shut visible-light eyes 0.68 -> 0.72, clearly open ones
+# 0.028 -> 0.032.
 FIT_EXPOSURES = (0.5, 2.0, 2.8)
 
 
@@ -67,7 +68,7 @@ def _right_eye_oriented(left: np.ndarray, right: np.ndarray) -> torch.Tensor:
 def visible_light_eyes(net: nets.BlendshapeNet, eyes: Pool | None, copies: int,
                        seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
     """Features, shut (1) / open (0) labels and class-balancing weights of the pool's eyes with a landmark aperture
-    that is clearly shut or clearly open; None without such eyes (no smile-eyes import, or no shut eye in it)."""
+    that is clearly shut or clearly open; None unless both kinds are there (no smile-eyes import, or no shut eye)."""
     if eyes is None:
         return None
     ap = eyes.labels["aperture"]
@@ -83,7 +84,7 @@ def visible_light_eyes(net: nets.BlendshapeNet, eyes: Pool | None, copies: int,
 
 
 def _metrics(w: torch.Tensor, b: torch.Tensor, hs: torch.Tensor, ys: torch.Tensor, ht: torch.Tensor,
-             yt: torch.Tensor, visible) -> dict:
+             yt: torch.Tensor, visible: tuple[torch.Tensor, ...] | None) -> dict:
     ps, pt = torch.sigmoid(hs @ w + b), torch.sigmoid(ht @ w + b)
     closed = yt > 0.5
     out = {"render_blink_mae": round(float((ps - ys).abs().mean()), 4),
