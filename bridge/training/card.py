@@ -152,14 +152,14 @@ BLINK_METRICS = (("render_blink_mae", "render eyeBlink MAE (training sample)"),
 
 def blink_section(readout: dict | None) -> list[str]:
     """The eyeBlink readout refit (bridge.training.blink): before/after on its own fit data."""
-    exposures = ", ".join(f"x{e:g}" for e in (readout or {}).get("fit_exposures", (0.5, 2.0)))
+    r = readout or {}
+    exposures = ", ".join(f"x{e:g}" for e in r.get("fit_exposures", (0.5, 2.0)))
+    visible = (f", {r['visible_light_eyes']} visible-light eyes of the smile-eyes training persons, shut or clearly "
+               "open by their landmark aperture (class-balanced BCE)") if r.get("visible_light_eyes") else ""
     intro = ("The eyeBlink row of the per-eye head was refitted on frozen features of the band mean "
              "(bridge/training/blink.py): the renders' eyeBlink labels plus closed/open eyes of "
-             f"{(readout or {}).get('fit_identities')} other rendered people at exposure {exposures} (BCE)"
-             + (f", {readout['visible_light_eyes']} visible-light eyes of the smile-eyes training persons, shut or "
-                "clearly open by their landmark aperture (class-balanced BCE)" if (readout or {}).get(
-                    "visible_light_eyes") else "")
-             + ", with an L2 pull toward the averaged row. The eye guard above scores its own unseen people after it.")
+             f"{r.get('fit_identities')} other rendered people at exposure {exposures} (BCE){visible}, with an L2 "
+             "pull toward the averaged row. The eye guard above scores its own unseen people after it.")
     return _refit_section("eyeBlink readout", readout, "Left as averaged", intro,
                           {"before": "before", "after": "after"}, BLINK_METRICS)
 
